@@ -1,0 +1,189 @@
+/**
+ * Every failure the library reports is one of these classes. Each has a stable `code`, a message
+ * that says what was expected and what came, and an optional `cause`. Programmer errors (bad
+ * arguments, values that do not fit) throw; runtime failures of the supervisor go to its events.
+ */
+
+export const ErrorCode = {
+  InvalidArgument: 'HOTSHM_INVALID_ARGUMENT',
+  Schema: 'HOTSHM_SCHEMA',
+  ValueOutOfRange: 'HOTSHM_VALUE_OUT_OF_RANGE',
+  Capacity: 'HOTSHM_CAPACITY',
+  RegionClosed: 'HOTSHM_REGION_CLOSED',
+  RegionExists: 'HOTSHM_REGION_EXISTS',
+  RegionNotFound: 'HOTSHM_REGION_NOT_FOUND',
+  RegionSystem: 'HOTSHM_REGION_SYSTEM',
+  BadMagic: 'HOTSHM_BAD_MAGIC',
+  VersionMismatch: 'HOTSHM_VERSION_MISMATCH',
+  LayoutMismatch: 'HOTSHM_LAYOUT_MISMATCH',
+  SizeMismatch: 'HOTSHM_SIZE_MISMATCH',
+  RegionNotReady: 'HOTSHM_REGION_NOT_READY',
+  OwnerGone: 'HOTSHM_OWNER_GONE',
+  CorruptRegion: 'HOTSHM_CORRUPT_REGION',
+  ChannelFull: 'HOTSHM_CHANNEL_FULL',
+  UnsupportedPlatform: 'HOTSHM_UNSUPPORTED_PLATFORM',
+  NotReloadable: 'HOTSHM_NOT_RELOADABLE',
+  Build: 'HOTSHM_BUILD',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class HotshmError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A public function was called with an argument of the wrong type or range. */
+export class InvalidArgumentError extends HotshmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.InvalidArgument, message, options);
+  }
+}
+
+/** A schema cannot be built as asked (bad size, unknown field, a channel nested in a struct…). */
+export class SchemaError extends HotshmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Schema, message, options);
+  }
+}
+
+/** A value does not fit its schema: wrong type, out of the integer range, wrong length. */
+export class ValueError extends HotshmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.ValueOutOfRange, message, options);
+  }
+}
+
+/** A fixed-capacity string or vec was given more than it holds. */
+export class CapacityError extends HotshmError {
+  readonly capacity: number;
+  readonly given: number;
+  constructor(what: string, capacity: number, given: number, unit = 'bytes') {
+    super(ErrorCode.Capacity, `${what}: expected at most ${capacity} ${unit}, got ${given}`);
+    this.capacity = capacity;
+    this.given = given;
+  }
+}
+
+/** An accessor was used after its region was closed. */
+export class RegionClosedError extends HotshmError {
+  constructor(regionName: string, what = 'field') {
+    super(
+      ErrorCode.RegionClosed,
+      `region ${regionName} is closed: this ${what} can no longer be used`,
+    );
+  }
+}
+
+/** Creating a region failed because the name is taken (never opened as ours). */
+export class RegionExistsError extends HotshmError {
+  constructor(name: string, options?: { cause?: unknown }) {
+    super(ErrorCode.RegionExists, `region ${name} already exists: expected a fresh name`, options);
+  }
+}
+
+/** Opening a region failed because no region has that name. */
+export class RegionNotFoundError extends HotshmError {
+  constructor(name: string, options?: { cause?: unknown }) {
+    super(ErrorCode.RegionNotFound, `region ${name} does not exist`, options);
+  }
+}
+
+/** An OS call on a region failed (shm_open, ftruncate, mmap, fallocate…). */
+export class RegionSystemError extends HotshmError {
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number, detail: string, options?: { cause?: unknown }) {
+    super(ErrorCode.RegionSystem, `${syscall} failed: ${detail} (errno ${errno})`, options);
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+/** The region does not start with hotshm's magic number. */
+export class BadMagicError extends HotshmError {
+  constructor(name: string, expected: number, got: number) {
+    super(
+      ErrorCode.BadMagic,
+      `region ${name} is not a hotshm region: expected magic 0x${expected.toString(16)}, got 0x${got.toString(16)}`,
+    );
+  }
+}
+
+/** The region was written by another format version of this library. */
+export class VersionMismatchError extends HotshmError {
+  constructor(name: string, expected: number, got: number) {
+    super(
+      ErrorCode.VersionMismatch,
+      `region ${name} has format version ${got}, expected ${expected}: owner and reloadable use different @hotshm/hot-reload versions`,
+    );
+  }
+}
+
+/** The two sides disagree about the layout of the region. */
+export class LayoutMismatchError extends HotshmError {
+  readonly differences: readonly string[];
+  constructor(name: string, expected: string, got: string, differences: readonly string[]) {
+    const detail = differences.length > 0 ? `: ${differences.join('; ')}` : '';
+    super(
+      ErrorCode.LayoutMismatch,
+      `region ${name} has layout ${got}, expected ${expected}${detail}`,
+    );
+    this.differences = differences;
+  }
+}
+
+/** The region is smaller (or larger) than its header or schema says. */
+export class SizeMismatchError extends HotshmError {
+  constructor(message: string) {
+    super(ErrorCode.SizeMismatch, message);
+  }
+}
+
+/** The owner has not finished initialising the region. */
+export class RegionNotReadyError extends HotshmError {
+  constructor(name: string) {
+    super(ErrorCode.RegionNotReady, `region ${name} is not ready: its owner has not finished creating it`);
+  }
+}
+
+/** The process that owns the region is gone. */
+export class OwnerGoneError extends HotshmError {
+  constructor(name: string, pid: number) {
+    super(ErrorCode.OwnerGone, `the owner of region ${name} (pid ${pid}) is gone`);
+  }
+}
+
+/** Bytes in the region contradict its layout (a channel index out of range…). */
+export class CorruptRegionError extends HotshmError {
+  constructor(message: string) {
+    super(ErrorCode.CorruptRegion, message);
+  }
+}
+
+/** `send` with `{ onFull: 'throw' }` found the channel full. */
+export class ChannelFullError extends HotshmError {
+  constructor(name: string, capacity: number) {
+    super(ErrorCode.ChannelFull, `channel ${name} is full: it holds ${capacity} messages and none has been received`);
+  }
+}
+
+/** No module for this operating system. */
+export class UnsupportedPlatformError extends HotshmError {
+  constructor(what: string, platform: string = process.platform) {
+    super(
+      ErrorCode.UnsupportedPlatform,
+      `${what} is not supported on ${platform}: expected linux, darwin or win32`,
+    );
+  }
+}
+
+/** `State.reloadable()` was called outside a process or worker started by `State.owner()`. */
+export class NotReloadableError extends HotshmError {
+  constructor(message: string) {
+    super(ErrorCode.NotReloadable, message);
+  }
+}
