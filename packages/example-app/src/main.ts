@@ -1,2 +1,26 @@
-console.error('example-app: the example is not built yet (see issue 6)');
-process.exit(1);
+/**
+ * `pnpm dev` (hot reload) and `pnpm --filter example-app start:nohot` (renderer on a worker).
+ * Exit code 75 from the app means "the state layout changed": the owner starts again with the new
+ * definition, in a fresh process, because its own view of the region is now wrong.
+ */
+import { spawn } from 'node:child_process';
+import { startApp } from './app.js';
+
+const hot = !process.argv.includes('--no-hot');
+const RESTART = 75;
+
+const app = await startApp({ hot });
+const onSignal = (signal: NodeJS.Signals): void => {
+  void app.stop(128 + (signal === 'SIGINT' ? 2 : 15));
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+const code = await app.done;
+if (code === RESTART) {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  child.on('exit', (c, s) => process.exit(c ?? (s ? 1 : 0)));
+} else {
+  process.exit(code);
+}

@@ -56,8 +56,11 @@ export interface Schema<T = unknown, A = unknown> {
   write(view: DataView, offset: number, value: T, options?: WriteOptions): void;
   /** Throws `ValueError` naming `path` when `value` is not a valid `T`. */
   check(value: unknown, path: string): void;
-  /** Builds the zero-copy accessor for a field of this type at `offset`. */
-  bind(ctx: BindContext, offset: number): A;
+  /**
+   * Builds the zero-copy accessor for a field of this type at `offset`; `path` names the field in
+   * error messages (`memory.clicks: expected an integer in [0, 4294967295], got -1`).
+   */
+  bind(ctx: BindContext, offset: number, path?: string): A;
   /** Prepares fresh bytes at `offset` when the owner creates the region (all bytes start at 0). */
   init?(view: DataView, offset: number): void;
   /**

@@ -1,0 +1,12 @@
+/**
+ * channel: typed single-producer, single-consumer queues in shared memory, as state fields.
+ */
+
+export type {
+  Channel,
+  ChannelOptions,
+  ChannelSchema,
+  RecvOptions,
+  SendOptions,
+} from './channel.js';
+export { channel, MAX_CHANNEL_CAPACITY, RECV_SPIN_MICROS } from './channel.js';

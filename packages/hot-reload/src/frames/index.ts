@@ -1,0 +1,6 @@
+/**
+ * frames: a framebuffer field the renderer draws into and the owner shows, never half-written.
+ */
+
+export type { FrameBuffer, FrameBufferSchema, FrontFrame } from './framebuffer.js';
+export { framebuffer, MAX_EPOCH, MAX_FRAME_SIDE } from './framebuffer.js';

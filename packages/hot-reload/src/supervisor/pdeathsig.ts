@@ -1,0 +1,23 @@
+/**
+ * Linux only: ask the kernel to SIGKILL this process when the thread that spawned it exits. Node
+ * spawns children from its main thread, so that is the owner's death. Elsewhere this is a no-op
+ * and the runner's pid check does the job.
+ */
+import koffi from 'koffi';
+
+const PR_SET_PDEATHSIG = 1;
+const SIGKILL = 9;
+
+export function dieWithParent(expectedParent: number): void {
+  if (process.platform === 'linux') {
+    try {
+      const libc = koffi.load('libc.so.6');
+      const prctl = libc.func('int prctl(int option, ...)');
+      prctl(PR_SET_PDEATHSIG, 'unsigned long', SIGKILL, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0);
+    } catch {
+      // The pid check below and the runner's timer still hold.
+    }
+  }
+  // The owner may have died before prctl took effect: then we were re-parented already.
+  if (process.ppid !== expectedParent) process.exit(0);
+}

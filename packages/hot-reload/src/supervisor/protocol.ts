@@ -1,0 +1,33 @@
+/**
+ * Messages between the supervisor and a standby runner, over the IPC channel of the child
+ * process. Control only: no frame or state data ever crosses here (that is in shared memory).
+ */
+
+export type ToRunner =
+  /** Import this bundle and run its `main()` as the renderer of `epoch`. */
+  { readonly type: 'load'; readonly bundle: string; readonly epoch: number };
+
+export type FromRunner =
+  /** Node, koffi and the region are loaded: ready to take a bundle. */
+  | { readonly type: 'warm'; readonly ms: number }
+  /** The bundle is imported and its `main()` started. */
+  | { readonly type: 'ready'; readonly ms: number }
+  /** The bundle threw before or while starting. */
+  | {
+      readonly type: 'failed';
+      readonly message: string;
+      readonly stack: string;
+      readonly code?: string;
+    };
+
+export function isFromRunner(m: unknown): m is FromRunner {
+  if (typeof m !== 'object' || m === null) return false;
+  const t = (m as { type?: unknown }).type;
+  return t === 'warm' || t === 'ready' || t === 'failed';
+}
+
+export function isToRunner(m: unknown): m is ToRunner {
+  if (typeof m !== 'object' || m === null) return false;
+  const x = m as Partial<{ type: string; bundle: unknown; epoch: unknown }>;
+  return x.type === 'load' && typeof x.bundle === 'string' && typeof x.epoch === 'number';
+}

@@ -1,0 +1,92 @@
+/**
+ * The standby process. The supervisor starts it before it is needed: Node boots, koffi loads and
+ * the region is mapped and checked while the user is still typing. On `load` it imports the new
+ * bundle (which finds the mapped region through the hand-off) and calls its `main()`. It never
+ * outlives the owner: PR_SET_PDEATHSIG asks Linux to kill it when the owner dies, and a timer
+ * checks the owner's pid for what that misses (another OS, or an owner that died before prctl).
+ */
+import { pathToFileURL } from 'node:url';
+import * as library from '../index.js';
+import { openRegion } from '../memory/index.js';
+import { readHeader } from '../memory/header.js';
+import { checkEpoch, checkPid, checkRegionName, ENV, installHandoff, type RuntimeHandoff } from '../state/runtime.js';
+import { LIBRARY_KEY } from './bundler.js';
+import { dieWithParent } from './pdeathsig.js';
+import { type FromRunner, isToRunner } from './protocol.js';
+
+const t0 = performance.now();
+const send = (m: FromRunner): void => {
+  if (process.send) process.send(m);
+};
+
+const ownerPid = checkPid(Number(process.env[ENV.ownerPid]), ENV.ownerPid);
+dieWithParent(ownerPid);
+
+const ownerAlive = (): boolean => {
+  if (process.ppid !== ownerPid) return false;
+  try {
+    process.kill(ownerPid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+setInterval(() => {
+  if (!ownerAlive()) process.exit(0);
+}, 250).unref();
+
+const regionName = checkRegionName(process.env[ENV.region], ENV.region);
+const region = openRegion(regionName);
+const header = readHeader(region);
+if (header.ownerPid !== ownerPid) {
+  console.error(`hotshm runner: region ${regionName} belongs to pid ${header.ownerPid}, expected ${ownerPid}`);
+  process.exit(1);
+}
+
+const handoff: RuntimeHandoff = {
+  regionName,
+  argsJson: process.env[ENV.args] ?? 'null',
+  epoch: 1,
+  ownerPid,
+  region,
+};
+installHandoff(handoff);
+// Bundles import this library from here (see shareLibrary in bundler.ts).
+(globalThis as Record<symbol, unknown>)[Symbol.for(LIBRARY_KEY)] = library;
+
+let loaded = false;
+process.on('message', (m: unknown) => {
+  if (!isToRunner(m) || loaded) return;
+  loaded = true;
+  const start = performance.now();
+  handoff.epoch = checkEpoch(m.epoch, 'load.epoch');
+  void (async () => {
+    try {
+      const mod = (await import(pathToFileURL(m.bundle).href)) as { main?: unknown };
+      if (typeof mod.main !== 'function') {
+        throw new TypeError(
+          `the reloadable entry must export a function main(), got ${mod.main === undefined ? 'no main export' : typeof mod.main}`,
+        );
+      }
+      const running = (mod.main as () => unknown)();
+      send({ type: 'ready', ms: performance.now() - start });
+      await running;
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      const code = (err as Error & { code?: unknown }).code;
+      send({
+        type: 'failed',
+        message: err.message,
+        stack: err.stack ?? err.message,
+        ...(typeof code === 'string' ? { code } : {}),
+      });
+      console.error(err.stack ?? err.message);
+      process.exitCode = 1;
+      // Let the IPC message flush before leaving.
+      setTimeout(() => process.exit(1), 20);
+    }
+  })();
+});
+process.on('disconnect', () => process.exit(0));
+
+send({ type: 'warm', ms: performance.now() - t0 });

@@ -1,0 +1,224 @@
+/**
+ * Awaitable waits that leave the event loop free. A koffi `.async` call holds one of libuv's four
+ * pool threads for as long as it sleeps, so this process never parks more than ONE of them, however
+ * many waits are pending: a process-wide parker sleeps on behalf of all of them and, each time it
+ * returns, re-checks every pending wait and sleeps again if some are still unmet.
+ *
+ * Which word the one sleep is on:
+ *   - every pending wait names the same doorbell (a region-wide word that every producer of the
+ *     region bumps after publishing): sleep on the doorbell, so one sleep serves every channel;
+ *   - every pending wait is on the same word: sleep on that word;
+ *   - otherwise (waits on unrelated words): sleep in short slices and poll them all.
+ *
+ * Sleeps are finite slices, so a lost wake could only ever cost one slice, and when the last
+ * pending wait goes away (met, timed out or aborted) the parker wakes its own sleep at once: no
+ * pool thread stays parked and process exit is never held up. While a wait is pending the parked
+ * call keeps the process alive, as a pending socket read would.
+ *
+ * Atomics.waitAsync is not used: it cannot wait on memory that is not a SharedArrayBuffer, and on
+ * Node 20 it loses wake-ups without a timeout.
+ */
+
+import { syncBackend } from './backend.js';
+import type { SharedWord, WaitResult } from './types.js';
+import { checkTimeout } from './wait.js';
+
+/** Longest single sleep while one word (or one doorbell) serves every pending wait. */
+export const PARK_SLICE_MS = 500;
+/** Sleep length while waits on unrelated words are polled. */
+export const MIXED_SLICE_MS = 1;
+
+export interface WaitAsyncOptions {
+  /** Rejects the promise with `signal.reason` when aborted. */
+  readonly signal?: AbortSignal;
+  /**
+   * A doorbell that is rung (see `ringDoorbell`) after every change of `word`: lets one parked
+   * call serve all the words behind the same doorbell.
+   */
+  readonly doorbell?: SharedWord;
+}
+
+interface PendingWait {
+  readonly word: SharedWord;
+  readonly expected: number;
+  readonly doorbell: SharedWord | undefined;
+  readonly resolve: (result: WaitResult) => void;
+  readonly reject: (error: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+const pending = new Set<PendingWait>();
+let parked: { readonly cancel: () => void; readonly on: SharedWord | undefined } | undefined;
+let parkCount = 0;
+let timeoutCount = 0;
+
+export interface ParkerStats {
+  /** Sleeps started in this process. */
+  readonly parks: number;
+  /** Sleeps that lasted their whole slice with no wake (a ping-pong should see none). */
+  readonly timeouts: number;
+  /** Waits pending now. */
+  readonly pending: number;
+  /** Whether a sleep is in progress (holding one pool thread). */
+  readonly parked: boolean;
+}
+
+/** Counters of the process-wide parker, for tests and diagnostics. */
+export function parkerStats(): ParkerStats {
+  return { parks: parkCount, timeouts: timeoutCount, pending: pending.size, parked: parked !== undefined };
+}
+
+function settle(wait: PendingWait): void {
+  pending.delete(wait);
+  if (wait.timer !== undefined) clearTimeout(wait.timer);
+  if (wait.onAbort !== undefined) wait.signal?.removeEventListener('abort', wait.onAbort);
+}
+
+/** Resolves every pending wait whose word has moved. */
+function sweep(): void {
+  for (const wait of pending) {
+    if (Atomics.load(wait.word.i32, wait.word.index) !== wait.expected) {
+      settle(wait);
+      wait.resolve('ok');
+    }
+  }
+}
+
+function sameWord(a: SharedWord | undefined, b: SharedWord | undefined): boolean {
+  return a !== undefined && b !== undefined && a.address === b.address;
+}
+
+/** Picks the word to sleep on and how long, or undefined for "poll in short slices". */
+function target(): SharedWord | undefined {
+  let bell: SharedWord | undefined;
+  let word: SharedWord | undefined;
+  let first = true;
+  for (const wait of pending) {
+    if (first) {
+      bell = wait.doorbell;
+      word = wait.word;
+      first = false;
+      continue;
+    }
+    if (!sameWord(bell, wait.doorbell)) bell = undefined;
+    if (!sameWord(word, wait.word)) word = undefined;
+    if (bell === undefined && word === undefined) break;
+  }
+  return bell ?? word;
+}
+
+function pump(): void {
+  if (parked !== undefined) return;
+  sweep();
+  if (pending.size === 0) return;
+  const backend = syncBackend();
+  const on = target();
+  if (on === undefined) {
+    // Waits on unrelated words: no single word to sleep on, so poll them.
+    const any = pending.values().next().value as PendingWait;
+    park(backend, any.word, Atomics.load(any.word.i32, any.word.index), MIXED_SLICE_MS, undefined);
+    return;
+  }
+  // Count ourselves as a waiter BEFORE the last look at the words, and read the value we sleep on
+  // before that look too: a producer that publishes after our look then either sees the count
+  // and wakes us, or changes the value first so the kernel refuses to sleep (see wait.ts).
+  Atomics.add(on.i32, on.waiters, 1);
+  const value = Atomics.load(on.i32, on.index);
+  sweep();
+  if (pending.size === 0) {
+    Atomics.sub(on.i32, on.waiters, 1);
+    return;
+  }
+  park(backend, on, value, PARK_SLICE_MS, on);
+}
+
+function park(
+  backend: ReturnType<typeof syncBackend>,
+  word: SharedWord,
+  value: number,
+  sliceMs: number,
+  counted: SharedWord | undefined,
+): void {
+  parkCount++;
+  let returned = false;
+  const cancel = backend.parkAsync(word, value, sliceMs, (error, timedOut) => {
+    returned = true;
+    if (timedOut) timeoutCount++;
+    parked = undefined;
+    if (counted !== undefined) Atomics.sub(counted.i32, counted.waiters, 1);
+    if (error !== undefined) {
+      // The OS refused to wait (not a signal, not a timeout): fail every pending wait loudly
+      // rather than spin on a call that will never sleep.
+      for (const wait of [...pending]) {
+        settle(wait);
+        wait.reject(error);
+      }
+      return;
+    }
+    pump();
+  });
+  if (!returned) parked = { cancel, on: counted };
+}
+
+/** Ends the current sleep early if nothing is left to wait for, or if the target changed. */
+function reconsider(): void {
+  if (parked === undefined) return;
+  parked.cancel();
+}
+
+/**
+ * Resolves once the word no longer holds `expected` ('ok', or 'not-equal' if it already differed),
+ * or with 'timed-out' after `timeoutMs`. Never blocks the event loop.
+ *
+ * @example
+ * const seen = Atomics.load(word.i32, word.index);
+ * await waitAsync(word, seen, 1000);
+ */
+export function waitAsync(
+  word: SharedWord,
+  expected: number,
+  timeoutMs?: number,
+  options?: WaitAsyncOptions,
+): Promise<WaitResult> {
+  const timeout = checkTimeout(timeoutMs, 'waitAsync');
+  expected |= 0;
+  const signal = options?.signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (Atomics.load(word.i32, word.index) !== expected) return Promise.resolve('not-equal');
+  if (timeout === 0) return Promise.resolve('timed-out');
+  return new Promise<WaitResult>((resolve, reject) => {
+    const wait: PendingWait = {
+      word,
+      expected,
+      doorbell: options?.doorbell,
+      resolve,
+      reject,
+      timer: undefined,
+      signal,
+      onAbort: undefined,
+    };
+    const drop = (): void => {
+      settle(wait);
+      if (pending.size === 0) reconsider();
+    };
+    if (Number.isFinite(timeout)) {
+      wait.timer = setTimeout(() => {
+        drop();
+        resolve('timed-out');
+      }, timeout);
+    }
+    if (signal !== undefined) {
+      wait.onAbort = () => {
+        drop();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', wait.onAbort, { once: true });
+    }
+    pending.add(wait);
+    if (parked === undefined) pump();
+    // Already asleep on a word that does not cover this wait: wake up and choose again.
+    else if (!sameWord(parked.on, target())) reconsider();
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Spin-then-park waiting on a shared word, and the wake that skips the syscall when nobody sleeps.
+ *
+ * The "waiters present" counter makes a wake free in the common case, and stays race-free thanks
+ * to one ordering rule, with every access a sequentially consistent Atomics operation:
+ *   - a waiter increments the counter BEFORE its last check of the word (and the kernel checks the
+ *     word once more, atomically, before sleeping);
+ *   - a waker changes the word BEFORE it reads the counter.
+ * In the single total order of those operations, either the waker's read of the counter comes
+ * after the waiter's increment (it sees a sleeper and makes the syscall), or it comes before, and
+ * then the waiter's check comes after the waker's change (the waiter sees the new value and never
+ * sleeps). There is no interleaving in which the waiter sleeps on a value that already changed
+ * while the waker skips the syscall.
+ */
+
+import { InvalidArgumentError } from '../errors.js';
+import { syncBackend } from './backend.js';
+import type { SharedWord, WaitResult } from './types.js';
+
+/**
+ * How long a synchronous wait spins before parking. A round trip between two spinning processes
+ * takes well under a microsecond; a futex wake costs ~20 µs more. Spinning a little longer than a
+ * typical reply time keeps ping-pongs off the kernel path, and stops soon enough that an idle
+ * waiter costs nothing.
+ */
+export const DEFAULT_SPIN_MICROS = 50;
+
+export interface WaitSyncOptions {
+  /** Microseconds to spin re-reading the word before parking; 0 parks at once. */
+  readonly spinMicros?: number;
+}
+
+export function checkTimeout(timeoutMs: unknown, what: string): number {
+  if (timeoutMs === undefined) return Number.POSITIVE_INFINITY;
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+    throw new InvalidArgumentError(
+      `${what}: expected a timeout in milliseconds ≥ 0 (or undefined for none), got ${String(timeoutMs)}`,
+    );
+  }
+  return timeoutMs;
+}
+
+/**
+ * Blocks this thread until the word no longer holds `expected`, or `timeoutMs` passes.
+ * For a dedicated renderer process or a worker: the event loop does not run meanwhile.
+ *
+ * @example
+ * if (waitSync(word, seen, 100) === 'timed-out') console.log('nothing in 100 ms');
+ */
+export function waitSync(
+  word: SharedWord,
+  expected: number,
+  timeoutMs?: number,
+  options?: WaitSyncOptions,
+): WaitResult {
+  const timeout = checkTimeout(timeoutMs, 'waitSync');
+  const { i32, index, waiters } = word;
+  expected |= 0;
+  if (Atomics.load(i32, index) !== expected) return 'not-equal';
+  const start = performance.now();
+  const deadline = start + timeout;
+  const spinEnd = start + Math.min(timeout, (options?.spinMicros ?? DEFAULT_SPIN_MICROS) / 1000);
+  // Reading the clock costs more than reading the word: look at it once every 64 reads.
+  for (let i = 1; ; i++) {
+    if (Atomics.load(i32, index) !== expected) return 'ok';
+    if ((i & 63) === 0 && performance.now() >= spinEnd) break;
+  }
+  const backend = syncBackend();
+  for (;;) {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return 'timed-out';
+    Atomics.add(i32, waiters, 1);
+    try {
+      // After the increment (see the module comment).
+      if (Atomics.load(i32, index) !== expected) return 'ok';
+      backend.park(word, expected, remaining);
+    } finally {
+      Atomics.sub(i32, waiters, 1);
+    }
+    // Woken, interrupted (EINTR), or the word moved before we slept (EAGAIN): look again.
+    if (Atomics.load(i32, index) !== expected) return 'ok';
+  }
+}
+
+/**
+ * Wakes up to `count` waiters of the word (all by default). Call it AFTER changing the word.
+ * Returns true if it had to make the wake syscall, false when nobody was parked (the common case,
+ * which costs one atomic read).
+ */
+export function wake(word: SharedWord, count = Number.POSITIVE_INFINITY): boolean {
+  // After the caller's change of the word (see the module comment).
+  if (Atomics.load(word.i32, word.waiters) === 0) return false;
+  syncBackend().wake(word, count);
+  return true;
+}
+
+/**
+ * Sets the word to `value` and wakes its waiters if any are parked.
+ */
+export function storeAndWake(word: SharedWord, value: number): boolean {
+  Atomics.store(word.i32, word.index, value);
+  return wake(word);
+}
+
+/**
+ * Rings a doorbell: a word that only ever counts up, shared by many producers, so that one parked
+ * waiter can serve many queues (see `waitAsync`'s `doorbell` option). Call it after publishing.
+ */
+export function ringDoorbell(bell: SharedWord): boolean {
+  Atomics.add(bell.i32, bell.index, 1);
+  return wake(bell);
+}
+
+/** Builds a SharedWord over byte `byteOffset` of a mapping (its waiter counter at `waitersByteOffset`). */
+export function sharedWord(
+  buffer: ArrayBuffer | SharedArrayBuffer,
+  address: bigint,
+  byteOffset: number,
+  waitersByteOffset: number = byteOffset + 4,
+): SharedWord {
+  if (byteOffset % 4 !== 0 || waitersByteOffset % 4 !== 0) {
+    throw new InvalidArgumentError(
+      `sharedWord: expected 4-byte aligned offsets, got ${byteOffset} and ${waitersByteOffset}`,
+    );
+  }
+  return {
+    i32: new Int32Array(buffer),
+    index: byteOffset / 4,
+    waiters: waitersByteOffset / 4,
+    address: address + BigInt(byteOffset),
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Child process of the channel tests and benchmark:
+ *   node --import tsx test/channel-child.ts <mode> <regionName> [args…]
+ * It opens the region by name and binds the same fields as the parent (channel-schemas.ts).
+ * Results go to stdout as one JSON line.
+ */
+import type { Channel } from '../src/channel/index.js';
+import { type SharedWord, sharedWord, storeAndWake, waitSync } from '../src/sync/index.js';
+import { openFields } from './channel-context.js';
+import {
+  type Big,
+  big,
+  layouts,
+  type Mixed,
+  mixed,
+  mixedError,
+} from './channel-schemas.js';
+
+const [mode = '', regionName = '', ...args] = process.argv.slice(2);
+const numbers = args.map(Number);
+
+const nap = new Int32Array(new SharedArrayBuffer(4));
+function sleep(ms: number): void {
+  Atomics.wait(nap, 0, 0, ms);
+}
+function spin(micros: number): void {
+  const end = performance.now() + micros / 1000;
+  while (performance.now() < end);
+}
+function report(result: unknown): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Sends seq from..to-1, waiting (short naps) while the ring is full. */
+function produce(layout: 'mixed' | 'small' | 'big', from: number, to: number): void {
+  const { fields } = openFields(layouts[layout], regionName);
+  const ch = fields[0] as Channel<Mixed | Big>;
+  const make = layout === 'big' ? big : mixed;
+  for (let seq = from; seq < to; seq++) {
+    const m = make(seq);
+    while (!ch.trySend(m)) sleep(0.05);
+  }
+  report({ sent: to - from });
+}
+
+/** Takes `count` messages, checking they follow each other from the first one. */
+function consume(layout: 'mixed' | 'small', count: number): void {
+  const { fields, scratch } = openFields(layouts[layout], regionName);
+  const ch = fields[0];
+  let first = -1;
+  for (let i = 0; i < count; i++) {
+    const m = ch.recvSync(30_000);
+    if (m === undefined) return report({ error: `no message ${i} within 30 s` });
+    if (first < 0) first = m.seq;
+    const error = mixedError(m, first + i);
+    if (error !== null) return report({ error, first, count: i });
+    // Progress for the parent (it kills this process at some point).
+    Atomics.store(scratch, 0, i + 1);
+  }
+  report({ first, count });
+}
+
+/** Echoes pings as pongs with random delays, so both sides sometimes spin and sometimes park. */
+function echo(rounds: number): void {
+  const { fields } = openFields(layouts.pingpong, regionName);
+  const [ping, pong] = fields;
+  for (let i = 0; i < rounds; i++) {
+    const m = ping.recvSync(30_000);
+    if (m === undefined || m.seq !== i) {
+      return report({ error: `round ${i}: expected ping ${i}, got ${JSON.stringify(m)}` });
+    }
+    const r = Math.random();
+    if (r < 0.03) sleep(0.05 + Math.random() * 0.3);
+    else if (r < 0.25) spin(Math.random() * 40);
+    if (!pong.send(m)) return report({ error: `round ${i}: pong channel full` });
+  }
+  report({ rounds });
+}
+
+/** Raw words, no timeouts anywhere: a lost wake-up hangs this process (and fails the test). */
+function wordPingPong(rounds: number): void {
+  const { ctx, scratch } = openFields(layouts.mixed, regionName);
+  const base = scratch.byteOffset;
+  const ping: SharedWord = sharedWord(ctx.buffer, ctx.address, base + 8, base + 12);
+  const pong: SharedWord = sharedWord(ctx.buffer, ctx.address, base + 16, base + 20);
+  for (let i = 0; i < rounds; i++) {
+    waitSync(ping, i, undefined, { spinMicros: i % 10 === 0 ? 0 : 30 });
+    const r = Math.random();
+    if (r < 0.03) sleep(0.05 + Math.random() * 0.3);
+    else if (r < 0.25) spin(Math.random() * 40);
+    storeAndWake(pong, i + 1);
+  }
+  report({ rounds });
+}
+
+/** Waits until the parent's timer has ticked `ticks` times, then sends one message. */
+function sendAfterTicks(ticks: number): void {
+  const { fields, scratch } = openFields(layouts.mixed, regionName);
+  while (Atomics.load(scratch, 1) < ticks) sleep(1);
+  fields[0].send(mixed(42));
+  report({ sent: 1 });
+}
+
+/** Parks in recvSync (the parent checks that its wake then makes the syscall). */
+function park(timeoutMs: number): void {
+  const { fields } = openFields(layouts.mixed, regionName);
+  const m = fields[0].recvSync(timeoutMs);
+  report({ seq: m?.seq ?? null });
+}
+
+switch (mode) {
+  case 'produce':
+    produce(args[0] as 'mixed' | 'small' | 'big', numbers[1] ?? 0, numbers[2] ?? 0);
+    break;
+  case 'consume':
+    consume(args[0] as 'mixed' | 'small', numbers[1] ?? 0);
+    break;
+  case 'echo':
+    echo(numbers[0] ?? 0);
+    break;
+  case 'word-pingpong':
+    wordPingPong(numbers[0] ?? 0);
+    break;
+  case 'send-after-ticks':
+    sendAfterTicks(numbers[0] ?? 0);
+    break;
+  case 'park':
+    park(numbers[0] ?? 0);
+    break;
+  default:
+    throw new Error(`channel-child: unknown mode ${JSON.stringify(mode)}`);
+}
