@@ -16,7 +16,9 @@ const files = readdirSync(join(root, 'packages'))
   .flatMap((pkg) => {
     const dir = join(root, 'packages', pkg, 'bench');
     return existsSync(dir)
-      ? readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => join(dir, f))
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.bench.ts'))
+          .map((f) => join(dir, f))
       : [];
   })
   .filter((f) => f.includes(filter))

@@ -16,17 +16,29 @@ const dir = mkdtempSync(join(tmpdir(), 'hotshm-pack-'));
 try {
   run('pnpm', ['exec', 'tsup', '--silent']);
   run('pnpm', ['pack', '--pack-destination', dir]);
-  const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz')));
-  const files = run('tar', ['-tzf', tarball]).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+  const tarball = join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.tgz')),
+  );
+  const files = run('tar', ['-tzf', tarball])
+    .trim()
+    .split('\n')
+    .map((f) => f.replace(/^package\//, ''));
   const allowed = /^(dist\/.+|README\.md|LICENSE|package\.json)$/;
   const extra = files.filter((f) => !allowed.test(f));
   for (const need of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
-    if (!files.includes(need)) throw new Error(`packed tarball is missing ${need}; it has: ${files.join(', ')}`);
+    if (!files.includes(need))
+      throw new Error(`packed tarball is missing ${need}; it has: ${files.join(', ')}`);
   }
-  if (extra.length > 0) throw new Error(`packed tarball has files outside dist, README, LICENSE, package.json: ${extra.join(', ')}`);
+  if (extra.length > 0)
+    throw new Error(
+      `packed tarball has files outside dist, README, LICENSE, package.json: ${extra.join(', ')}`,
+    );
   console.log(`pack: ${files.length} files, only dist/, README.md, LICENSE, package.json`);
   process.stdout.write(run('pnpm', ['exec', 'publint', 'run', '--strict', '--pack', 'pnpm']));
-  process.stdout.write(run('pnpm', ['exec', 'attw', tarball, '--profile', 'esm-only', '--format', 'table-flipped']));
+  process.stdout.write(
+    run('pnpm', ['exec', 'attw', tarball, '--profile', 'esm-only', '--format', 'table-flipped']),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -11,7 +11,13 @@ export type DemoState = ReturnType<typeof State.reloadable>;
 
 /** ARGB8888 from components in [0, 1], as the Rust example's `from_u8_rgb(r * 255.0 …)`. */
 export function rgb(r: number, g: number, b: number): number {
-  return ((0xff << 24) | (Math.trunc(r * 255) << 16) | (Math.trunc(g * 255) << 8) | Math.trunc(b * 255)) >>> 0;
+  return (
+    ((0xff << 24) |
+      (Math.trunc(r * 255) << 16) |
+      (Math.trunc(g * 255) << 8) |
+      Math.trunc(b * 255)) >>>
+    0
+  );
 }
 
 export const ORANGE: number = rgb(1.0, 0.7, 0.0);

@@ -32,7 +32,12 @@ class RegionContext implements BindContext {
     this.address = region.address;
     this.role = role;
     this.epoch = epoch;
-    this.#doorbell = sharedWord(region.buffer, region.address, HeaderOffset.doorbell, HeaderOffset.doorbellWaiters);
+    this.#doorbell = sharedWord(
+      region.buffer,
+      region.address,
+      HeaderOffset.doorbell,
+      HeaderOffset.doorbellWaiters,
+    );
   }
 
   get closed(): boolean {
@@ -50,6 +55,10 @@ class RegionContext implements BindContext {
   }
 }
 
-export function createBindContext(region: Region, role: 'owner' | 'reloadable', epoch: number): BindContext {
+export function createBindContext(
+  region: Region,
+  role: 'owner' | 'reloadable',
+  epoch: number,
+): BindContext {
   return new RegionContext(region, role, epoch);
 }

@@ -9,19 +9,38 @@ import { createRequire } from 'node:module';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, RegionExistsError, SchemaError } from '../errors.js';
-import { HEADER_SIZE, HeaderSlot, headerLayout, markReady, validateHeader, writeHeader } from '../memory/header.js';
-import { unlinkOnExit } from '../memory/lifetime.js';
-import { createRegion, newRegionName, openRegion, type Region, removeStaleRegions } from '../memory/index.js';
 import type { FrameBuffer } from '../frames/index.js';
+import {
+  HEADER_SIZE,
+  HeaderSlot,
+  headerLayout,
+  markReady,
+  validateHeader,
+  writeHeader,
+} from '../memory/header.js';
+import {
+  createRegion,
+  newRegionName,
+  openRegion,
+  type Region,
+  removeStaleRegions,
+} from '../memory/index.js';
+import { unlinkOnExit } from '../memory/lifetime.js';
 import type { Access, BindContext, Infer, Schema } from '../schema/types.js';
-import { Supervisor, type SupervisorEvents, type SupervisorOptions } from '../supervisor/supervisor.js';
+import {
+  Supervisor,
+  type SupervisorEvents,
+  type SupervisorOptions,
+} from '../supervisor/supervisor.js';
 import { WorkerHost } from '../supervisor/worker-host.js';
 import { createBindContext } from './context.js';
 import { describe, diffSignatures, isSchema, layoutState, type StateLayout } from './layout.js';
 import { attachLogger } from './log.js';
 import { findHandoff, type RuntimeHandoff } from './runtime.js';
 
-export type StateFields<F extends Record<string, Schema>> = { readonly [K in keyof F]: Access<F[K]> };
+export type StateFields<F extends Record<string, Schema>> = {
+  readonly [K in keyof F]: Access<F[K]>;
+};
 
 export interface StateSpec<A extends Schema, F extends Record<string, Schema>> {
   /** A name for the state, part of its layout signature. */
@@ -45,14 +64,25 @@ export interface OwnerOptions {
   /** Print reloads, build errors and crashes to stderr. Default true. */
   readonly log?: boolean;
   /** Passed to the supervisor (grace period, crash policy, stderr…). */
-  readonly supervisor?: Partial<Omit<SupervisorOptions, 'entry' | 'regionName' | 'argsJson' | 'setEpoch'>>;
+  readonly supervisor?: Partial<
+    Omit<SupervisorOptions, 'entry' | 'regionName' | 'argsJson' | 'setEpoch'>
+  >;
 }
 
 /** What both a supervisor and a worker host offer: typed events and a close. */
 export interface RendererHost {
-  on<K extends keyof SupervisorEvents>(event: K, listener: (...args: SupervisorEvents[K]) => void): this;
-  off<K extends keyof SupervisorEvents>(event: K, listener: (...args: SupervisorEvents[K]) => void): this;
-  once<K extends keyof SupervisorEvents>(event: K, listener: (...args: SupervisorEvents[K]) => void): this;
+  on<K extends keyof SupervisorEvents>(
+    event: K,
+    listener: (...args: SupervisorEvents[K]) => void,
+  ): this;
+  off<K extends keyof SupervisorEvents>(
+    event: K,
+    listener: (...args: SupervisorEvents[K]) => void,
+  ): this;
+  once<K extends keyof SupervisorEvents>(
+    event: K,
+    listener: (...args: SupervisorEvents[K]) => void,
+  ): this;
   readonly rendererPid: number | undefined;
   readonly standbyPid: number | undefined;
   reload(): void;
@@ -107,12 +137,19 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
   if (typeof spec.name !== 'string' || spec.name.length === 0) {
     throw new SchemaError(`defineState: expected a non-empty name, got ${describe(spec.name)}`);
   }
-  if (!isSchema(spec.args)) throw new SchemaError(`defineState(${spec.name}): expected args to be a schema such as struct({...}), got ${describe(spec.args)}`);
+  if (!isSchema(spec.args))
+    throw new SchemaError(
+      `defineState(${spec.name}): expected args to be a schema such as struct({...}), got ${describe(spec.args)}`,
+    );
   if (typeof spec.fields !== 'function') {
-    throw new SchemaError(`defineState(${spec.name}): expected fields to be a function (args) => ({...}), got ${describe(spec.fields)}`);
+    throw new SchemaError(
+      `defineState(${spec.name}): expected fields to be a function (args) => ({...}), got ${describe(spec.fields)}`,
+    );
   }
   if (typeof spec.reloadable !== 'string' && !(spec.reloadable instanceof URL)) {
-    throw new SchemaError(`defineState(${spec.name}): expected reloadable to be a package name, path or URL, got ${describe(spec.reloadable)}`);
+    throw new SchemaError(
+      `defineState(${spec.name}): expected reloadable to be a package name, path or URL, got ${describe(spec.reloadable)}`,
+    );
   }
   const name = spec.name;
   const layout = (args: Infer<A>): StateLayout => {
@@ -141,7 +178,11 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       const hl = headerLayout(lay.dataSize, sigBytes);
       const region = createFreshRegion(hl.totalSize);
       const disposeExitHook = unlinkOnExit(region);
-      writeHeader(region, { fingerprint: lay.fingerprint, signature: lay.signature, ownerPid: process.pid });
+      writeHeader(region, {
+        fingerprint: lay.fingerprint,
+        signature: lay.signature,
+        ownerPid: process.pid,
+      });
       const view = new DataView(region.buffer);
       for (const f of lay.fields) f.schema.init?.(view, f.offset);
       const headerI32 = new Int32Array(region.buffer, 0, HEADER_SIZE / 4);
@@ -158,7 +199,13 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         for (const fb of framebuffers) fb.beginEpoch(epoch);
       };
       const frameCount = framebuffers[0] ? (): number => framebuffers[0]!.frameCount() : undefined;
-      const common = { entry, regionName: region.name, argsJson, setEpoch, ...(frameCount ? { frameCount } : {}) };
+      const common = {
+        entry,
+        regionName: region.name,
+        argsJson,
+        setEpoch,
+        ...(frameCount ? { frameCount } : {}),
+      };
       const host: RendererHost = hot
         ? new Supervisor({ ...common, ...options.supervisor })
         : new WorkerHost({ ...common, ...options.supervisor });
@@ -179,7 +226,13 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         await close();
         throw e;
       }
-      return Object.assign(fields, { args, region, supervisor: host, hot, close }) as unknown as OwnerState<A, F>;
+      return Object.assign(fields, {
+        args,
+        region,
+        supervisor: host,
+        hot,
+        close,
+      }) as unknown as OwnerState<A, F>;
     },
 
     reloadable() {
@@ -189,7 +242,10 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       try {
         args = JSON.parse(handoff.argsJson);
       } catch (e) {
-        throw new InvalidArgumentError(`${name}: expected the owner's arguments as JSON, got ${describe(handoff.argsJson)}`, { cause: e });
+        throw new InvalidArgumentError(
+          `${name}: expected the owner's arguments as JSON, got ${describe(handoff.argsJson)}`,
+          { cause: e },
+        );
       }
       const lay = layout(args as Infer<A>);
       const region = handoff.region ?? openRegion(handoff.regionName);
@@ -199,7 +255,11 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       });
       const ctx = createBindContext(region, 'reloadable', handoff.epoch);
       const fields = bindFields(lay, ctx);
-      reloadableState = Object.assign(fields, { args, region, epoch: handoff.epoch }) as unknown as ReloadableState<A, F>;
+      reloadableState = Object.assign(fields, {
+        args,
+        region,
+        epoch: handoff.epoch,
+      }) as unknown as ReloadableState<A, F>;
       reloadableFor = handoff;
       handoff.onReloadable?.();
       return reloadableState;
@@ -215,7 +275,9 @@ function createFreshRegion(size: number): Region {
       return createRegion(regionName, size);
     } catch (e) {
       if (!(e instanceof RegionExistsError) || attempt >= 4) throw e;
-      console.warn(`hotshm: region name ${regionName} was already taken by another process; using a fresh name`);
+      console.warn(
+        `hotshm: region name ${regionName} was already taken by another process; using a fresh name`,
+      );
     }
   }
 }
@@ -244,7 +306,9 @@ export function resolveEntry(entry: string | URL): string {
   if (entry.startsWith('file:')) return fileURLToPath(entry);
   if (isAbsolute(entry)) return entry;
   if (entry.startsWith('.')) return resolvePath(entry);
-  const bases = [process.argv[1], resolvePath('package.json')].filter((b): b is string => typeof b === 'string');
+  const bases = [process.argv[1], resolvePath('package.json')].filter(
+    (b): b is string => typeof b === 'string',
+  );
   const errors: string[] = [];
   for (const base of bases) {
     try {

@@ -49,7 +49,9 @@ export function layoutState(
   start: number,
 ): StateLayout {
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-    throw new SchemaError(`state ${stateName}: expected fields to be an object of schemas, got ${describe(fields)}`);
+    throw new SchemaError(
+      `state ${stateName}: expected fields to be an object of schemas, got ${describe(fields)}`,
+    );
   }
   const out: FieldLayout[] = [];
   let at = start;
@@ -60,19 +62,28 @@ export function layoutState(
       );
     }
     if (!isSchema(schema)) {
-      throw new SchemaError(`state ${stateName}: field "${name}" expected a schema (u32, struct(…), channel(…)…), got ${describe(schema)}`);
+      throw new SchemaError(
+        `state ${stateName}: field "${name}" expected a schema (u32, struct(…), channel(…)…), got ${describe(schema)}`,
+      );
     }
     at = alignUp(at, Math.max(schema.align, 1));
     out.push({ name, schema, offset: at });
     at += schema.size;
   }
-  if (out.length === 0) throw new SchemaError(`state ${stateName}: expected at least one field, got none`);
+  if (out.length === 0)
+    throw new SchemaError(`state ${stateName}: expected at least one field, got none`);
   const json: SignatureJson = {
     state: stateName,
     fields: out.map((f) => [f.name, f.schema.signature, f.offset] as const),
   };
   const signature = JSON.stringify(json);
-  return { fields: out, start, dataSize: at - start, signature, fingerprint: fingerprint(signature) };
+  return {
+    fields: out,
+    start,
+    dataSize: at - start,
+    signature,
+    fingerprint: fingerprint(signature),
+  };
 }
 
 /**
@@ -87,24 +98,29 @@ export function diffSignatures(ownerSignature: string, ours: string): string[] {
     mine = JSON.parse(ours) as SignatureJson;
     if (!Array.isArray(theirs.fields) || !Array.isArray(mine.fields)) throw new Error('no fields');
   } catch {
-    return ['the owner\'s layout description is unreadable'];
+    return ["the owner's layout description is unreadable"];
   }
   const diffs: string[] = [];
-  if (theirs.state !== mine.state) diffs.push(`state is "${String(theirs.state)}" in the owner, "${mine.state}" here`);
+  if (theirs.state !== mine.state)
+    diffs.push(`state is "${String(theirs.state)}" in the owner, "${mine.state}" here`);
   const theirMap = new Map(theirs.fields.map((f) => [String(f[0]), f]));
   const myMap = new Map(mine.fields.map((f) => [f[0], f]));
   for (const [name, f] of myMap) {
     const t = theirMap.get(name);
     if (!t) diffs.push(`field "${name}" (${f[1]}) is new here and missing in the owner`);
-    else if (t[1] !== f[1]) diffs.push(`field "${name}" is ${String(t[1])} in the owner, ${f[1]} here`);
-    else if (t[2] !== f[2]) diffs.push(`field "${name}" is at byte ${String(t[2])} in the owner, ${f[2]} here`);
+    else if (t[1] !== f[1])
+      diffs.push(`field "${name}" is ${String(t[1])} in the owner, ${f[1]} here`);
+    else if (t[2] !== f[2])
+      diffs.push(`field "${name}" is at byte ${String(t[2])} in the owner, ${f[2]} here`);
   }
   for (const [name, t] of theirMap) {
-    if (!myMap.has(name)) diffs.push(`field "${name}" (${String(t[1])}) is in the owner but was removed here`);
+    if (!myMap.has(name))
+      diffs.push(`field "${name}" (${String(t[1])}) is in the owner but was removed here`);
   }
   if (diffs.length === 0) {
     const order = (s: SignatureJson) => s.fields.map((f) => f[0]).join(',');
-    if (order(theirs) !== order(mine)) diffs.push(`field order is ${order(theirs)} in the owner, ${order(mine)} here`);
+    if (order(theirs) !== order(mine))
+      diffs.push(`field order is ${order(theirs)} in the owner, ${order(mine)} here`);
   }
   return diffs;
 }
@@ -124,7 +140,8 @@ export function isSchema(value: unknown): value is Schema {
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }

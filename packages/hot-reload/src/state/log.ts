@@ -14,7 +14,9 @@ export function attachLogger(host: RendererHost, info: { hot: boolean; entry: st
   host.on('reload', (e) => {
     const t = e.timings;
     if (e.reason === 'start') {
-      out(`renderer started (pid ${e.pid}, epoch ${e.epoch}): ready ${ms(t.handoffToReadyMs)}, first frame ${ms(t.handoffToFrameMs)}`);
+      out(
+        `renderer started (pid ${e.pid}, epoch ${e.epoch}): ready ${ms(t.handoffToReadyMs)}, first frame ${ms(t.handoffToFrameMs)}`,
+      );
     } else if (e.reason === 'restart') {
       out(`renderer restarted (pid ${e.pid}, epoch ${e.epoch})`);
     } else {
@@ -28,8 +30,12 @@ export function attachLogger(host: RendererHost, info: { hot: boolean; entry: st
   });
   host.on('crash', (e) => {
     const how = e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
-    const next = e.willRestart ? `restarting in ${e.restartInMs} ms` : 'waiting for the next change';
-    out(`renderer ${e.phase === 'start' ? 'failed to start' : 'crashed'} (pid ${e.pid}, ${how}): ${e.message}; ${next}`);
+    const next = e.willRestart
+      ? `restarting in ${e.restartInMs} ms`
+      : 'waiting for the next change';
+    out(
+      `renderer ${e.phase === 'start' ? 'failed to start' : 'crashed'} (pid ${e.pid}, ${how}): ${e.message}; ${next}`,
+    );
   });
   host.on('layout-change', (e) => out(e.message));
   host.on('warning', (e) => out(`warning: ${e.message}`));

@@ -84,7 +84,9 @@ export function checkRegionName(value: unknown, where: string): string {
 
 export function checkEpoch(value: unknown, where: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value >= 2 ** 29) {
-    throw new InvalidArgumentError(`${where}: expected an epoch in [1, 2^29), got ${String(value)}`);
+    throw new InvalidArgumentError(
+      `${where}: expected an epoch in [1, 2^29), got ${String(value)}`,
+    );
   }
   return value;
 }

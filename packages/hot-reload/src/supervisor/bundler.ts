@@ -51,10 +51,12 @@ export function externalizeInstalledPackages(): esbuild.Plugin {
           importer: args.importer,
           pluginData: 'hotshm-inner',
         });
-        if (r.errors.length > 0 || !r.path || r.external) return r.errors.length > 0 ? { errors: r.errors } : undefined;
+        if (r.errors.length > 0 || !r.path || r.external)
+          return r.errors.length > 0 ? { errors: r.errors } : undefined;
         // Workspace packages are symlinks that resolve outside node_modules: those are bundled.
         const real = safeRealpath(r.path);
-        if (!real.includes('/node_modules/') && !real.includes('\\node_modules\\')) return { path: real };
+        if (!real.includes('/node_modules/') && !real.includes('\\node_modules\\'))
+          return { path: real };
         return { path: real, external: true };
       });
     },
@@ -94,7 +96,10 @@ function shareLibrary(exportNames: readonly string[]): esbuild.Plugin {
   return {
     name: 'hotshm-share-library',
     setup(build) {
-      build.onResolve({ filter: /^@hotshm\/hot-reload$/ }, () => ({ path: LIBRARY_NAME, namespace: 'hotshm-library' }));
+      build.onResolve({ filter: /^@hotshm\/hot-reload$/ }, () => ({
+        path: LIBRARY_NAME,
+        namespace: 'hotshm-library',
+      }));
       build.onLoad({ filter: /.*/, namespace: 'hotshm-library' }, () => ({
         loader: 'js',
         contents: [
@@ -142,9 +147,14 @@ export async function createBundler(entry: string, options: BundlerOptions = {})
       } catch (e) {
         const failure = e as esbuild.BuildFailure;
         if (!Array.isArray(failure.errors)) throw e;
-        const formatted = await esbuild.formatMessages(failure.errors, { kind: 'error', color: false });
+        const formatted = await esbuild.formatMessages(failure.errors, {
+          kind: 'error',
+          color: false,
+        });
         const locations = failure.errors.map((m) =>
-          m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}` : '(no location)',
+          m.location
+            ? `${resolvePath(m.location.file)}:${m.location.line}:${m.location.column + 1}`
+            : '(no location)',
         );
         throw new BuildFailure(formatted, locations);
       }

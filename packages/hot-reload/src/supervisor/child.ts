@@ -24,6 +24,8 @@ export class RendererProcess {
   stopping = false;
   epoch = 0;
   startedAt = 0;
+  /** The bundle it runs (set at hand-off): a crash restarts the same code. */
+  build: unknown;
   private stderrTail = '';
   private listeners = new Set<(m: FromRunner) => void>();
 
@@ -60,7 +62,11 @@ export class RendererProcess {
       });
       void this.exited.then((e) => {
         off();
-        reject(new Error(`the standby process exited before it was ready (${describeExit(e)})${this.stderrTail ? `:\n${this.stderrTail}` : ''}`));
+        reject(
+          new Error(
+            `the standby process exited before it was ready (${describeExit(e)})${this.stderrTail ? `:\n${this.stderrTail}` : ''}`,
+          ),
+        );
       });
     });
     this.warm.catch(() => {});

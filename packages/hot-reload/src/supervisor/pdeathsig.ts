@@ -13,7 +13,17 @@ export function dieWithParent(expectedParent: number): void {
     try {
       const libc = koffi.load('libc.so.6');
       const prctl = libc.func('int prctl(int option, ...)');
-      prctl(PR_SET_PDEATHSIG, 'unsigned long', SIGKILL, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0);
+      prctl(
+        PR_SET_PDEATHSIG,
+        'unsigned long',
+        SIGKILL,
+        'unsigned long',
+        0,
+        'unsigned long',
+        0,
+        'unsigned long',
+        0,
+      );
     } catch {
       // The pid check below and the runner's timer still hold.
     }

@@ -32,5 +32,7 @@ export function runnerSource(): string {
     const p = fileURLToPath(new URL(name, import.meta.url));
     if (existsSync(p)) return p;
   }
-  throw new Error('hotshm: cannot find the standby runner (runner.ts or runner.js) beside the supervisor');
+  throw new Error(
+    'hotshm: cannot find the standby runner (runner.ts or runner.js) beside the supervisor',
+  );
 }

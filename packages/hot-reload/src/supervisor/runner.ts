@@ -7,9 +7,16 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as library from '../index.js';
-import { openRegion } from '../memory/index.js';
 import { readHeader } from '../memory/header.js';
-import { checkEpoch, checkPid, checkRegionName, ENV, installHandoff, type RuntimeHandoff } from '../state/runtime.js';
+import { openRegion } from '../memory/index.js';
+import {
+  checkEpoch,
+  checkPid,
+  checkRegionName,
+  ENV,
+  installHandoff,
+  type RuntimeHandoff,
+} from '../state/runtime.js';
 import { LIBRARY_KEY } from './bundler.js';
 import { dieWithParent } from './pdeathsig.js';
 import { type FromRunner, isToRunner } from './protocol.js';
@@ -39,7 +46,9 @@ const regionName = checkRegionName(process.env[ENV.region], ENV.region);
 const region = openRegion(regionName);
 const header = readHeader(region);
 if (header.ownerPid !== ownerPid) {
-  console.error(`hotshm runner: region ${regionName} belongs to pid ${header.ownerPid}, expected ${ownerPid}`);
+  console.error(
+    `hotshm runner: region ${regionName} belongs to pid ${header.ownerPid}, expected ${ownerPid}`,
+  );
   process.exit(1);
 }
 
@@ -60,6 +69,18 @@ process.on('message', (m: unknown) => {
   loaded = true;
   const start = performance.now();
   handoff.epoch = checkEpoch(m.epoch, 'load.epoch');
+  // "Ready" means the renderer has its state: State.reloadable() validated the region (a layout
+  // mismatch fails before this). A renderer that never calls it is ready when main() settles or
+  // after a second, whichever comes first.
+  let ready = false;
+  const readyOnce = (): void => {
+    if (ready) return;
+    ready = true;
+    clearTimeout(fallback);
+    send({ type: 'ready', ms: performance.now() - start });
+  };
+  handoff.onReloadable = readyOnce;
+  const fallback = setTimeout(readyOnce, 1000);
   void (async () => {
     try {
       const mod = (await import(pathToFileURL(m.bundle).href)) as { main?: unknown };
@@ -68,21 +89,23 @@ process.on('message', (m: unknown) => {
           `the reloadable entry must export a function main(), got ${mod.main === undefined ? 'no main export' : typeof mod.main}`,
         );
       }
-      const running = (mod.main as () => unknown)();
-      send({ type: 'ready', ms: performance.now() - start });
-      await running;
+      await (mod.main as () => unknown)();
+      readyOnce();
     } catch (e) {
+      clearTimeout(fallback);
       const err = e instanceof Error ? e : new Error(String(e));
-      const code = (err as Error & { code?: unknown }).code;
-      send({
-        type: 'failed',
-        message: err.message,
-        stack: err.stack ?? err.message,
-        ...(typeof code === 'string' ? { code } : {}),
-      });
       console.error(err.stack ?? err.message);
+      if (!ready) {
+        const code = (err as Error & { code?: unknown }).code;
+        send({
+          type: 'failed',
+          message: err.message,
+          stack: err.stack ?? err.message,
+          ...(typeof code === 'string' ? { code } : {}),
+        });
+      }
+      // Let the IPC message flush before leaving; the supervisor reports the exit.
       process.exitCode = 1;
-      // Let the IPC message flush before leaving.
       setTimeout(() => process.exit(1), 20);
     }
   })();

@@ -18,10 +18,11 @@
  * change instead of spinning.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
+import { ErrorCode } from '../errors.js';
 import { ENV } from '../state/runtime.js';
 import { BuildFailure, type BuildOutput, type Bundler, createBundler } from './bundler.js';
 import { type ChildExit, describeExit, RendererProcess } from './child.js';
@@ -42,9 +43,15 @@ export interface ReloadTimings {
 }
 
 export interface SupervisorEvents {
-  'build-start': [{ readonly reason: 'start' | 'change' | 'restart'; readonly files: readonly string[] }];
+  'build-start': [
+    { readonly reason: 'start' | 'change' | 'restart'; readonly files: readonly string[] },
+  ];
   'build-error': [
-    { readonly messages: readonly string[]; readonly locations: readonly string[]; readonly buildMs: number },
+    {
+      readonly messages: readonly string[];
+      readonly locations: readonly string[];
+      readonly buildMs: number;
+    },
   ];
   reload: [
     {
@@ -120,8 +127,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private quickCrashes = 0;
   private waitingForChange = false;
   private restartTimer: NodeJS.Timeout | undefined;
-  private readonly parityHolder: [RendererProcess | undefined, RendererProcess | undefined] = [undefined, undefined];
+  private readonly parityHolder: [RendererProcess | undefined, RendererProcess | undefined] = [
+    undefined,
+    undefined,
+  ];
   private closed = false;
+  private readonly recheck = new Set<string>();
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private lastBuildStartWall = 0;
+  private queuedHash = '';
 
   constructor(options: SupervisorOptions) {
     super();
@@ -175,8 +189,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.recheckTimer);
     await this.watcher?.close();
-    await Promise.allSettled([this.current?.stop(this.opts.graceMs), this.spare?.stop(this.opts.graceMs)]);
+    await Promise.allSettled([
+      this.current?.stop(this.opts.graceMs),
+      this.spare?.stop(this.opts.graceMs),
+    ]);
     await this.activation.catch(() => {});
     await this.bundler?.dispose();
     rmSync(this.dir, { recursive: true, force: true });
@@ -212,6 +230,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.waitingForChange = false;
       this.quickCrashes = 0;
       this.schedule({ at: performance.now(), files: [path], reason: 'change' });
+      this.recheckLater(path);
     };
     this.watcher.on('change', onEvent).on('add', onEvent).on('unlink', onEvent);
     this.watcher.on('error', (err: unknown) => {
@@ -231,6 +250,33 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.emit('warning', { message: `file watcher: ${String(err)}` });
       }
     });
+  }
+
+  /**
+   * chokidar drops a second 'change' of the same file within 50 ms of the first (editors that
+   * write twice, tools that touch then write). So each event is followed by one look at the file
+   * 80 ms later: if it was written after the last build began, build again. The first build is
+   * never delayed, and a rebuild with identical output does not reload.
+   */
+  private recheckLater(path: string): void {
+    this.recheck.add(path);
+    if (this.recheckTimer) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      const paths = [...this.recheck];
+      this.recheck.clear();
+      const changed = paths.filter((p) => {
+        try {
+          // File times come from a coarse clock: allow a little slack rather than miss a write.
+          return statSync(p).mtimeMs >= this.lastBuildStartWall - 20;
+        } catch {
+          return false;
+        }
+      });
+      if (changed.length > 0)
+        this.schedule({ at: performance.now(), files: changed, reason: 'change' });
+    }, 80);
+    this.recheckTimer.unref();
   }
 
   private updateWatched(inputs: readonly string[]): void {
@@ -264,6 +310,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const change = this.pending;
         this.pending = undefined;
         this.emit('build-start', { reason: change.reason, files: [...new Set(change.files)] });
+        this.lastBuildStartWall = Date.now();
         let out: BuildOutput;
         try {
           out = await this.bundler.build();
@@ -274,9 +321,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         }
         this.updateWatched(out.inputs);
         const builtAt = performance.now();
-        if (this.lastGood && out.hash === this.lastGood.hash && this.current?.alive && change.reason !== 'restart') {
-          continue; // same bytes as what runs: nothing to reload
-        }
+        // Same bytes as what runs or is about to run: nothing to reload.
+        if (out.hash === this.queuedHash && this.current?.alive && change.reason !== 'restart')
+          continue;
+        this.queuedHash = out.hash;
         this.queueActivation(out, change.reason, change.at, builtAt);
       }
     } finally {
@@ -284,15 +332,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private queueActivation(out: BuildOutput, reason: Reason, changeAt: number | null, builtAt: number): void {
+  private queueActivation(
+    out: BuildOutput,
+    reason: Reason,
+    changeAt: number | null,
+    builtAt: number,
+  ): void {
     this.activation = this.activation
       .then(() => this.activate(out, reason, changeAt, builtAt))
       .catch((e: unknown) => {
-        this.emit('warning', { message: `reload failed: ${e instanceof Error ? e.stack : String(e)}` });
+        this.emit('warning', {
+          message: `reload failed: ${e instanceof Error ? e.stack : String(e)}`,
+        });
       });
   }
 
-  private async activate(out: BuildOutput, reason: Reason, changeAt: number | null, builtAt: number): Promise<void> {
+  private async activate(
+    out: BuildOutput,
+    reason: Reason,
+    changeAt: number | null,
+    builtAt: number,
+  ): Promise<void> {
     if (this.closed) return;
     clearTimeout(this.restartTimer);
     if (!this.spare?.alive) this.spare = this.spawn();
@@ -315,27 +375,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const file = join(this.dir, `bundle-${++this.bundleSeq}.mjs`);
     writeFileSync(file, out.code);
     standby.epoch = epoch;
+    standby.build = out;
     this.parityHolder[epoch & 1] = standby;
     this.opts.setEpoch(epoch);
     const handoffAt = performance.now();
     standby.startedAt = handoffAt;
     const frameAt = this.watchFirstFrame();
-    const outcome = await new Promise<{ ok: true } | { ok: false; message: string }>((resolve) => {
-      const off = standby.on((m) => {
-        if (m.type === 'ready') {
+    void standby.exited.then(() => frameAt.cancel());
+    const outcome = await new Promise<{ ok: true } | { ok: false; message: string; code?: string }>(
+      (resolve) => {
+        const off = standby.on((m) => {
+          if (m.type === 'ready') {
+            off();
+            resolve({ ok: true });
+          } else if (m.type === 'failed') {
+            off();
+            resolve({ ok: false, message: m.message, ...(m.code ? { code: m.code } : {}) });
+          }
+        });
+        void standby.exited.then((e) => {
           off();
-          resolve({ ok: true });
-        } else if (m.type === 'failed') {
-          off();
-          resolve({ ok: false, message: m.message });
-        }
-      });
-      void standby.exited.then((e) => {
-        off();
-        resolve({ ok: false, message: `exited while starting (${describeExit(e)})` });
-      });
-      standby.send({ type: 'load', bundle: file, epoch });
-    });
+          resolve({ ok: false, message: `exited while starting (${describeExit(e)})` });
+        });
+        standby.send({ type: 'load', bundle: file, epoch });
+      },
+    );
     const readyAt = performance.now();
     rmSync(file, { force: true });
     this.spare = this.closed ? undefined : this.spawn();
@@ -346,14 +410,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (previous?.alive) this.opts.setEpoch(previous.epoch);
       frameAt.cancel();
       await standby.stop(this.opts.graceMs);
-      if (/layout/i.test(outcome.message) && /HOTSHM_LAYOUT_MISMATCH|has layout/.test(standby.stderr + outcome.message)) {
+      if (outcome.code === ErrorCode.LayoutMismatch) {
         this.emit('layout-change', {
-          message: `the state definition changed: ${outcome.message}. Restart the owner to use the new layout.`,
+          message: `the state definition changed, so the owner's region no longer fits it (${outcome.message}); restart the owner to use the new layout`,
         });
         this.waitingForChange = true;
         return;
       }
-      this.handleCrash(standby, standby.exit ?? { code: null, signal: null }, 'start', outcome.message, previous);
+      this.handleCrash(
+        standby,
+        standby.exit ?? { code: null, signal: null },
+        'start',
+        outcome.message,
+        previous,
+      );
       return;
     }
 
@@ -364,22 +434,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       void previous.stop(this.opts.graceMs);
     }
     const generation = ++this.generation;
-    const frame = await frameAt.promise;
-    if (this.closed) return;
-    const handoffToFrameMs = frame === null ? null : frame - handoffAt;
-    this.emit('reload', {
-      generation,
-      epoch,
-      pid: standby.pid,
-      reason,
-      timings: {
-        changeSeenAt: changeAt,
-        changeToBuildMs: changeAt === null ? null : builtAt - changeAt,
-        buildMs: out.ms,
-        handoffToReadyMs: readyAt - handoffAt,
-        handoffToFrameMs,
-        totalMs: changeAt === null || frame === null ? null : frame - changeAt,
-      },
+    // The first frame is awaited off the activation chain: a renderer that never presents must
+    // not hold up the next reload.
+    void frameAt.promise.then((frame) => {
+      if (this.closed || !standby.alive) return;
+      const handoffToFrameMs = frame === null ? null : frame - handoffAt;
+      this.emit('reload', {
+        generation,
+        epoch,
+        pid: standby.pid,
+        reason,
+        timings: {
+          changeSeenAt: changeAt,
+          changeToBuildMs: changeAt === null ? null : builtAt - changeAt,
+          buildMs: out.ms,
+          handoffToReadyMs: readyAt - handoffAt,
+          handoffToFrameMs,
+          totalMs: changeAt === null || frame === null ? null : frame - changeAt,
+        },
+      });
     });
   }
 
@@ -404,10 +477,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const deadline = performance.now() + 2000;
     const promise = new Promise<number | null>((resolve) => {
       const tick = (): void => {
-        if (cancelled || this.closed) return resolve(null);
-        if (probe() !== base) return resolve(performance.now());
-        if (performance.now() > deadline) return resolve(null);
-        setTimeout(tick, 1);
+        if (cancelled || this.closed) resolve(null);
+        else if (probe() !== base) resolve(performance.now());
+        else if (performance.now() > deadline) resolve(null);
+        else setTimeout(tick, 1);
       };
       tick();
     });
@@ -423,11 +496,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.closed || p.stopping) return;
     if (p === this.spare) {
       this.spare = undefined;
-      if (!p.startedAt) this.emit('warning', { message: `the standby process died (${describeExit(e)}): ${p.stderr.trim()}` });
+      if (!p.startedAt)
+        this.emit('warning', {
+          message: `the standby process died (${describeExit(e)}): ${p.stderr.trim()}`,
+        });
       return;
     }
     if (p !== this.current) return;
-    this.handleCrash(p, e, 'running', describeExit(e), undefined);
+    this.handleCrash(p, e, 'running', `${describeExit(e)}${lastError(p.stderr)}`, undefined);
   }
 
   private handleCrash(
@@ -443,7 +519,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // A new build that fails to start leaves the old renderer running: nothing to restart.
     const needRestart = !stillRunning?.alive && !this.closed;
     const giveUp = this.quickCrashes >= this.opts.maxQuickCrashes;
-    const willRestart = needRestart && !giveUp && this.lastGood !== undefined;
+    const build = (p.build as BuildOutput | undefined) ?? this.lastGood;
+    const willRestart = needRestart && !giveUp && build !== undefined;
     const restartInMs = willRestart ? Math.min(100 * 2 ** (this.quickCrashes - 1), 5000) : null;
     if (p === this.current) this.current = undefined;
     this.emit('crash', {
@@ -457,8 +534,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       willRestart,
       restartInMs,
     });
-    if (willRestart && this.lastGood) {
-      const build = this.lastGood;
+    if (willRestart && build) {
       this.restartTimer = setTimeout(() => {
         if (!this.waitingForChange) this.queueActivation(build, 'restart', null, performance.now());
       }, restartInMs ?? 0);
@@ -466,4 +542,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.waitingForChange = true;
     }
   }
+}
+
+/** The last line of stderr that names an error, as ": TypeError: …", or nothing. */
+function lastError(stderr: string): string {
+  const line = stderr
+    .split('\n')
+    .reverse()
+    .find((l) => /^\s*(\w*Error|Uncaught|FATAL)/.test(l));
+  return line ? `: ${line.trim()}` : '';
 }

@@ -87,7 +87,12 @@ export class WorkerHost extends EventEmitter<SupervisorEvents> {
     const epoch = ++this.epoch;
     this.opts.setEpoch(epoch);
     const data: WorkerHandoff = {
-      hotshm: { regionName: this.opts.regionName, argsJson: this.opts.argsJson, epoch, ownerPid: process.pid },
+      hotshm: {
+        regionName: this.opts.regionName,
+        argsJson: this.opts.argsJson,
+        epoch,
+        ownerPid: process.pid,
+      },
     };
     const t0 = performance.now();
     this.startedAt = t0;
@@ -118,7 +123,8 @@ export class WorkerHost extends EventEmitter<SupervisorEvents> {
         willRestart,
         restartInMs,
       });
-      if (willRestart) this.restartTimer = setTimeout(() => void this.launch('restart', 0), restartInMs ?? 0);
+      if (willRestart)
+        this.restartTimer = setTimeout(() => void this.launch('restart', 0), restartInMs ?? 0);
     });
     await new Promise<void>((resolve) => {
       worker.once('online', () => resolve());

@@ -1,0 +1,209 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createWorkspace,
+  isAlive,
+  rendererSource,
+  type TempWorkspace,
+  until,
+} from './fixtures/workspace.js';
+
+const RED = 0xffff0000;
+const GREEN = 0xff00ff00;
+const BLUE = 0xff0000ff;
+
+type AnyOwner = Awaited<ReturnType<typeof openOwner>>;
+
+async function openOwner(ws: TempWorkspace, hot = true) {
+  const { State } = (await import(ws.statePath)) as typeof import('./fixtures/state-shape.js');
+  const owner = await State.owner(
+    { width: 8, height: 4 },
+    { hot, entry: ws.rendererPath, log: false },
+  );
+  return owner;
+}
+
+function frontPixel(owner: AnyOwner): number | undefined {
+  const f = owner.framebuffer.acquireFront();
+  const px = f?.pixels[0];
+  owner.framebuffer.releaseFront();
+  return px === undefined ? undefined : px >>> 0;
+}
+
+let ws: TempWorkspace | undefined;
+let owner: AnyOwner | undefined;
+afterEach(async () => {
+  await owner?.close();
+  owner = undefined;
+  ws?.remove();
+  ws = undefined;
+});
+
+describe('hot mode', () => {
+  it('shows the new frame after an edit, from a new renderer process', async () => {
+    ws = createWorkspace(rendererSource(RED));
+    owner = await openOwner(ws);
+    await until('the first frame', () => frontPixel(owner!) === RED);
+    const first = owner.supervisor.rendererPid;
+    expect(isAlive(first)).toBe(true);
+    const reload = new Promise((r) => owner!.supervisor.once('reload', r));
+    ws.writeRenderer(rendererSource(GREEN));
+    await reload;
+    await until('the edited frame', () => frontPixel(owner!) === GREEN);
+    const second = owner.supervisor.rendererPid;
+    expect(second).not.toBe(first);
+    await until('the old renderer to exit', () => !isAlive(first));
+  });
+
+  it('keeps the old renderer through a syntax error and replaces it after the fix', async () => {
+    ws = createWorkspace(rendererSource(RED));
+    owner = await openOwner(ws);
+    await until('the first frame', () => frontPixel(owner!) === RED);
+    const pid = owner.supervisor.rendererPid;
+    const failed = new Promise<{ messages: readonly string[]; locations: readonly string[] }>((r) =>
+      owner!.supervisor.once('build-error', r),
+    );
+    ws.writeRenderer(`${rendererSource(GREEN)}\nexport const broken = ;\n`);
+    const err = await failed;
+    expect(err.locations[0]).toMatch(/renderer\.ts:\d+:\d+/);
+    expect(err.messages.join('\n')).toContain('Unexpected');
+    expect(owner.supervisor.rendererPid).toBe(pid);
+    expect(isAlive(pid)).toBe(true);
+    expect(frontPixel(owner)).toBe(RED);
+    // The old renderer still works: it takes messages.
+    owner.input.send(7);
+    await until('the old renderer to take a message', () => owner!.memory.last.get() === 7);
+    ws.writeRenderer(rendererSource(BLUE));
+    await until('the fixed frame', () => frontPixel(owner!) === BLUE);
+    expect(owner.supervisor.rendererPid).not.toBe(pid);
+  });
+
+  it('reports a renderer that throws, keeps the last frame, and runs again after the next change', async () => {
+    ws = createWorkspace(
+      rendererSource(RED, { onMessage: "if (m === 13) throw new Error('boom on 13');" }),
+    );
+    owner = await openOwner(ws);
+    await until('the first frame', () => frontPixel(owner!) === RED);
+    const crashes: Array<{ code: number | null; stderr: string; willRestart: boolean }> = [];
+    owner.supervisor.on('crash', (c) => crashes.push(c));
+    owner.input.send(13);
+    await until('the crash report', () => crashes.length > 0);
+    expect(crashes[0]!.code).not.toBe(0);
+    expect(crashes[0]!.stderr).toContain('boom on 13');
+    expect(frontPixel(owner)).toBe(RED);
+    ws.writeRenderer(rendererSource(GREEN));
+    await until('a renderer after the change', () => frontPixel(owner!) === GREEN);
+    expect(isAlive(owner.supervisor.rendererPid)).toBe(true);
+  });
+
+  it('does not restart a renderer that crashes on start in a loop', async () => {
+    ws = createWorkspace(rendererSource(RED, { onStart: "throw new Error('cannot start');" }));
+    const crashes: Array<{ willRestart: boolean; message: string }> = [];
+    const { State } = (await import(ws.statePath)) as typeof import('./fixtures/state-shape.js');
+    owner = await State.owner(
+      { width: 8, height: 4 },
+      { hot: true, entry: ws.rendererPath, log: false, supervisor: { quickCrashMs: 60_000 } },
+    );
+    owner.supervisor.on('crash', (c) => crashes.push(c));
+    // Three quick crashes in a row, then it waits for a change.
+    await until('the supervisor to give up', () => crashes.some((c) => !c.willRestart), 30_000);
+    const count = crashes.length;
+    expect(crashes.at(-1)!.message).toContain('cannot start');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(crashes.length).toBe(count);
+    expect(count).toBeLessThanOrEqual(3);
+    ws.writeRenderer(rendererSource(GREEN));
+    await until('a working renderer after the fix', () => frontPixel(owner!) === GREEN);
+  });
+
+  it('keeps state in a field across 20 reloads', async () => {
+    ws = createWorkspace(rendererSource(0xff000001));
+    owner = await openOwner(ws);
+    await until('the first frame', () => frontPixel(owner!) === 0xff000001);
+    for (let i = 2; i <= 21; i++) {
+      ws.writeRenderer(rendererSource(0xff000000 + i));
+      await until(`reload ${i}`, () => frontPixel(owner!) === 0xff000000 + i);
+    }
+    expect(owner.memory.starts.get()).toBe(21);
+    // No renderer of the 20 replaced ones is left behind.
+    const pids = [owner.supervisor.rendererPid, owner.supervisor.standbyPid].filter(Boolean);
+    expect(pids.length).toBeGreaterThan(0);
+  });
+
+  it('says so when the state definition changes instead of running on a mismatched layout', async () => {
+    ws = createWorkspace(rendererSource(RED));
+    owner = await openOwner(ws);
+    await until('the first frame', () => frontPixel(owner!) === RED);
+    const pid = owner.supervisor.rendererPid;
+    const changed = new Promise<{ message: string }>((r) =>
+      owner!.supervisor.once('layout-change', r),
+    );
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    writeFileSync(
+      ws.statePath,
+      readFileSync(ws.statePath, 'utf8').replace('last: u32', 'last: u32, extra: u32'),
+    );
+    const e = await changed;
+    expect(e.message).toMatch(/memory/);
+    expect(owner.supervisor.rendererPid).toBe(pid);
+    expect(frontPixel(owner)).toBe(RED);
+  });
+});
+
+describe('no-hot mode', () => {
+  it('renders the same frame through a worker thread, with no child process', async () => {
+    ws = createWorkspace(rendererSource(RED));
+    owner = await openOwner(ws, false);
+    await until('the first frame', () => frontPixel(owner!) === RED);
+    expect(owner.supervisor.rendererPid).toBe(process.pid);
+    expect(owner.supervisor.standbyPid).toBeUndefined();
+    owner.input.send(42);
+    await until('the worker to take a message', () => owner!.memory.last.get() === 42);
+  });
+});
+
+describe('owner death', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('takes its renderers with it when killed with SIGKILL, and the next start removes its region', async () => {
+    ws = createWorkspace(rendererSource(RED));
+    const script = join(__dirname, 'fixtures', 'owner-child.ts');
+    child = spawn(process.execPath, ['--import', 'tsx', script, ws.statePath, ws.rendererPath], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const info = await until(
+      'the owner to report its pids',
+      () => {
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        return line
+          ? (JSON.parse(line) as { region: string; renderer: number; standby: number })
+          : undefined;
+      },
+      60_000,
+    );
+    expect(isAlive(info.renderer)).toBe(true);
+    await until('the standby', () => isAlive(info.standby));
+    const shmName = info.region.slice(1);
+    expect(existsSync(`/dev/shm/${shmName}`)).toBe(true);
+    child.kill('SIGKILL');
+    await until(
+      'renderer and standby to exit',
+      () => !isAlive(info.renderer) && !isAlive(info.standby),
+      5_000,
+    );
+    // SIGKILL leaves the region; the next owner's start removes it (and only dead owners').
+    expect(readdirSync('/dev/shm')).toContain(shmName);
+    owner = await openOwner(ws);
+    expect(readdirSync('/dev/shm')).not.toContain(shmName);
+    expect(readdirSync('/dev/shm')).toContain(owner.region.name.slice(1));
+  });
+});
