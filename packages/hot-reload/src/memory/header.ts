@@ -141,7 +141,9 @@ export function headerLayout(dataSize: number, signatureBytes: number): HeaderLa
     dataSize,
     signatureOffset,
     signatureLength: signatureBytes,
-    totalSize: signatureOffset + signatureBytes,
+    // Whole cache lines: every word-sized view over the region (Int32Array for futex words)
+    // then covers it exactly.
+    totalSize: align(signatureOffset + signatureBytes, REGION_ALIGNMENT),
   };
 }
 

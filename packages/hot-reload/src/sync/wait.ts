@@ -124,7 +124,8 @@ export function sharedWord(
     );
   }
   return {
-    i32: new Int32Array(buffer),
+    // Whole words only: a region's byte length need not be a multiple of 4.
+    i32: new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4)),
     index: byteOffset / 4,
     waiters: waitersByteOffset / 4,
     address: address + BigInt(byteOffset),
