@@ -5,6 +5,9 @@
  * supervisor live on the same event loop. Each frame: forward input, take titles from the
  * renderer, and hand SDL the front buffer's address (no copy in JavaScript).
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { State } from 'hot-reloaded-state';
 import type { Backend, InputEvent as BackendInput } from './backends/index.js';
@@ -37,13 +40,27 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
   const width = options.width ?? 300;
   const height = options.height ?? 300;
   const hot = options.hot ?? true;
-  const log = options.log ?? ((line: string) => console.log(line));
+  let log = options.log ?? ((line: string) => console.log(line));
 
   const { backend, note } = await openBackend({ width, height, title: TITLE });
   if (note) log(`hotshm: ${note}`);
+  // The terminal back end owns the screen: every line printed would scroll the picture, so the
+  // app's log, the supervisor's report and the renderers' stderr go to a file instead.
+  let logFile: WriteStream | undefined;
+  if (backend.name === 'terminal' && !options.log) {
+    const path = join(tmpdir(), `hotshm-${process.pid}.log`);
+    const file = createWriteStream(path);
+    logFile = file;
+    log = (line: string) => file.write(`${line}\n`);
+    backend.setTitle(`${TITLE} - log in ${path}`);
+  }
   const state = await State.owner(
     { width, height },
-    { hot, ...(options.entry ? { entry: options.entry } : {}) },
+    {
+      hot,
+      ...(options.entry ? { entry: options.entry } : {}),
+      ...(logFile ? { log, supervisor: { stderr: logFile } } : {}),
+    },
   );
   log(
     `hotshm: region ${state.region.name}, backend ${backend.name}, ${hot ? 'hot reload on' : 'renderer on a worker thread (no hot reload)'}`,
@@ -51,15 +68,28 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
 
   let title = TITLE;
   let problem: string | undefined;
-  const showTitle = (): void => backend.setTitle(problem ? `${title} — ${problem}` : title);
+  // ASCII separator: SDL sets _NET_WM_NAME (what window managers and xdotool read) through Xlib's
+  // locale conversion, and nobody calls setlocale() in Node, so a character outside Latin-1 (an em
+  // dash) left _NET_WM_NAME at the previous title while only the legacy WM_NAME changed.
+  const showTitle = (): void => backend.setTitle(problem ? `${title} - ${problem}` : title);
   const sup = state.supervisor;
   sup.on('reload', (e) => {
-    problem = undefined;
+    // A restart after a crash runs the very code that crashed: keep saying so until an edit
+    // brings new code, or the note would flash by in the 100 ms before the restart.
+    if (e.reason !== 'restart') problem = undefined;
+    else if (problem && !problem.endsWith(', restarted')) problem = `${problem}, restarted`;
     showTitle();
     if (e.reason === 'change') {
       log(
         `hotshm: reload ${e.generation} in ${e.timings.totalMs?.toFixed(1) ?? '?'} ms (build ${e.timings.buildMs.toFixed(1)} ms)`,
       );
+    }
+  });
+  sup.on('build-done', () => {
+    // An edit undone after a build error builds what already runs: the error is gone.
+    if (problem?.startsWith('build error')) {
+      problem = undefined;
+      showTitle();
     }
   });
   sup.on('build-error', (e) => {
@@ -148,6 +178,7 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
     lag.disable();
     await state.close();
     backend.close();
+    logFile?.end();
     resolveDone(code);
   };
 

@@ -140,7 +140,9 @@ describe('terminal back end in tmux', () => {
       `cd ${JSON.stringify(root)}`,
       `HOTSHM_BACKEND=terminal ${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(child)} ${JSON.stringify(events)}`,
       `echo "exit $?" > ${JSON.stringify(`${stty}.exit`)}`,
-      `stty -a > ${JSON.stringify(stty)}`,
+      // Renamed into place: the test must never read a file the shell has only begun to write.
+      `stty -a > ${JSON.stringify(`${stty}.tmp`)}`,
+      `mv ${JSON.stringify(`${stty}.tmp`)} ${JSON.stringify(stty)}`,
       'sleep 60',
     ].join('; ');
     tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '40', command);

@@ -28,11 +28,10 @@ import {
   struct,
   u8,
   u16,
-  u32,
 } from '../src/index.js';
-import { markReady, headerLayout, writeHeader } from '../src/memory/header.js';
-import { createWorkspace, rendererSource, until } from '../test/fixtures/workspace.js';
+import { headerLayout, markReady, writeHeader } from '../src/memory/header.js';
 import type { State as StateShape } from '../test/fixtures/state-shape.js';
+import { createWorkspace, rendererSource, until } from '../test/fixtures/workspace.js';
 
 const EDITS = 40;
 const RESTARTS = 8;
@@ -45,19 +44,26 @@ function childPids(): number[] {
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
-        return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(process.pid);
+        return (
+          readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] ===
+          String(process.pid)
+        );
       } catch {
         return false;
       }
     })
     .map(Number);
 }
-const hotshmRegions = (): string[] => readdirSync('/dev/shm').filter((f) => f.startsWith(`hotshm-${process.pid}-`));
+const hotshmRegions = (): string[] =>
+  readdirSync('/dev/shm').filter((f) => f.startsWith(`hotshm-${process.pid}-`));
 
 async function hotReloads(): Promise<void> {
   const ws = createWorkspace(rendererSource(colourOf(0)));
   const { State } = (await import(ws.statePath)) as { State: typeof StateShape };
-  const owner = await State.owner({ width: 300, height: 300 }, { hot: true, entry: ws.rendererPath, log: false });
+  const owner = await State.owner(
+    { width: 300, height: 300 },
+    { hot: true, entry: ws.rendererPath, log: false },
+  );
   const front = (): number | undefined => {
     const f = owner.framebuffer.acquireFront();
     const p = f?.pixels[0];
@@ -68,7 +74,12 @@ async function hotReloads(): Promise<void> {
   owner.supervisor.on('reload', (e) => {
     const t = e.timings;
     if (e.reason === 'change' && t.handoffToFrameMs !== null && t.changeToBuildMs !== null) {
-      phases.push({ change: t.changeToBuildMs - t.buildMs, build: t.buildMs, ready: t.handoffToReadyMs, frame: t.handoffToFrameMs });
+      phases.push({
+        change: t.changeToBuildMs - t.buildMs,
+        build: t.buildMs,
+        ready: t.handoffToReadyMs,
+        frame: t.handoffToFrameMs,
+      });
     }
   });
   await until('the first frame', () => front() === colourOf(0), 60_000);
@@ -103,7 +114,11 @@ async function hotReloads(): Promise<void> {
       ratio: baseline / ours,
     },
   });
-  const med = (k: keyof (typeof phases)[number]): string => percentile(phases.map((p) => p[k]), 50).toFixed(1);
+  const med = (k: keyof (typeof phases)[number]): string =>
+    percentile(
+      phases.map((p) => p[k]),
+      50,
+    ).toFixed(1);
   console.log(
     `  phases (p50): event→build start ${med('change')} ms, build ${med('build')} ms, hand-off→ready ${med('ready')} ms, hand-off→frame ${med('frame')} ms`,
   );
@@ -128,7 +143,9 @@ async function hotReloads(): Promise<void> {
     },
   });
   if (procsAfter !== procsBefore || regionsAfter !== regionsBefore) {
-    throw new Error(`leak: children ${procsBefore}→${procsAfter}, regions ${regionsBefore}→${regionsAfter}`);
+    throw new Error(
+      `leak: children ${procsBefore}→${procsAfter}, regions ${regionsBefore}→${regionsAfter}`,
+    );
   }
   await owner.close();
   ws.remove();
@@ -137,9 +154,13 @@ async function hotReloads(): Promise<void> {
 /** The baseline: `node --watch` restarts the owner on each save; it builds and starts a renderer cold. */
 async function fullRestarts(statePath: string, rendererPath: string): Promise<number> {
   const script = join(import.meta.dirname, 'reload-owner.ts');
-  const child = spawn(process.execPath, ['--watch-path', rendererPath, '--import', 'tsx', script, statePath, rendererPath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--watch-path', rendererPath, '--import', 'tsx', script, statePath, rendererPath],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
@@ -165,7 +186,17 @@ async function fullRestarts(statePath: string, rendererPath: string): Promise<nu
 }
 
 async function regionOpen(): Promise<void> {
-  const InputEvent = struct({ kind: u8, button: u8, buttons: u8, modifiers: u8, x: i32, y: i32, key: i32, dx: i16, dy: i16 });
+  const InputEvent = struct({
+    kind: u8,
+    button: u8,
+    buttons: u8,
+    modifiers: u8,
+    x: i32,
+    y: i32,
+    key: i32,
+    dx: i16,
+    dy: i16,
+  });
   const State = defineState({
     name: 'open-bench',
     reloadable: './none.ts',
@@ -181,7 +212,11 @@ async function regionOpen(): Promise<void> {
   const hl = headerLayout(lay.dataSize, Buffer.byteLength(lay.signature));
   const name = `/hotshm-${process.pid}-0be4c400`;
   const region = createRegion(name, hl.totalSize);
-  writeHeader(region, { fingerprint: lay.fingerprint, signature: lay.signature, ownerPid: process.pid });
+  writeHeader(region, {
+    fingerprint: lay.fingerprint,
+    signature: lay.signature,
+    ownerPid: process.pid,
+  });
   const view = new DataView(region.buffer);
   for (const f of lay.fields) f.schema.init?.(view, f.offset);
   markReady(region);

@@ -146,7 +146,10 @@ export class SizeMismatchError extends HotshmError {
 /** The owner has not finished initialising the region. */
 export class RegionNotReadyError extends HotshmError {
   constructor(name: string) {
-    super(ErrorCode.RegionNotReady, `region ${name} is not ready: its owner has not finished creating it`);
+    super(
+      ErrorCode.RegionNotReady,
+      `region ${name} is not ready: its owner has not finished creating it`,
+    );
   }
 }
 
@@ -167,7 +170,10 @@ export class CorruptRegionError extends HotshmError {
 /** `send` with `{ onFull: 'throw' }` found the channel full. */
 export class ChannelFullError extends HotshmError {
   constructor(name: string, capacity: number) {
-    super(ErrorCode.ChannelFull, `channel ${name} is full: it holds ${capacity} messages and none has been received`);
+    super(
+      ErrorCode.ChannelFull,
+      `channel ${name} is full: it holds ${capacity} messages and none has been received`,
+    );
   }
 }
 

@@ -3,7 +3,13 @@
  * Each concern lives in its own folder; this file re-exports their public surface by name.
  */
 
-export type { Channel, ChannelOptions, ChannelSchema, RecvOptions, SendOptions } from './channel/index.js';
+export type {
+  Channel,
+  ChannelOptions,
+  ChannelSchema,
+  RecvOptions,
+  SendOptions,
+} from './channel/index.js';
 export { channel, MAX_CHANNEL_CAPACITY } from './channel/index.js';
 export * from './errors.js';
 export type { FrameBuffer, FrameBufferSchema, FrontFrame } from './frames/index.js';
@@ -43,12 +49,12 @@ export {
   ArraySchema,
   array,
   bool,
-  f32,
-  f64,
+  FINGERPRINT_BYTES,
   FixedStringSchema,
   FixedVecSchema,
+  f32,
+  f64,
   fingerprint,
-  FINGERPRINT_BYTES,
   fingerprintHex,
   fixedString,
   fixedVec,
@@ -79,7 +85,11 @@ export type {
 } from './state/define.js';
 export { defineState } from './state/define.js';
 export type { StateLayout } from './state/layout.js';
-export type { ReloadTimings, SupervisorEvents, SupervisorOptions } from './supervisor/supervisor.js';
+export type {
+  ReloadTimings,
+  SupervisorEvents,
+  SupervisorOptions,
+} from './supervisor/supervisor.js';
 export { Supervisor } from './supervisor/supervisor.js';
 export type { SharedWord, SyncBackendName, WaitResult } from './sync/index.js';
-export { sharedWord, syncBackendName, wake, waitAsync, waitSync } from './sync/index.js';
+export { sharedWord, syncBackendName, waitAsync, waitSync, wake } from './sync/index.js';

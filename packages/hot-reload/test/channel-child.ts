@@ -5,16 +5,15 @@
  * Results go to stdout as one JSON line.
  */
 import type { Channel } from '../src/channel/index.js';
-import { type SharedWord, sharedWord, storeAndWake, waitSync } from '../src/sync/index.js';
-import { openFields } from './channel-context.js';
 import {
-  type Big,
-  big,
-  layouts,
-  type Mixed,
-  mixed,
-  mixedError,
-} from './channel-schemas.js';
+  type SharedWord,
+  sharedWord,
+  storeAndWake,
+  syncBackendName,
+  waitSync,
+} from '../src/sync/index.js';
+import { openFields } from './channel-context.js';
+import { type Big, big, layouts, type Mixed, mixed, mixedError } from './channel-schemas.js';
 
 const [mode = '', regionName = '', ...args] = process.argv.slice(2);
 const numbers = args.map(Number);
@@ -50,10 +49,16 @@ function consume(layout: 'mixed' | 'small', count: number): void {
   let first = -1;
   for (let i = 0; i < count; i++) {
     const m = ch.recvSync(30_000);
-    if (m === undefined) return report({ error: `no message ${i} within 30 s` });
+    if (m === undefined) {
+      report({ error: `no message ${i} within 30 s` });
+      return;
+    }
     if (first < 0) first = m.seq;
     const error = mixedError(m, first + i);
-    if (error !== null) return report({ error, first, count: i });
+    if (error !== null) {
+      report({ error, first, count: i });
+      return;
+    }
     // Progress for the parent (it kills this process at some point).
     Atomics.store(scratch, 0, i + 1);
   }
@@ -67,12 +72,16 @@ function echo(rounds: number): void {
   for (let i = 0; i < rounds; i++) {
     const m = ping.recvSync(30_000);
     if (m === undefined || m.seq !== i) {
-      return report({ error: `round ${i}: expected ping ${i}, got ${JSON.stringify(m)}` });
+      report({ error: `round ${i}: expected ping ${i}, got ${JSON.stringify(m)}` });
+      return;
     }
     const r = Math.random();
     if (r < 0.03) sleep(0.05 + Math.random() * 0.3);
     else if (r < 0.25) spin(Math.random() * 40);
-    if (!pong.send(m)) return report({ error: `round ${i}: pong channel full` });
+    if (!pong.send(m)) {
+      report({ error: `round ${i}: pong channel full` });
+      return;
+    }
   }
   report({ rounds });
 }
@@ -93,6 +102,23 @@ function wordPingPong(rounds: number): void {
   report({ rounds });
 }
 
+/** The driving side of word-pingpong, for running both sides in children (polling backend). */
+function wordPinger(rounds: number): void {
+  const { ctx, scratch } = openFields(layouts.mixed, regionName);
+  const base = scratch.byteOffset;
+  const ping: SharedWord = sharedWord(ctx.buffer, ctx.address, base + 8, base + 12);
+  const pong: SharedWord = sharedWord(ctx.buffer, ctx.address, base + 16, base + 20);
+  for (let i = 0; i < rounds; i++) {
+    storeAndWake(ping, i + 1);
+    waitSync(pong, i, undefined, { spinMicros: i % 10 === 0 ? 0 : 30 });
+    if (Atomics.load(pong.i32, pong.index) !== i + 1) {
+      report({ error: `round ${i}` });
+      return;
+    }
+  }
+  report({ rounds, backend: syncBackendName() });
+}
+
 /** Waits until the parent's timer has ticked `ticks` times, then sends one message. */
 function sendAfterTicks(ticks: number): void {
   const { fields, scratch } = openFields(layouts.mixed, regionName);
@@ -108,7 +134,101 @@ function park(timeoutMs: number): void {
   report({ seq: m?.seq ?? null });
 }
 
+/** Echoes pings as fast as it can (benchmark). */
+function benchEcho(rounds: number): void {
+  const { fields } = openFields(layouts.pingpong, regionName);
+  const [ping, pong] = fields;
+  for (let i = 0; i < rounds; i++) {
+    const m = ping.recvSync(30_000);
+    if (m === undefined) {
+      report({ error: `round ${i}: no ping` });
+      return;
+    }
+    pong.send(m);
+  }
+  report({ rounds });
+}
+
+/** Sends `count` 16-byte messages flat out (benchmark). */
+function benchProduce(count: number): void {
+  const { fields } = openFields(layouts.quad, regionName);
+  const ch = fields[0];
+  const m = { a: 1, b: 2, c: 3, d: 0 };
+  let full = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    m.d = i;
+    // Full: back off a little rather than hammer the consumer's cache line with reads.
+    while (!ch.trySend(m)) {
+      full++;
+      for (let k = 0; k < 100; k++) Atomics.load(nap, 0);
+    }
+  }
+  report({ sent: count, ms: performance.now() - t0, full });
+}
+
+/** Waits idle for `ms` with nothing sent, and reports its own CPU time. */
+async function idle(kind: 'sync' | 'async', ms: number): Promise<void> {
+  const { fields } = openFields(layouts.mixed, regionName);
+  const ch = fields[0];
+  // Load the wait module (koffi, libc) before the clock starts: start-up is not idling.
+  syncBackendName();
+  const before = process.cpuUsage();
+  const start = performance.now();
+  if (kind === 'sync') ch.recvSync(ms);
+  else await ch.recv({ timeoutMs: ms }).catch(() => undefined);
+  const used = process.cpuUsage(before);
+  const wall = performance.now() - start;
+  report({ cpuPercent: ((used.user + used.system) / 1000 / wall) * 100 });
+}
+
+/** process.send baseline: echoes every IPC message back. */
+function ipcEcho(): void {
+  process.on('message', (m) => {
+    if (m === 'stop') process.exit(0);
+    process.send?.(m);
+  });
+}
+
+/** process.send baseline: sends `count` 16-byte messages one way, waiting when the pipe is busy. */
+async function ipcProduce(count: number): Promise<void> {
+  const m = { a: 1, b: 2, c: 3, d: 0 };
+  for (let i = 0; i < count; i++) {
+    m.d = i;
+    if (!process.send?.(m)) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await new Promise<void>((resolve) => process.send?.('done', () => resolve()));
+}
+
+/** Unix socket baseline: echoes 4-byte messages on the socket at `path`. */
+async function udsEcho(path: string): Promise<void> {
+  const net = await import('node:net');
+  const socket = net.createConnection(path);
+  socket.setNoDelay(true);
+  socket.on('data', (d) => socket.write(d));
+  socket.on('close', () => process.exit(0));
+}
+
 switch (mode) {
+  case 'bench-echo':
+    benchEcho(numbers[0] ?? 0);
+    break;
+  case 'bench-produce':
+    benchProduce(numbers[0] ?? 0);
+    break;
+  case 'idle-sync':
+  case 'idle-async':
+    void idle(mode === 'idle-sync' ? 'sync' : 'async', numbers[0] ?? 0);
+    break;
+  case 'ipc-echo':
+    ipcEcho();
+    break;
+  case 'ipc-produce':
+    void ipcProduce(numbers[0] ?? 0);
+    break;
+  case 'uds-echo':
+    void udsEcho(regionName);
+    break;
   case 'produce':
     produce(args[0] as 'mixed' | 'small' | 'big', numbers[1] ?? 0, numbers[2] ?? 0);
     break;
@@ -120,6 +240,9 @@ switch (mode) {
     break;
   case 'word-pingpong':
     wordPingPong(numbers[0] ?? 0);
+    break;
+  case 'word-pinger':
+    wordPinger(numbers[0] ?? 0);
     break;
   case 'send-after-ticks':
     sendAfterTicks(numbers[0] ?? 0);

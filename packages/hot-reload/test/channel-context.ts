@@ -76,11 +76,21 @@ export interface Bound<F extends Fields> {
   readonly offsets: readonly number[];
 }
 
-function bind<F extends Fields>(fields: F, region: Region, role: 'owner' | 'reloadable', epoch: number): Bound<F> {
+function bind<F extends Fields>(
+  fields: F,
+  region: Region,
+  role: 'owner' | 'reloadable',
+  epoch: number,
+): Bound<F> {
   const ctx = new RegionContext(region, role, epoch);
   const { at, scratch } = offsets(fields);
   const accessors = fields.map((f, i) => f.bind(ctx, at[i]!)) as unknown as Accessors<F>;
-  return { ctx, fields: accessors, scratch: new Int32Array(region.buffer, scratch, SCRATCH_WORDS), offsets: at };
+  return {
+    ctx,
+    fields: accessors,
+    scratch: new Int32Array(region.buffer, scratch, SCRATCH_WORDS),
+    offsets: at,
+  };
 }
 
 /** Owner side: creates the region, runs each field's init, binds. */
@@ -88,11 +98,16 @@ export function createFields<F extends Fields>(fields: F, epoch = 1): Bound<F> {
   const { at, size } = offsets(fields);
   const region = createRegion(newRegionName(), size);
   const view = new DataView(region.buffer);
-  fields.forEach((f, i) => f.init?.(view, at[i]!));
+  for (const [i, f] of fields.entries()) f.init?.(view, at[i]!);
   return bind(fields, region, 'owner', epoch);
 }
 
 /** Another process's side: opens the region by name and binds the same fields. */
-export function openFields<F extends Fields>(fields: F, name: string, role: 'owner' | 'reloadable' = 'reloadable', epoch = 1): Bound<F> {
+export function openFields<F extends Fields>(
+  fields: F,
+  name: string,
+  role: 'owner' | 'reloadable' = 'reloadable',
+  epoch = 1,
+): Bound<F> {
   return bind(fields, openRegion(name), role, epoch);
 }

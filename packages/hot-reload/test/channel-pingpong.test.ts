@@ -35,5 +35,4 @@ describe('channel ping-pong', () => {
       owner.ctx.region.unlink();
     }
   });
-
 });

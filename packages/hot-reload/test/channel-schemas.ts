@@ -40,11 +40,15 @@ export function bigError(m: Big, seq: number): string | null {
 
 export const Ping = struct({ seq: i32 });
 
+/** 16 bytes: the throughput benchmark's message. */
+export const Quad = struct({ a: u32, b: u32, c: u32, d: u32 });
+
 /** Every channel the tests use, by name: a child binds the one its test names. */
 export const layouts = {
   mixed: [channel(Mixed, { capacity: 1024 })],
   small: [channel(Mixed, { capacity: 64 })],
   big: [channel(Big, { capacity: 8 })],
   pingpong: [channel(Ping, { capacity: 4 }), channel(Ping, { capacity: 4 })],
+  quad: [channel(Quad, { capacity: 4096 })],
 } as const;
 export type LayoutName = keyof typeof layouts;

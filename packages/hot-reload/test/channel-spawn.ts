@@ -12,7 +12,11 @@ export interface Child {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnChild(script: string, args: readonly (string | number)[], env: NodeJS.ProcessEnv = {}): Child {
+export function spawnChild(
+  script: string,
+  args: readonly (string | number)[],
+  env: NodeJS.ProcessEnv = {},
+): Child {
   const file = fileURLToPath(new URL(script, import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', file, ...args.map(String)], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel } from '../src/channel/index.js';
 import { createFields } from './channel-context.js';
-import { type Big, bigError, layouts, mixed as mixedMessage, mixedError } from './channel-schemas.js';
+import {
+  type Big,
+  bigError,
+  layouts,
+  mixedError,
+  mixed as mixedMessage,
+} from './channel-schemas.js';
 import { spawnChild } from './channel-spawn.js';
 
 const nap = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -15,7 +21,13 @@ describe('channel across processes', () => {
     try {
       const ch = owner.fields[0];
       const N = 100_000;
-      const producer = spawnChild('channel-child.ts', ['produce', owner.ctx.regionName, 'mixed', 0, N]);
+      const producer = spawnChild('channel-child.ts', [
+        'produce',
+        owner.ctx.regionName,
+        'mixed',
+        0,
+        N,
+      ]);
       for (let i = 0; i < N; i++) {
         const m = await ch.recv({ timeoutMs: 30_000 });
         const error = mixedError(m, i);
@@ -50,7 +62,12 @@ describe('channel across processes', () => {
       expect(ch.length).toBe(64);
       // The channel's own counter says exactly how many the dead consumer took.
       const taken = Atomics.load(readIndex, 0);
-      const second = spawnChild('channel-child.ts', ['consume', owner.ctx.regionName, 'small', N - taken]);
+      const second = spawnChild('channel-child.ts', [
+        'consume',
+        owner.ctx.regionName,
+        'small',
+        N - taken,
+      ]);
       while (seq < N) {
         while (seq < N && ch.trySend(mixedMessage(seq))) seq++;
         await nap(0);
@@ -70,7 +87,13 @@ describe('channel across processes', () => {
       const ch = owner.fields[0] as Channel<Big>;
       let received = 0;
       for (let round = 0; round < 5; round++) {
-        const producer = spawnChild('channel-child.ts', ['produce', owner.ctx.regionName, 'big', received, 2 ** 31]);
+        const producer = spawnChild('channel-child.ts', [
+          'produce',
+          owner.ctx.regionName,
+          'big',
+          received,
+          2 ** 31,
+        ]);
         // Let it run flat out (the ring of 8 big messages is full most of the time) and kill it
         // at an arbitrary point, often in the middle of encoding 8 KiB.
         const stopAt = received + 500 + Math.floor(Math.random() * 1_000);
@@ -95,4 +118,3 @@ describe('channel across processes', () => {
     }
   });
 });
-

@@ -177,14 +177,43 @@ abstract class ChannelBase<T> implements Channel<T> {
         `channel ${this.name}: send's onFull: expected 'return-false' or 'throw', got ${describe(onFull)}`,
       );
     }
-    if (this.put(message)) return true;
+    if (this.#send(message)) return true;
     if (onFull === 'throw') throw new ChannelFullError(this.name, this.capacity);
     return false;
   }
 
   trySend(message: T): boolean {
     this.open();
+    return this.#send(message);
+  }
+
+  /** Messages sent while the producer gate was closed, oldest first. */
+  #held: T[] = [];
+
+  /**
+   * A renderer that has just replaced another may overlap with it for a few milliseconds, and a
+   * ring has one producer: until the supervisor says the old renderer is gone, messages wait here,
+   * checked and in order, then go to the ring in one go.
+   */
+  #send(message: T): boolean {
+    const gate = this.ctx.producerGate;
+    if (this.#held.length > 0 || (gate && !gate.open)) {
+      if (gate && !gate.open) {
+        if (this.#held.length + this.length >= this.capacity) return false;
+        this.schema.check(message, `channel ${this.name}`);
+        if (this.#held.length === 0) gate.whenOpen(() => this.#flush());
+        this.#held.push(message);
+        return true;
+      }
+      this.#flush();
+      if (this.#held.length > 0) return false;
+    }
     return this.put(message);
+  }
+
+  #flush(): void {
+    if (this.ctx.closed) return;
+    while (this.#held.length > 0 && this.put(this.#held[0] as T)) this.#held.shift();
   }
 
   tryRecv(): T | undefined {
@@ -195,6 +224,10 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   drain(): T[] {
     this.open();
+    return this.takeAll();
+  }
+
+  protected takeAll(): T[] {
     const out: T[] = [];
     for (let taken = this.take(); taken !== EMPTY; taken = this.take()) out.push(taken);
     return out;
@@ -234,7 +267,7 @@ abstract class ChannelBase<T> implements Channel<T> {
     const deadline = start + timeout;
     this.open();
     const spinEnd = start + Math.min(timeout, spinMicros / 1000);
-    for (let i = 0; performance.now() < spinEnd; i++) {
+    while (performance.now() < spinEnd) {
       const taken = this.take();
       if (taken !== EMPTY) return taken;
     }
@@ -246,7 +279,8 @@ abstract class ChannelBase<T> implements Channel<T> {
       if (taken !== EMPTY) return taken;
       const remaining = deadline - performance.now();
       if (remaining <= 0) throw timeoutError(this.name, timeout);
-      const waitOptions = signal === undefined ? { doorbell: this.doorbell } : { doorbell: this.doorbell, signal };
+      const waitOptions =
+        signal === undefined ? { doorbell: this.doorbell } : { doorbell: this.doorbell, signal };
       await waitAsync(this.ready, seen, Math.min(remaining, CLOSED_CHECK_MS), waitOptions);
     }
   }
@@ -264,8 +298,22 @@ class RingChannel<T> extends ChannelBase<T> {
   readonly latest = false;
   readonly #mask: number;
   readonly #slotSize: number;
+  /**
+   * Last values seen of the other side's index. Reading the other side's line costs a cache-line
+   * transfer between cores; the producer only needs a fresh readIndex when the ring looks full,
+   * the consumer a fresh writeIndex when it looks empty. Both indices only grow, so a stale copy
+   * only ever under-estimates room or messages, never over-estimates them.
+   */
+  #readSeen = 0;
+  #writeSeen = 0;
 
-  constructor(ctx: BindContext, offset: number, schema: Schema<T, unknown>, name: string, capacity: number) {
+  constructor(
+    ctx: BindContext,
+    offset: number,
+    schema: Schema<T, unknown>,
+    name: string,
+    capacity: number,
+  ) {
     super(ctx, offset, schema, name);
     this.capacity = capacity;
     this.#mask = capacity - 1;
@@ -290,7 +338,10 @@ class RingChannel<T> extends ChannelBase<T> {
   protected put(message: T): boolean {
     // Only this process writes writeIndex, so this load is just our own last store.
     const write = Atomics.load(this.i32, Slot.write);
-    if (this.#used(write, Atomics.load(this.i32, Slot.read)) === this.capacity) return false;
+    if ((write - this.#readSeen) >>> 0 >= this.capacity) {
+      this.#readSeen = Atomics.load(this.i32, Slot.read);
+      if (this.#used(write, this.#readSeen) === this.capacity) return false;
+    }
     // Encode first (it validates and may throw: nothing is published then)…
     this.schema.write(this.view, this.slotsOffset + (write & this.#mask) * this.#slotSize, message);
     // …and only then publish it.
@@ -302,12 +353,20 @@ class RingChannel<T> extends ChannelBase<T> {
   protected take(): Taken<T> {
     for (;;) {
       const read = Atomics.load(this.i32, Slot.read);
-      const write = Atomics.load(this.i32, Slot.write);
-      if (read === write) return EMPTY;
-      this.#used(write, read);
+      let write = this.#writeSeen;
+      // A cached writeIndex behind readIndex (another consumer went further) is as good as equal.
+      if (read === write || (write - read) >>> 0 > this.capacity) {
+        write = Atomics.load(this.i32, Slot.write);
+        this.#writeSeen = write;
+        if (read === write) return EMPTY;
+        this.#used(write, read);
+      }
       let value: T;
       try {
-        value = this.schema.read(this.view, this.slotsOffset + (read & this.#mask) * this.#slotSize);
+        value = this.schema.read(
+          this.view,
+          this.slotsOffset + (read & this.#mask) * this.#slotSize,
+        );
       } catch (error) {
         // Another consumer took this slot and the producer is already rewriting it: our copy
         // is torn, so it may not even decode. Look again; if nobody moved, it is real corruption.
@@ -316,6 +375,35 @@ class RingChannel<T> extends ChannelBase<T> {
       }
       // Commit AFTER the copy is complete (see the module comment).
       if (Atomics.compareExchange(this.i32, Slot.read, read, (read + 1) | 0) === read) return value;
+    }
+  }
+
+  /**
+   * Every waiting message with ONE commit: copies them all, then moves readIndex past all of them
+   * with a single CAS (one cache-line transfer instead of one per message). A consumer killed
+   * before the CAS has taken none of them; a failed CAS (another consumer took some) drops the
+   * copies and starts again.
+   */
+  protected override takeAll(): T[] {
+    for (;;) {
+      const read = Atomics.load(this.i32, Slot.read);
+      const write = Atomics.load(this.i32, Slot.write);
+      this.#writeSeen = write;
+      const n = this.#used(write, read);
+      if (n === 0) return [];
+      const out = new Array<T>(n);
+      try {
+        for (let i = 0; i < n; i++) {
+          out[i] = this.schema.read(
+            this.view,
+            this.slotsOffset + ((read + i) & this.#mask) * this.#slotSize,
+          );
+        }
+      } catch (error) {
+        if (Atomics.load(this.i32, Slot.read) !== read) continue;
+        throw error;
+      }
+      if (Atomics.compareExchange(this.i32, Slot.read, read, (read + n) | 0) === read) return out;
     }
   }
 }
@@ -446,7 +534,9 @@ export function channel<T extends Schema<unknown, unknown>>(
     },
     bind(ctx: BindContext, offset: number, path?: string): Channel<Infer<T>> {
       if (offset % align !== 0) {
-        throw new SchemaError(`${signature}: expected an offset aligned to ${align}, got ${offset}`);
+        throw new SchemaError(
+          `${signature}: expected an offset aligned to ${align}, got ${offset}`,
+        );
       }
       const label = name ?? path ?? 'channel';
       return latest

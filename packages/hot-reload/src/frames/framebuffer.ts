@@ -137,7 +137,14 @@ class SharedFrameBuffer implements FrameBuffer {
   /** The back buffer handed out by back() and not yet presented, or -1. */
   #pending = -1;
 
-  constructor(ctx: BindContext, offset: number, width: number, height: number, bufferBytes: number, path: string) {
+  constructor(
+    ctx: BindContext,
+    offset: number,
+    width: number,
+    height: number,
+    bufferBytes: number,
+    path: string,
+  ) {
     this.#ctx = ctx;
     this.#path = path;
     this.width = width;
@@ -155,7 +162,12 @@ class SharedFrameBuffer implements FrameBuffer {
     }
     this.#pixels = pixels;
     this.#addresses = addresses;
-    this.#reading = sharedWord(ctx.buffer, ctx.address, offset + Slot.reading * 4, offset + Slot.readingWaiters * 4);
+    this.#reading = sharedWord(
+      ctx.buffer,
+      ctx.address,
+      offset + Slot.reading * 4,
+      offset + Slot.readingWaiters * 4,
+    );
   }
 
   get epoch(): number {

@@ -29,6 +29,18 @@ export interface BindContext {
   readonly epoch: number;
   /** Wakes processes that wait on the region's doorbell (async channel receivers). */
   ringDoorbell(): void;
+  /**
+   * Closed while this renderer may still overlap with the one it replaces: channels are
+   * single-producer, so its sends are held in order until the old renderer is gone. Absent (always
+   * open) for the owner and for worker threads.
+   */
+  readonly producerGate?: ProducerGate;
+}
+
+export interface ProducerGate {
+  readonly open: boolean;
+  /** Calls `listener` once the gate opens (at once if it is open). */
+  whenOpen(listener: () => void): void;
 }
 
 export interface WriteOptions {

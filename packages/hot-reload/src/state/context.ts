@@ -11,7 +11,7 @@
 import { RegionClosedError } from '../errors.js';
 import { HeaderOffset } from '../memory/header.js';
 import type { Region } from '../memory/index.js';
-import type { BindContext } from '../schema/types.js';
+import type { BindContext, ProducerGate } from '../schema/types.js';
 import { ringDoorbell, type SharedWord, sharedWord } from '../sync/index.js';
 
 class RegionContext implements BindContext {
@@ -21,11 +21,13 @@ class RegionContext implements BindContext {
   readonly address: bigint;
   readonly role: 'owner' | 'reloadable';
   readonly epoch: number;
+  readonly producerGate?: ProducerGate;
   readonly #region: Region;
   readonly #doorbell: SharedWord;
 
-  constructor(region: Region, role: 'owner' | 'reloadable', epoch: number) {
+  constructor(region: Region, role: 'owner' | 'reloadable', epoch: number, gate?: ProducerGate) {
     this.#region = region;
+    if (gate) this.producerGate = gate;
     this.regionName = region.name;
     this.buffer = region.buffer;
     this.view = new DataView(region.buffer);
@@ -59,6 +61,7 @@ export function createBindContext(
   region: Region,
   role: 'owner' | 'reloadable',
   epoch: number,
+  gate?: ProducerGate,
 ): BindContext {
-  return new RegionContext(region, role, epoch);
+  return new RegionContext(region, role, epoch, gate);
 }

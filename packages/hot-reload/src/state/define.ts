@@ -61,8 +61,11 @@ export interface OwnerOptions {
   readonly hot?: boolean;
   /** Overrides `spec.reloadable`. */
   readonly entry?: string | URL;
-  /** Print reloads, build errors and crashes to stderr. Default true. */
-  readonly log?: boolean;
+  /**
+   * Report reloads, build errors and crashes: true (the default) prints them to stderr, false
+   * keeps quiet, a function receives each line (an owner drawing in the terminal logs elsewhere).
+   */
+  readonly log?: boolean | ((line: string) => void);
   /** Passed to the supervisor (grace period, crash policy, stderr…). */
   readonly supervisor?: Partial<
     Omit<SupervisorOptions, 'entry' | 'regionName' | 'argsJson' | 'setEpoch'>
@@ -209,7 +212,8 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       const host: RendererHost = hot
         ? new Supervisor({ ...common, ...options.supervisor })
         : new WorkerHost({ ...common, ...options.supervisor });
-      if (options.log ?? true) attachLogger(host, { hot, entry });
+      const log = options.log ?? true;
+      if (log !== false) attachLogger(host, log === true ? undefined : log);
 
       let closed = false;
       const close = async (): Promise<void> => {
@@ -253,7 +257,7 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         fingerprint: lay.fingerprint,
         explain: (ownerSignature) => diffSignatures(ownerSignature, lay.signature),
       });
-      const ctx = createBindContext(region, 'reloadable', handoff.epoch);
+      const ctx = createBindContext(region, 'reloadable', handoff.epoch, handoff.producerGate);
       const fields = bindFields(lay, ctx);
       reloadableState = Object.assign(fields, {
         args,

@@ -96,7 +96,12 @@ export function diffSignatures(ownerSignature: string, ours: string): string[] {
   try {
     theirs = JSON.parse(ownerSignature) as SignatureJson;
     mine = JSON.parse(ours) as SignatureJson;
-    if (!Array.isArray(theirs.fields) || !Array.isArray(mine.fields)) throw new Error('no fields');
+    const wellFormed = (j: SignatureJson): boolean =>
+      typeof j === 'object' &&
+      j !== null &&
+      Array.isArray(j.fields) &&
+      j.fields.every((f) => Array.isArray(f) && f.length === 3 && typeof f[0] === 'string');
+    if (!wellFormed(theirs) || !wellFormed(mine)) throw new Error('malformed');
   } catch {
     return ["the owner's layout description is unreadable"];
   }

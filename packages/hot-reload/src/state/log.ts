@@ -7,9 +7,10 @@ import type { RendererHost } from './define.js';
 
 const ms = (v: number | null): string => (v === null ? '–' : `${v.toFixed(1)} ms`);
 
-export function attachLogger(host: RendererHost, info: { hot: boolean; entry: string }): void {
+export function attachLogger(host: RendererHost, sink?: (line: string) => void): void {
   const out = (line: string): void => {
-    process.stderr.write(`[hotshm] ${line}\n`);
+    if (sink) sink(`[hotshm] ${line}`);
+    else process.stderr.write(`[hotshm] ${line}\n`);
   };
   host.on('reload', (e) => {
     const t = e.timings;
@@ -39,5 +40,4 @@ export function attachLogger(host: RendererHost, info: { hot: boolean; entry: st
   });
   host.on('layout-change', (e) => out(e.message));
   host.on('warning', (e) => out(`warning: ${e.message}`));
-  void info;
 }

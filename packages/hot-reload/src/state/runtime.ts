@@ -10,6 +10,7 @@
 import { workerData } from 'node:worker_threads';
 import { InvalidArgumentError, NotReloadableError } from '../errors.js';
 import type { Region } from '../memory/index.js';
+import type { ProducerGate } from '../schema/types.js';
 
 export const ENV = {
   region: 'HOTSHM_REGION',
@@ -30,6 +31,8 @@ export interface RuntimeHandoff {
   readonly region?: Region;
   /** Called once the reloadable has its state: lets the runner report "ready". */
   onReloadable?: () => void;
+  /** Open once the renderer this one replaces is gone (see ProducerGate). */
+  producerGate?: ProducerGate;
 }
 
 export interface WorkerHandoff {

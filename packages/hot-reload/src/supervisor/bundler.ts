@@ -24,11 +24,13 @@ export interface BuildOutput {
 export class BuildFailure extends Error {
   readonly messages: readonly string[];
   readonly locations: readonly string[];
-  constructor(messages: string[], locations: string[]) {
+  readonly ms: number;
+  constructor(messages: string[], locations: string[], ms = 0) {
     super(messages.join('\n'));
     this.name = 'BuildFailure';
     this.messages = messages;
     this.locations = locations;
+    this.ms = ms;
   }
 }
 
@@ -156,7 +158,7 @@ export async function createBundler(entry: string, options: BundlerOptions = {})
             ? `${resolvePath(m.location.file)}:${m.location.line}:${m.location.column + 1}`
             : '(no location)',
         );
-        throw new BuildFailure(formatted, locations);
+        throw new BuildFailure(formatted, locations, performance.now() - t0);
       }
       const file = result.outputFiles[0];
       if (!file) throw new BuildFailure(['esbuild produced no output'], []);

@@ -35,7 +35,18 @@ export class RendererProcess {
       env,
       serialization: 'json',
     });
-    if (this.proc.pid === undefined) throw new Error('could not spawn the renderer process');
+    // Before anything can fail: a spawn that fails (EMFILE, EAGAIN) reports through 'error', and
+    // an unheard 'error' would take the owner down. An IPC write to a process that just died
+    // (EPIPE) comes here too; its exit is reported separately.
+    let spawnError: Error | undefined;
+    this.proc.on('error', (err) => {
+      spawnError ??= err;
+    });
+    if (this.proc.pid === undefined) {
+      throw new Error(`could not start a renderer process: ${spawnError?.message ?? 'no pid'}`, {
+        cause: spawnError,
+      });
+    }
     this.pid = this.proc.pid;
     this.proc.stderr?.on('data', (chunk: Buffer) => {
       stderr.write(chunk);
@@ -51,8 +62,6 @@ export class RendererProcess {
       if (!isFromRunner(m)) return;
       for (const l of this.listeners) l(m);
     });
-    // An IPC write to a process that just died raises EPIPE on the channel: its exit is reported.
-    this.proc.on('error', () => {});
     this.warm = new Promise((resolve, reject) => {
       const off = this.on((m) => {
         if (m.type === 'warm') {

@@ -5,7 +5,9 @@
 
 export type ToRunner =
   /** Import this bundle and run its `main()` as the renderer of `epoch`. */
-  { readonly type: 'load'; readonly bundle: string; readonly epoch: number };
+  | { readonly type: 'load'; readonly bundle: string; readonly epoch: number }
+  /** The renderer this one replaced is gone: it is now the only producer on its channels. */
+  | { readonly type: 'exclusive' };
 
 export type FromRunner =
   /** Node, koffi and the region are loaded: ready to take a bundle. */
@@ -29,5 +31,6 @@ export function isFromRunner(m: unknown): m is FromRunner {
 export function isToRunner(m: unknown): m is ToRunner {
   if (typeof m !== 'object' || m === null) return false;
   const x = m as Partial<{ type: string; bundle: unknown; epoch: unknown }>;
+  if (x.type === 'exclusive') return true;
   return x.type === 'load' && typeof x.bundle === 'string' && typeof x.epoch === 'number';
 }

@@ -4,7 +4,8 @@
  * runs from its sources in a workspace or from its published dist.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { externalizeInstalledPackages, loadEsbuild } from './bundler.js';
 
@@ -26,13 +27,24 @@ export async function buildRunner(dir: string): Promise<string> {
   return file;
 }
 
-/** Where the runner's source is: beside this file in the workspace, `runner.js` in dist. */
+/**
+ * Where the runner's source is: beside this file in the workspace, `runner.js` in dist, or, when
+ * this library was bundled into an app, in the installed package.
+ */
 export function runnerSource(): string {
-  for (const name of ['./runner.ts', './runner.js', './supervisor/runner.js']) {
-    const p = fileURLToPath(new URL(name, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new Error(
-    'hotshm: cannot find the standby runner (runner.ts or runner.js) beside the supervisor',
+  const candidates = ['./runner.ts', './runner.js', './supervisor/runner.js'].map((name) =>
+    fileURLToPath(new URL(name, import.meta.url)),
   );
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@hotshm/hot-reload/package.json');
+    candidates.push(
+      join(dirname(pkg), 'src', 'supervisor', 'runner.ts'),
+      join(dirname(pkg), 'dist', 'runner.js'),
+    );
+  } catch {
+    // not installed as a package: the paths beside this file are all there is
+  }
+  const found = candidates.find((p) => existsSync(p));
+  if (found) return found;
+  throw new Error(`hotshm: cannot find the standby runner; looked at ${candidates.join(', ')}`);
 }

@@ -63,9 +63,26 @@ installHandoff(handoff);
 // Bundles import this library from here (see shareLibrary in bundler.ts).
 (globalThis as Record<symbol, unknown>)[Symbol.for(LIBRARY_KEY)] = library;
 
+// Closed until the supervisor has stopped the renderer this one replaces (see ProducerGate).
+const gateListeners: Array<() => void> = [];
+const gate = {
+  open: false,
+  whenOpen(listener: () => void): void {
+    if (gate.open) listener();
+    else gateListeners.push(listener);
+  },
+};
+handoff.producerGate = gate;
+
 let loaded = false;
 process.on('message', (m: unknown) => {
-  if (!isToRunner(m) || loaded) return;
+  if (!isToRunner(m)) return;
+  if (m.type === 'exclusive') {
+    gate.open = true;
+    for (const l of gateListeners.splice(0)) l();
+    return;
+  }
+  if (loaded) return;
   loaded = true;
   const start = performance.now();
   handoff.epoch = checkEpoch(m.epoch, 'load.epoch');

@@ -18,11 +18,12 @@
  * change instead of spinning.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { ErrorCode } from '../errors.js';
+import { isProcessAlive } from '../memory/stale.js';
 import { ENV } from '../state/runtime.js';
 import { BuildFailure, type BuildOutput, type Bundler, createBundler } from './bundler.js';
 import { type ChildExit, describeExit, RendererProcess } from './child.js';
@@ -46,6 +47,8 @@ export interface SupervisorEvents {
   'build-start': [
     { readonly reason: 'start' | 'change' | 'restart'; readonly files: readonly string[] },
   ];
+  /** A build succeeded; `unchanged`: its output is what already runs, so nothing reloads. */
+  'build-done': [{ readonly buildMs: number; readonly unchanged: boolean }];
   'build-error': [
     {
       readonly messages: readonly string[];
@@ -136,6 +139,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private recheckTimer: NodeJS.Timeout | undefined;
   private lastBuildStartWall = 0;
   private queuedHash = '';
+  private spawnFailures = 0;
 
   constructor(options: SupervisorOptions) {
     super();
@@ -146,7 +150,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       stderr: process.stderr,
       ...options,
     };
-    this.dir = mkdtempSync(join(tmpdir(), 'hotshm-'));
+    // Named after the owner's pid so that the next owner can remove what a killed one left.
+    removeStaleTempDirs();
+    this.dir = mkdtempSync(join(tmpdir(), `hotshm-${process.pid}-`));
   }
 
   /** Builds, starts the first renderer, and starts watching. Resolves once the first one is ready (or failed). */
@@ -203,7 +209,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Forces a rebuild and reload, as if a file had changed. */
   reload(): void {
-    this.schedule({ at: performance.now(), files: [], reason: 'change' });
+    // 'restart' bypasses the same-output check: this replaces a renderer stuck in a loop.
+    this.schedule({ at: performance.now(), files: [], reason: 'restart' });
   }
 
   private spawn(): RendererProcess {
@@ -316,7 +323,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           out = await this.bundler.build();
         } catch (e) {
           if (!(e instanceof BuildFailure)) throw e;
-          this.emit('build-error', { messages: e.messages, locations: e.locations, buildMs: 0 });
+          this.emit('build-error', { messages: e.messages, locations: e.locations, buildMs: e.ms });
           continue;
         }
         this.updateWatched(out.inputs);
@@ -355,18 +362,29 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   ): Promise<void> {
     if (this.closed) return;
     clearTimeout(this.restartTimer);
-    if (!this.spare?.alive) this.spare = this.spawn();
-    const standby = this.spare;
+    let standby: RendererProcess;
     try {
+      if (!this.spare?.alive) this.spare = this.spawn();
+      standby = this.spare;
       await standby.warm;
     } catch (e) {
-      // The standby died while warming (e.g. the region is gone): report and try a fresh one.
+      // No process could be started, or the standby died while warming (out of file
+      // descriptors or processes, the region gone…): report it and try again with the back-off.
       this.spare = undefined;
-      this.emit('warning', { message: e instanceof Error ? e.message : String(e) });
-      this.spare = this.spawn();
-      await this.spare.warm;
-      return this.activate(out, reason, changeAt, builtAt);
+      this.spawnFailures++;
+      const retryMs = Math.min(100 * 2 ** (this.spawnFailures - 1), 5000);
+      this.emit('warning', {
+        message: `${e instanceof Error ? e.message : String(e)}; trying again in ${retryMs} ms`,
+      });
+      if (this.spawnFailures <= 8 && !this.closed) {
+        this.restartTimer = setTimeout(
+          () => this.queueActivation(out, reason, changeAt, builtAt),
+          retryMs,
+        );
+      }
+      return;
     }
+    this.spawnFailures = 0;
     const previous = this.current;
     const epoch = (previous?.epoch ?? this.lastEpoch()) + 1;
     await this.parityFree(epoch, standby);
@@ -402,7 +420,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
     const readyAt = performance.now();
     rmSync(file, { force: true });
-    this.spare = this.closed ? undefined : this.spawn();
+    try {
+      this.spare = this.closed ? undefined : this.spawn();
+    } catch (e) {
+      // The next activation tries again (see above).
+      this.spare = undefined;
+      this.emit('warning', { message: e instanceof Error ? e.message : String(e) });
+    }
 
     if (!outcome.ok) {
       standby.stopping = true;
@@ -431,7 +455,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.current = standby;
     if (previous) {
       previous.stopping = true;
-      void previous.stop(this.opts.graceMs);
+      // Once the old renderer is gone the new one is the only producer on its channels.
+      void previous.stop(this.opts.graceMs).then(() => standby.send({ type: 'exclusive' }));
+    } else {
+      standby.send({ type: 'exclusive' });
     }
     const generation = ++this.generation;
     // The first frame is awaited off the activation chain: a renderer that never presents must
@@ -541,6 +568,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } else if (needRestart) {
       this.waitingForChange = true;
     }
+  }
+}
+
+/** Removes temp folders of owners that are no longer alive (`hotshm-<pid>-*`). */
+function removeStaleTempDirs(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const m = /^hotshm-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || isProcessAlive(Number(m[1]))) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 

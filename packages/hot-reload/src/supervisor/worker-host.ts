@@ -37,7 +37,7 @@ export class WorkerHost extends EventEmitter<SupervisorEvents> {
   constructor(options: WorkerHostOptions) {
     super();
     this.opts = options;
-    this.dir = mkdtempSync(join(tmpdir(), 'hotshm-worker-'));
+    this.dir = mkdtempSync(join(tmpdir(), `hotshm-${process.pid}-`));
   }
 
   get rendererPid(): number | undefined {
@@ -74,7 +74,7 @@ export class WorkerHost extends EventEmitter<SupervisorEvents> {
       await this.launch('start', out.ms);
     } catch (e) {
       if (e instanceof BuildFailure) {
-        this.emit('build-error', { messages: e.messages, locations: e.locations, buildMs: 0 });
+        this.emit('build-error', { messages: e.messages, locations: e.locations, buildMs: e.ms });
         throw new Error(`the reloadable does not build:\n${e.messages.join('\n')}`);
       }
       throw e;

@@ -54,10 +54,17 @@ export function createDarwinBackend(): SyncBackend {
   return {
     name: 'darwin-ulock',
     park(word: SharedWord, expected: number, timeoutMs: number): void {
-      const error = check(ulockWait(waitOp, word.address, expected >>> 0, micros(timeoutMs)) as number);
+      const error = check(
+        ulockWait(waitOp, word.address, expected >>> 0, micros(timeoutMs)) as number,
+      );
       if (error) throw error;
     },
-    parkAsync(word: SharedWord, expected: number, timeoutMs: number, done: (error: Error | undefined, timedOut: boolean) => void) {
+    parkAsync(
+      word: SharedWord,
+      expected: number,
+      timeoutMs: number,
+      done: (error: Error | undefined, timedOut: boolean) => void,
+    ) {
       ulockWait.async(
         waitOp,
         word.address,

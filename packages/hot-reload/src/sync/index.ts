@@ -5,8 +5,7 @@
  */
 
 export { SYNC_BACKEND_ENV, syncBackend, syncBackendName } from './backend.js';
-export type { WaitAsyncOptions } from './parker.js';
-export type { ParkerStats } from "./parker.js";
+export type { ParkerStats, WaitAsyncOptions } from './parker.js';
 export { MIXED_SLICE_MS, PARK_SLICE_MS, parkerStats, waitAsync } from './parker.js';
 export { createPollingBackend, POLL_INTERVAL_MS } from './polling.js';
 export type { SharedWord, SyncBackend, SyncBackendName, WaitResult } from './types.js';
@@ -17,6 +16,6 @@ export {
   ringDoorbell,
   sharedWord,
   storeAndWake,
-  wake,
   waitSync,
+  wake,
 } from './wait.js';

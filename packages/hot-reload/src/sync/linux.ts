@@ -58,16 +58,25 @@ export function createLinuxBackend(arch: string = process.arch): SyncBackend {
   // syscall() is variadic, but on every Linux ABI integer and pointer arguments travel the same
   // way to a variadic and a fixed-argument function, so a fixed prototype is exact and cheaper
   // (koffi parses no argument types per call). Two prototypes: the wake needs no struct.
-  const futexWait = libc.func('long syscall(long nr, void *uaddr, int op, int val, _In_ hotshm_futex_timespec *timeout, void *uaddr2, int val3)');
+  const futexWait = libc.func(
+    'long syscall(long nr, void *uaddr, int op, int val, _In_ hotshm_futex_timespec *timeout, void *uaddr2, int val3)',
+  );
   const futexWake = libc.func(
     'long syscall(long nr, void *uaddr, int op, int val, void *timeout, void *uaddr2, int val3)',
   );
 
-
   return {
     name: 'linux-futex',
     park(word: SharedWord, expected: number, timeoutMs: number): void {
-      const result = futexWait(nr, word.address, FUTEX_WAIT, expected, timespec(timeoutMs), null, 0);
+      const result = futexWait(
+        nr,
+        word.address,
+        FUTEX_WAIT,
+        expected,
+        timespec(timeoutMs),
+        null,
+        0,
+      );
       if (result === -1) {
         const errno = koffi.errno();
         if (!isBenign(errno)) throw systemError(errno);
@@ -102,7 +111,9 @@ export function createLinuxBackend(arch: string = process.arch): SyncBackend {
       };
     },
     wake(word: SharedWord, count: number): void {
-      const n = Number.isFinite(count) ? Math.max(1, Math.min(INT_MAX, Math.floor(count))) : INT_MAX;
+      const n = Number.isFinite(count)
+        ? Math.max(1, Math.min(INT_MAX, Math.floor(count)))
+        : INT_MAX;
       futexWake(nr, word.address, FUTEX_WAKE, n, null, null, 0);
     },
   };

@@ -67,7 +67,12 @@ export interface ParkerStats {
 
 /** Counters of the process-wide parker, for tests and diagnostics. */
 export function parkerStats(): ParkerStats {
-  return { parks: parkCount, timeouts: timeoutCount, pending: pending.size, parked: parked !== undefined };
+  return {
+    parks: parkCount,
+    timeouts: timeoutCount,
+    pending: pending.size,
+    parked: parked !== undefined,
+  };
 }
 
 function settle(wait: PendingWait): void {

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * Runs the owner without a TypeScript loader: esbuild bundles src/main.ts (and the workspace
+ * packages it imports) in ~50 ms into node_modules/.cache, then plain `node` runs it. A loader
+ * such as tsx keeps a second thread and its own compiler in the owner for its whole life (about
+ * 40 MB of RSS here) and transpiles on every start; the owner needs neither.
+ * Installed packages stay external, imported by absolute path, exactly as the supervisor does
+ * for renderer bundles.
+ */
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(appDir, 'node_modules', '.cache', 'hotshm');
+mkdirSync(outDir, { recursive: true });
+const outfile = join(outDir, `main-${process.pid}.mjs`);
+
+const externalizeInstalled = {
+  name: 'externalize-installed',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === 'inner' || args.path.startsWith('node:')) return undefined;
+      const r = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'inner',
+      });
+      if (r.errors.length > 0 || r.external)
+        return r.errors.length > 0 ? { errors: r.errors } : undefined;
+      const real = realpathSync(r.path);
+      return real.includes('/node_modules/') ? { path: real, external: true } : { path: real };
+    });
+  },
+};
+
+await esbuild.build({
+  entryPoints: [join(appDir, 'src', 'main.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile,
+  sourcemap: 'inline',
+  logLevel: 'warning',
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+  plugins: [externalizeInstalled],
+});
+await esbuild.stop();
+process.setSourceMapsEnabled(true);
+// The bundle is only read at import; remove it when this process ends, however it ends normally.
+process.once('exit', () => rmSync(outfile, { force: true }));
+await import(pathToFileURL(outfile).href);

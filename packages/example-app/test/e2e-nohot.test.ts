@@ -1,0 +1,78 @@
+/**
+ * `start:nohot` end to end: the real owner (`node --import tsx src/main.ts --no-hot`) in a private
+ * Xvfb, with the renderer on a worker thread of the owner. It must look and react like the hot
+ * app (orange, a click gives "Render 1") without starting any process of its own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AppProcess,
+  appEnv,
+  childrenOf,
+  ORANGE,
+  processesOwnedBy,
+  regionsOf,
+  startApp,
+  x11,
+} from './e2e/harness.js';
+import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
+
+describe('the example app without hot reload, under Xvfb', () => {
+  let xvfb: Xvfb;
+  let app: AppProcess;
+  let x: ReturnType<typeof x11>;
+  let window = 0;
+
+  beforeAll(async () => {
+    xvfb = await startXvfb();
+    x = x11(xvfb.display);
+    app = startApp({ env: appEnv(xvfb.display), args: ['--no-hot'] });
+  });
+
+  afterAll(async () => {
+    if (app) await app.stop();
+    if (xvfb) await xvfb.stop();
+  });
+
+  it('shows orange in a 300×300 window and says the renderer is on a worker thread', async () => {
+    window = await x.findWindow(app.pid, 'Hot Reload Demo');
+    expect(await x.info(window)).toMatchObject({ width: 300, height: 300, mapState: 'IsViewable' });
+    await waitFor(
+      'an orange window',
+      async () =>
+        near(pixelAt(await screenshot(xvfb.display, window), 150, 150), ORANGE) ? true : undefined,
+      30_000,
+    );
+    expect(await app.line('the start line', /^hotshm: region /)).toMatch(
+      new RegExp(
+        `^hotshm: region /hotshm-${app.pid}-[0-9a-f]{8}, backend sdl, renderer on a worker thread \\(no hot reload\\)$`,
+      ),
+    );
+  });
+
+  it('reacts to a click like the hot app: a colour without blue and the title "Render 1"', async () => {
+    await x.click(window, 100, 100);
+    expect(await x.waitTitle(window, '"Render 1"', (t) => t === 'Render 1')).toBe('Render 1');
+    const colour = await waitFor(
+      'the clicked colour',
+      async () => {
+        const p = pixelAt(await screenshot(xvfb.display, window), 150, 150);
+        return near(p, ORANGE, 0) ? undefined : p;
+      },
+      30_000,
+    );
+    expect(colour[2]).toBe(0);
+  });
+
+  it('runs no child node process and no renderer process', () => {
+    // Whatever tsx may keep (its esbuild service) is not node; a renderer would be.
+    expect(childrenOf(app.pid).filter((c) => c.comm.startsWith('node'))).toEqual([]);
+    expect(processesOwnedBy(app.pid)).toEqual([]);
+  });
+
+  it('closes on Escape and removes its region', async () => {
+    expect(regionsOf(app.pid)).toHaveLength(1);
+    await x.key(window, 'Escape');
+    expect(await app.exited).toBe(0);
+    expect(regionsOf(app.pid)).toEqual([]);
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * Helpers for the end-to-end tests: the real app as a child process (`node --import tsx
+ * src/main.ts`), a temporary copy of example-impl that tests may edit while the app runs, and the
+ * /proc and /dev/shm scans that prove nothing is left behind. Every wait polls a condition.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { run, waitFor } from '../x11.js';
+
+export const appDir = fileURLToPath(new URL('../..', import.meta.url));
+export const packagesDir = join(appDir, '..');
+export const mainScript = join(appDir, 'src', 'main.ts');
+
+/** rgb(1.0, 0.7, 0.0) truncated, as example-impl computes it. */
+export const ORANGE = [255, 178, 0] as const;
+/** The app's error border, ERROR_BORDER = 0xffe01b24. */
+export const BORDER_RED = [0xe0, 0x1b, 0x24] as const;
+
+/** A copy of example-impl's sources in a temp folder, resolving the workspace's packages. */
+export interface TempImpl {
+  readonly dir: string;
+  readonly entry: string;
+  /** The source as copied. */
+  readonly original: string;
+  /**
+   * Writes `base` with each `[from, to]` replaced, in one write (one save, one reload); throws if
+   * a `from` is absent, so a change to example-impl fails here clearly. Returns what it wrote.
+   */
+  edit(base: string, ...replacements: readonly (readonly [string, string])[]): string;
+  write(source: string): void;
+  remove(): void;
+}
+
+export function createTempImpl(): TempImpl {
+  const dir = mkdtempSync(join(tmpdir(), 'hotshm-e2e-'));
+  mkdirSync(join(dir, 'src'));
+  mkdirSync(join(dir, 'node_modules', '@hotshm'), { recursive: true });
+  // Symlinks that resolve outside node_modules: the supervisor's bundler bundles them like the
+  // workspace's own packages, so the copy sees exactly the state definition the owner uses.
+  symlinkSync(
+    join(packagesDir, 'hot-reloaded-state'),
+    join(dir, 'node_modules', 'hot-reloaded-state'),
+    'dir',
+  );
+  symlinkSync(
+    join(packagesDir, 'hot-reload'),
+    join(dir, 'node_modules', '@hotshm', 'hot-reload'),
+    'dir',
+  );
+  writeFileSync(join(dir, 'package.json'), '{ "name": "example-impl-copy", "type": "module" }\n');
+  const entry = join(dir, 'src', 'index.ts');
+  copyFileSync(join(packagesDir, 'example-impl', 'src', 'index.ts'), entry);
+  const original = readFileSync(entry, 'utf8');
+  const write = (source: string): void => writeFileSync(entry, source);
+  return {
+    dir,
+    entry,
+    original,
+    edit(base, ...replacements) {
+      let next = base;
+      for (const [from, to] of replacements) {
+        if (!next.includes(from))
+          throw new Error(`edit: ${JSON.stringify(from)} is not in the source`);
+        next = next.replace(from, to);
+      }
+      write(next);
+      return next;
+    },
+    write,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The app as a child process, with its output gathered line by line. */
+export interface AppProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Exit code (or 128 + signal number) once it exited. */
+  readonly exited: Promise<number>;
+  /** The first stdout line (from index `from`) matching `re`; waits for it. */
+  line(what: string, re: RegExp, from?: number, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then SIGKILL after 3 s; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+export function startApp(options: {
+  env: NodeJS.ProcessEnv;
+  args?: readonly string[];
+}): AppProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...(options.args ?? [])], {
+    cwd: appDir,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => stdout.push(l));
+  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+  const exited = new Promise<number>((resolve) => {
+    child.once('exit', (code, signal) =>
+      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)),
+    );
+  });
+  if (child.pid === undefined) throw new Error('could not start the app');
+  return {
+    child,
+    pid: child.pid,
+    stdout,
+    stderr,
+    exited,
+    line: (what, re, from = 0, timeoutMs = 30_000) =>
+      waitFor(what, () => stdout.slice(from).find((l) => re.test(l)), timeoutMs).catch((e) => {
+        throw new Error(
+          `${String(e)}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`,
+        );
+      }),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** An environment for the app on `display`: no Wayland, no backend override unless given. */
+export function appEnv(display: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display, ...extra };
+  delete env.WAYLAND_DISPLAY;
+  if (!('HOTSHM_BACKEND' in extra)) delete env.HOTSHM_BACKEND;
+  if (!('HOTSHM_EXAMPLE_ENTRY' in extra)) delete env.HOTSHM_EXAMPLE_ENTRY;
+  return env;
+}
+
+/** The pids of live processes whose environment says HOTSHM_OWNER_PID=<owner>. */
+export function processesOwnedBy(owner: number): number[] {
+  const needle = `HOTSHM_OWNER_PID=${owner}\0`;
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (`${readFileSync(`/proc/${name}/environ`, 'latin1')}\0`.includes(needle)) {
+        // A zombie keeps its environ readable only while it is not reaped; count only the living.
+        if (!/^State:\s+Z/m.test(readFileSync(`/proc/${name}/status`, 'latin1'))) {
+          found.push(Number(name));
+        }
+      }
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Live child processes of `pid` with their command names (from /proc/<pid>/stat). */
+export function childrenOf(pid: number): { pid: number; comm: string }[] {
+  const found: { pid: number; comm: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      // comm is in parentheses and may hold spaces: fields after the last ')' are fixed.
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const [state, ppid] = stat.slice(close + 2).split(' ');
+      if (Number(ppid) === pid && state !== 'Z') found.push({ pid: Number(name), comm });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Shared-memory regions the owner `pid` created (POSIX shm lives in /dev/shm on Linux). */
+export function regionsOf(pid: number): string[] {
+  return readdirSync('/dev/shm').filter((n) => n.startsWith(`hotshm-${pid}-`));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** X tools on one display. */
+export function x11(display: string) {
+  const env = { ...process.env, DISPLAY: display };
+  const xdotool = async (...args: string[]) => (await run('xdotool', args, env)).toString().trim();
+  return {
+    xdotool,
+    /** The window of process `pid` titled exactly `title`; waits for it. */
+    findWindow: (pid: number, title: string, timeoutMs = 30_000) =>
+      waitFor(
+        `the window of pid ${pid} titled ${JSON.stringify(title)}`,
+        async () => {
+          const ids = await xdotool(
+            'search',
+            '--pid',
+            String(pid),
+            '--name',
+            `^${escapeRe(title)}$`,
+          );
+          const first = ids.split('\n').filter(Boolean)[0];
+          return first ? Number(first) : undefined;
+        },
+        timeoutMs,
+      ),
+    title: (window: number) => xdotool('getwindowname', String(window)),
+    /** Waits until the title satisfies `ok`; returns it. */
+    waitTitle: (window: number, what: string, ok: (t: string) => boolean, timeoutMs = 30_000) =>
+      waitFor(
+        `title ${what}`,
+        async () => {
+          const t = await xdotool('getwindowname', String(window));
+          return ok(t) ? t : undefined;
+        },
+        timeoutMs,
+      ),
+    /** xwininfo's fields we check: size and map state. */
+    info: async (window: number) => {
+      const text = (await run('xwininfo', ['-id', String(window)], env)).toString();
+      return {
+        width: Number(/Width: (\d+)/.exec(text)?.[1]),
+        height: Number(/Height: (\d+)/.exec(text)?.[1]),
+        mapState: /Map State: (\w+)/.exec(text)?.[1] ?? '',
+      };
+    },
+    /** Left click at window coordinates (moving there first, as a user would). */
+    click: (window: number, x: number, y: number) =>
+      xdotool('mousemove', '--window', String(window), String(x), String(y), 'click', '1'),
+    /** Without a window manager X gives the keyboard to the window under the pointer. */
+    key: (window: number, key: string) =>
+      xdotool('mousemove', '--window', String(window), '150', '150', 'key', key),
+    /** All top-level windows titled like the app's, on this display. */
+    windowsNamed: async (re: string) =>
+      (await xdotool('search', '--name', re).catch(() => '')).split('\n').filter(Boolean),
+  };
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,41 @@
+/**
+ * The state the stress harness runs on: a small framebuffer, a numbered message stream from the
+ * owner, acknowledgements back (one ring per epoch parity, so that an old renderer still running
+ * beside its successor never makes a ring multi-producer), and a fault channel through which the
+ * owner tells the live renderer to crash in a given way.
+ *
+ * It imports the library by its package name so that a renderer bundle shares the standby
+ * runner's copy (see supervisor/bundler.ts), exactly as an app's renderer does.
+ */
+import { channel, defineState, framebuffer, struct, u16, u32 } from '@hotshm/hot-reload';
+
+/** What the owner asks the live renderer to do to itself. */
+export const Fault = {
+  /** Throw from a timer callback: an uncaught exception. */
+  Throw: 1,
+  /** Spin forever without yielding (the owner must stay responsive and replace it). */
+  Loop: 2,
+  /** Allocate until V8's heap limit kills the process. */
+  Allocate: 3,
+} as const;
+
+export const StressArgs = struct({ width: u16, height: u16 });
+
+export const StressState = defineState({
+  name: 'hotshm-stress',
+  reloadable: new URL('./stress-renderer.ts', import.meta.url),
+  args: StressArgs,
+  fields: (args) => stressFields(args),
+});
+
+function stressFields({ width, height }: { width: number; height: number }) {
+  return {
+    screen: framebuffer(width, height),
+    messages: channel(struct({ seq: u32 }), { capacity: 256 }),
+    acks0: channel(struct({ seq: u32, epoch: u32 }), { capacity: 1024 }),
+    acks1: channel(struct({ seq: u32, epoch: u32 }), { capacity: 1024 }),
+    faults: channel(u32, { capacity: 4 }),
+    /** The revision of the entry the live renderer was built from (see fixtures.ts). */
+    revision: u32,
+  };
+}
