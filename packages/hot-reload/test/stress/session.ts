@@ -31,6 +31,8 @@ export class StressSession {
   readonly stderr = stderrSink();
   /** Epochs of renderers that died without being asked to (SIGKILL or an injected fault). */
   readonly killedEpochs = new Set<number>();
+  /** The last sequence each killed renderer had taken (its acknowledgements may have died with it). */
+  private readonly killedTaken = new Map<number, number>();
   readonly crashes: { pid: number; epoch: number; code: number | null; signal: string | null }[] =
     [];
   readonly warnings: string[] = [];
@@ -50,7 +52,12 @@ export class StressSession {
     const sup = state.supervisor;
     sup.on('crash', (e) => {
       this.crashes.push({ pid: e.pid, epoch: e.epoch, code: e.code, signal: e.signal });
-      if (e.epoch > 0) this.killedEpochs.add(e.epoch);
+      if (e.epoch > 0) {
+        this.killedEpochs.add(e.epoch);
+        // The renderer is dead: what it had taken is final (its successor of the same parity
+        // starts only after the next reload).
+        this.killedTaken.set(e.epoch, state.taken.at(e.epoch & 1).get());
+      }
     });
     sup.on('warning', (e) => this.warnings.push(e.message));
     sup.on('reload', (e) => this.reloads.push({ epoch: e.epoch, pid: e.pid, reason: e.reason }));
@@ -197,22 +204,22 @@ export class StressSession {
       if (epochs[0]! < prevEpoch) outOfOrder++;
       prevEpoch = epochs[0]!;
     }
-    // A missing message is excused only if a killed renderer can have taken it: one whose epoch
-    // lies between the epochs that acknowledged its neighbours, each killed renderer once.
-    const credited = new Set<number>();
+    // A missing message is excused only if a killed renderer took it: one whose epoch lies
+    // between the epochs that acknowledged the nearest acknowledged messages around it, and which
+    // had recorded taking at least that sequence number before it died.
     let takenByKilled = 0;
     let lost = 0;
+    const killed = [...this.killedEpochs].sort((a, b) => a - b);
     for (const seq of missing) {
-      const before = this.acks.get(seq - 1)?.[0] ?? 0;
-      const after = this.acks.get(seq + 1)?.[0] ?? Number.POSITIVE_INFINITY;
-      const candidate = [...this.killedEpochs]
-        .sort((a, b) => a - b)
-        .find((e) => e >= before && e <= after && !credited.has(e));
-      if (candidate === undefined) lost++;
-      else {
-        credited.add(candidate);
-        takenByKilled++;
-      }
+      let lo = seq - 1;
+      while (lo > 0 && !this.acks.has(lo)) lo--;
+      let hi = seq + 1;
+      while (hi <= sent && !this.acks.has(hi)) hi++;
+      const before = this.acks.get(lo)?.[0] ?? 0;
+      const after = this.acks.get(hi)?.[0] ?? Number.POSITIVE_INFINITY;
+      const taker = killed.find((e) => e >= before && e <= after && (this.killedTaken.get(e) ?? 0) >= seq);
+      if (taker === undefined) lost++;
+      else takenByKilled++;
     }
     return { sent, acknowledged, duplicated, takenByKilled, lost, outOfOrder };
   }

@@ -17,6 +17,7 @@ export async function runRenderer(revision: number): Promise<never> {
   const hoard: unknown[] = [];
   for (let frame = 1; ; frame++) {
     for (let m = s.messages.tryRecv(); m !== undefined; m = s.messages.tryRecv()) {
+      s.taken.at(s.epoch & 1).set(m.seq);
       while (!acks.send({ seq: m.seq, epoch: s.epoch })) await sleep(1);
     }
     const fault = s.faults.tryRecv();

@@ -66,12 +66,9 @@ describe('pnpm stress --short', () => {
     'owner SIGKILL',
     'owner SIGTERM',
     '/dev/shm full',
+    'file-descriptor limit',
     'inotify watch limit',
   ]) {
     it(`${fault}: every fault survived; 0 lost, torn, orphaned, leaked`, () => clean(fault));
   }
-  // KNOWN BUG 4 (see bugs.test.ts): the owner dies when a renderer restarts while every file
-  // descriptor is taken. Flip it.fails → it once fixed.
-  it.fails('file-descriptor limit: survived (KNOWN BUG 4: flip to it() once fixed)', () =>
-    clean('file-descriptor limit'));
 });

@@ -7,7 +7,7 @@
  * It imports the library by its package name so that a renderer bundle shares the standby
  * runner's copy (see supervisor/bundler.ts), exactly as an app's renderer does.
  */
-import { channel, defineState, framebuffer, struct, u16, u32 } from '@hotshm/hot-reload';
+import { array, channel, defineState, framebuffer, struct, u16, u32 } from '@hotshm/hot-reload';
 
 /** What the owner asks the live renderer to do to itself. */
 export const Fault = {
@@ -37,5 +37,11 @@ function stressFields({ width, height }: { width: number; height: number }) {
     faults: channel(u32, { capacity: 4 }),
     /** The revision of the entry the live renderer was built from (see fixtures.ts). */
     revision: u32,
+    /**
+     * The last sequence number taken by the renderer of each epoch parity, stored before its
+     * acknowledgement is sent: a renderer killed before it became the only producer on its rings
+     * dies with the acknowledgements it was holding (see ProducerGate), and this says which.
+     */
+    taken: array(u32, 2),
   };
 }
