@@ -217,7 +217,9 @@ export class StressSession {
       while (hi <= sent && !this.acks.has(hi)) hi++;
       const before = this.acks.get(lo)?.[0] ?? 0;
       const after = this.acks.get(hi)?.[0] ?? Number.POSITIVE_INFINITY;
-      const taker = killed.find((e) => e >= before && e <= after && (this.killedTaken.get(e) ?? 0) >= seq);
+      const taker = killed.find(
+        (e) => e >= before && e <= after && (this.killedTaken.get(e) ?? 0) >= seq,
+      );
       if (taker === undefined) lost++;
       else takenByKilled++;
     }
