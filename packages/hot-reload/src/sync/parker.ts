@@ -21,7 +21,7 @@
 
 import { syncBackend } from './backend.js';
 import type { SharedWord, WaitResult } from './types.js';
-import { checkTimeout } from './wait.js';
+import { arriveWaiter, checkTimeout, leaveWaiter } from './wait.js';
 
 /** Longest single sleep while one word (or one doorbell) serves every pending wait. */
 export const PARK_SLICE_MS = 500;
@@ -129,11 +129,11 @@ function pump(): void {
   // Count ourselves as a waiter BEFORE the last look at the words, and read the value we sleep on
   // before that look too: a producer that publishes after our look then either sees the count
   // and wakes us, or changes the value first so the kernel refuses to sleep (see wait.ts).
-  Atomics.add(on.i32, on.waiters, 1);
+  arriveWaiter(on.i32, on.waiters);
   const value = Atomics.load(on.i32, on.index);
   sweep();
   if (pending.size === 0) {
-    Atomics.sub(on.i32, on.waiters, 1);
+    leaveWaiter(on.i32, on.waiters);
     return;
   }
   park(backend, on, value, PARK_SLICE_MS, on);
@@ -152,7 +152,7 @@ function park(
     returned = true;
     if (timedOut) timeoutCount++;
     parked = undefined;
-    if (counted !== undefined) Atomics.sub(counted.i32, counted.waiters, 1);
+    if (counted !== undefined) leaveWaiter(counted.i32, counted.waiters);
     if (error !== undefined) {
       // The OS refused to wait (not a signal, not a timeout): fail every pending wait loudly
       // rather than spin on a call that will never sleep.

@@ -25,6 +25,28 @@ import type { SharedWord, WaitResult } from './types.js';
  */
 export const DEFAULT_SPIN_MICROS = 50;
 
+/**
+ * A bit of the waiters word, set by the waker that makes the wake-all syscall for the sleepers
+ * present. While a woken consumer is still getting back on its feet, every further send would see
+ * "waiters present" and make the same ~2 µs syscall again; with the bit set they skip it. A waiter
+ * clears it before its last look at the word (so a wake it needs is never skipped: whoever changes
+ * the word after that look sees the bit clear) and again once it wakes (an extra syscall at worst).
+ */
+const WAKE_PENDING = 1 << 30;
+const WAITER_COUNT = WAKE_PENDING - 1;
+
+/** Counts the caller as a waiter on the word: call it BEFORE the last look at the word. */
+export function arriveWaiter(i32: Int32Array, waiters: number): void {
+  Atomics.add(i32, waiters, 1);
+  Atomics.and(i32, waiters, ~WAKE_PENDING);
+}
+
+/** Uncounts the caller once its sleep is over. */
+export function leaveWaiter(i32: Int32Array, waiters: number): void {
+  Atomics.sub(i32, waiters, 1);
+  Atomics.and(i32, waiters, ~WAKE_PENDING);
+}
+
 export interface WaitSyncOptions {
   /** Microseconds to spin re-reading the word before parking; 0 parks at once. */
   readonly spinMicros?: number;
@@ -69,13 +91,13 @@ export function waitSync(
   for (;;) {
     const remaining = deadline - performance.now();
     if (remaining <= 0) return 'timed-out';
-    Atomics.add(i32, waiters, 1);
+    arriveWaiter(i32, waiters);
     try {
       // After the increment (see the module comment).
       if (Atomics.load(i32, index) !== expected) return 'ok';
       backend.park(word, expected, remaining);
     } finally {
-      Atomics.sub(i32, waiters, 1);
+      leaveWaiter(i32, waiters);
     }
     // Woken, interrupted (EINTR), or the word moved before we slept (EAGAIN): look again.
     if (Atomics.load(i32, index) !== expected) return 'ok';
@@ -88,10 +110,22 @@ export function waitSync(
  * which costs one atomic read).
  */
 export function wake(word: SharedWord, count = Number.POSITIVE_INFINITY): boolean {
-  // After the caller's change of the word (see the module comment).
-  if (Atomics.load(word.i32, word.waiters) === 0) return false;
-  syncBackend().wake(word, count);
-  return true;
+  const { i32, waiters } = word;
+  for (;;) {
+    // After the caller's change of the word (see the module comment).
+    const w = Atomics.load(i32, waiters);
+    if ((w & WAITER_COUNT) === 0) return false;
+    if (count !== Number.POSITIVE_INFINITY) {
+      syncBackend().wake(word, count);
+      return true;
+    }
+    // Another waker is already waking every sleeper present (see WAKE_PENDING).
+    if ((w & WAKE_PENDING) !== 0) return false;
+    if (Atomics.compareExchange(i32, waiters, w, w | WAKE_PENDING) === w) {
+      syncBackend().wake(word, count);
+      return true;
+    }
+  }
 }
 
 /**
