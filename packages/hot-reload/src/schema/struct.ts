@@ -117,7 +117,11 @@ export class StructSchema<F extends StructFields>
 
   read(view: DataView, offset: number): InferStruct<F> {
     const out: Record<string, unknown> = {};
-    for (const f of this.layout) out[f.name] = f.schema.read(view, offset + f.offset);
+    const layout = this.layout;
+    for (let i = 0; i < layout.length; i++) {
+      const f = layout[i]!;
+      out[f.name] = f.schema.read(view, offset + f.offset);
+    }
     return out as InferStruct<F>;
   }
 
@@ -140,13 +144,18 @@ export class StructSchema<F extends StructFields>
       );
     }
     const record = value as Record<string, unknown>;
-    for (const f of this.layout) {
-      validateChild(f.schema, record[f.name], joinPath(path, f.name), truncate);
+    const paths = this.#pathsUnder(path);
+    const layout = this.layout;
+    for (let i = 0; i < layout.length; i++) {
+      const f = layout[i]!;
+      validateChild(f.schema, record[f.name], paths[i]!, truncate);
     }
     // No schema accepts `undefined`, so every field is present; more keys means an extra one.
-    const keys = Object.keys(record);
-    if (keys.length > this.layout.length) {
-      const extra = keys.find((k) => !this.#offsets.has(k));
+    // Counted without building an array: this runs for every message a channel sends.
+    let count = 0;
+    for (const k in record) if (Object.hasOwn(record, k)) count++;
+    if (count > layout.length) {
+      const extra = Object.keys(record).find((k) => !this.#offsets.has(k));
       throw new ValueError(
         `${path}: expected only the fields ${this.layout.map((f) => f.name).join(', ')}, got an extra field ${JSON.stringify(extra)}`,
       );
@@ -155,9 +164,23 @@ export class StructSchema<F extends StructFields>
 
   [encode](view: DataView, offset: number, value: InferStruct<F>, truncate: boolean): void {
     const record = value as Record<string, unknown>;
-    for (const f of this.layout) {
+    const layout = this.layout;
+    for (let i = 0; i < layout.length; i++) {
+      const f = layout[i]!;
       encodeChild(f.schema, view, offset + f.offset, record[f.name], truncate);
     }
+  }
+
+  /** Field paths under `path` ("value.x"…), built once per parent path instead of per write. */
+  readonly #paths = new Map<string, string[]>();
+  #pathsUnder(path: string): string[] {
+    let paths = this.#paths.get(path);
+    if (paths === undefined) {
+      paths = this.layout.map((f) => joinPath(path, f.name));
+      // Paths are a handful per program (one per place the struct is used); never grow unbounded.
+      if (this.#paths.size < 256) this.#paths.set(path, paths);
+    }
+    return paths;
   }
 
   verify(view: DataView, offset: number, path: string): void {

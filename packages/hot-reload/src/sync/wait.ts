@@ -26,25 +26,28 @@ import type { SharedWord, WaitResult } from './types.js';
 export const DEFAULT_SPIN_MICROS = 50;
 
 /**
- * A bit of the waiters word, set by the waker that makes the wake-all syscall for the sleepers
- * present. While a woken consumer is still getting back on its feet, every further send would see
- * "waiters present" and make the same ~2 µs syscall again; with the bit set they skip it. A waiter
- * clears it before its last look at the word (so a wake it needs is never skipped: whoever changes
- * the word after that look sees the bit clear) and again once it wakes (an extra syscall at worst).
+ * Reads the waiters word with a read-modify-write (adding 0) rather than a load. The rule above
+ * needs the caller's store to the word to be visible before this read; a locked instruction
+ * guarantees that on every CPU, where a plain load after a store may be satisfied early (x86's
+ * store buffer) — seen here as a rare lost wake-up when the ring's publish was a store followed
+ * by a load. It costs little: the word sits on a line the producer already owns.
  */
-const WAKE_PENDING = 1 << 30;
-const WAITER_COUNT = WAKE_PENDING - 1;
+function readWaiters(i32: Int32Array, waiters: number): number {
+  return Atomics.add(i32, waiters, 0);
+}
 
 /** Counts the caller as a waiter on the word: call it BEFORE the last look at the word. */
 export function arriveWaiter(i32: Int32Array, waiters: number): void {
   Atomics.add(i32, waiters, 1);
-  Atomics.and(i32, waiters, ~WAKE_PENDING);
 }
 
-/** Uncounts the caller once its sleep is over. */
+/**
+ * Uncounts the caller once its sleep is over. (No "a wake is already on its way" flag lets
+ * wakers skip syscalls: a wake made just before a waiter falls asleep is lost for it, so any
+ * such memo can leave a sleeper unwoken. Every waker that sees a count makes the syscall.)
+ */
 export function leaveWaiter(i32: Int32Array, waiters: number): void {
   Atomics.sub(i32, waiters, 1);
-  Atomics.and(i32, waiters, ~WAKE_PENDING);
 }
 
 export interface WaitSyncOptions {
@@ -110,22 +113,10 @@ export function waitSync(
  * which costs one atomic read).
  */
 export function wake(word: SharedWord, count = Number.POSITIVE_INFINITY): boolean {
-  const { i32, waiters } = word;
-  for (;;) {
-    // After the caller's change of the word (see the module comment).
-    const w = Atomics.load(i32, waiters);
-    if ((w & WAITER_COUNT) === 0) return false;
-    if (count !== Number.POSITIVE_INFINITY) {
-      syncBackend().wake(word, count);
-      return true;
-    }
-    // Another waker is already waking every sleeper present (see WAKE_PENDING).
-    if ((w & WAKE_PENDING) !== 0) return false;
-    if (Atomics.compareExchange(i32, waiters, w, w | WAKE_PENDING) === w) {
-      syncBackend().wake(word, count);
-      return true;
-    }
-  }
+  // After the caller's change of the word (see the module comment).
+  if (readWaiters(word.i32, word.waiters) === 0) return false;
+  syncBackend().wake(word, count);
+  return true;
 }
 
 /**
@@ -141,6 +132,11 @@ export function storeAndWake(word: SharedWord, value: number): boolean {
  * waiter can serve many queues (see `waitAsync`'s `doorbell` option). Call it after publishing.
  */
 export function ringDoorbell(bell: SharedWord): boolean {
+  // Nobody parked on the bell: skip the shared read-modify-write, which every send would pay.
+  // Race-free by the module's rule: a waiter counts itself, THEN reads the bell and looks at its
+  // queues; the caller published BEFORE this read. Either we see the count and ring, or the
+  // waiter's look comes after our publish and finds the message without sleeping.
+  if (readWaiters(bell.i32, bell.waiters) === 0) return false;
   Atomics.add(bell.i32, bell.index, 1);
   return wake(bell);
 }
