@@ -420,13 +420,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
     const readyAt = performance.now();
     rmSync(file, { force: true });
-    try {
-      this.spare = this.closed ? undefined : this.spawn();
-    } catch (e) {
-      // The next activation tries again (see above).
-      this.spare = undefined;
-      this.emit('warning', { message: e instanceof Error ? e.message : String(e) });
-    }
+    // The next standby starts once this renderer's first frame is out (or after 100 ms): spawning
+    // blocks the owner's event loop for milliseconds and booting Node takes a core, both of which
+    // would otherwise land exactly on the frame the user is waiting for.
+    this.spare = undefined;
+    const spawnSpare = (): void => {
+      if (this.closed || this.spare?.alive) return;
+      try {
+        this.spare = this.spawn();
+      } catch (e) {
+        // The next activation tries again (see above).
+        this.spare = undefined;
+        this.emit('warning', { message: e instanceof Error ? e.message : String(e) });
+      }
+    };
+    void Promise.race([frameAt.promise, new Promise((r) => setTimeout(r, 100))]).then(spawnSpare);
 
     if (!outcome.ok) {
       standby.stopping = true;
