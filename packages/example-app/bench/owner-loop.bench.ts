@@ -8,7 +8,7 @@
  * drift-corrected 60 Hz timers (run during the measured window, so it sees the same machine
  * load), and the RSS of a bare `node` that has loaded koffi.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -76,11 +76,11 @@ function idleLoop(): Promise<{ p99: number; frames: number }> {
   });
 }
 
-/** The largest mappings of this process by resident size, to say where the RSS goes. */
-function largestMappings(count: number): string {
+/** The largest mappings of a process by resident size, to say where the RSS goes. */
+function largestMappings(count: number, pid: number | 'self' = 'self'): string {
   const bySource = new Map<string, number>();
   let source = '';
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (header) {
       source = (header[1] || '[anonymous]').replace(/^.*\//, '');
@@ -95,6 +95,35 @@ function largestMappings(count: number): string {
     .map(([name, kb]) => `${name} ${(kb / 1024).toFixed(1)} MB`)
     .join(', ');
 }
+/**
+ * The owner as users run it (`pnpm dev` → `node scripts/run.mjs`: no TypeScript loader), on the
+ * same display with the same renderer: its resident set after warm-up and a window of frames.
+ */
+async function launchedOwnerRss(): Promise<{ rss: number; mappings: string }> {
+  const child = spawn(process.execPath, ['scripts/run.mjs'], {
+    cwd: appDir,
+    env: { ...process.env, HOTSHM_EXAMPLE_ENTRY: impl.entry },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  try {
+    for (let i = 0; i < 600 && !out.includes('hotshm: region'); i++) await sleep(50);
+    if (!out.includes('hotshm: region'))
+      throw new Error(`the launched owner did not start: ${out}`);
+    await sleep(WARMUP_MS + WINDOW_MS);
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+    return { rss: kb / 1024, mappings: largestMappings(6, child.pid as number) };
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
 // From the app's folder, so koffi resolves as it does for the owner.
 const bareRss =
   Number(execFileSync(process.execPath, ['-e', KOFFI_RSS], { cwd: appDir, encoding: 'utf8' })) /
@@ -128,13 +157,15 @@ try {
     const ownerFrames = stats.frames - ownerFramesBefore;
     const work = stats.workMs.slice(workBefore);
     const p99 = lag.percentile(99) / 1e6;
-    const rss = process.memoryUsage().rss / 2 ** 20;
+    const inProcessRss = process.memoryUsage().rss / 2 ** 20;
+    const launched = await launchedOwnerRss();
+    const rss = launched.rss;
     const idle = await idleRun;
     console.log(
-      `${WINDOW_MS / 1000} s at 300×300: renderer presented ${presented} frames, owner showed ${ownerFrames} (idle loop: ${idle.frames} ticks incl. warm-up); owner work p50 ${percentile(work, 50).toFixed(3)} ms, p99 ${percentile(work, 99).toFixed(3)} ms; loop delay p99 ${p99.toFixed(2)} ms (app.stats() since start: ${stats.loopDelayP99Ms.toFixed(2)} ms), idle baseline ${idle.p99.toFixed(2)} ms; RSS ${rss.toFixed(1)} MB, bare node + koffi ${bareRss.toFixed(1)} MB`,
+      `${WINDOW_MS / 1000} s at 300×300: renderer presented ${presented} frames, owner showed ${ownerFrames} (idle loop: ${idle.frames} ticks incl. warm-up); owner work p50 ${percentile(work, 50).toFixed(3)} ms, p99 ${percentile(work, 99).toFixed(3)} ms; loop delay p99 ${p99.toFixed(2)} ms (app.stats() since start: ${stats.loopDelayP99Ms.toFixed(2)} ms), idle baseline ${idle.p99.toFixed(2)} ms; RSS of the owner as \`pnpm dev\` runs it ${rss.toFixed(1)} MB (this bench process, which also carries tsx and vitest-free tooling: ${inProcessRss.toFixed(1)} MB), bare node + koffi ${bareRss.toFixed(1)} MB`,
     );
     console.log(
-      `  load average ${loadavg()[0]?.toFixed(2)}; largest mappings: ${largestMappings(6)}`,
+      `  load average ${loadavg()[0]?.toFixed(2)}; the owner's largest mappings: ${launched.mappings}`,
     );
     if (presented === 0 || ownerFrames === 0) {
       throw new Error(

@@ -20,6 +20,8 @@ import type {
 import { InputKind, Key, Modifier } from './types.js';
 
 // --- SDL2 constants (SDL.h, SDL_video.h, SDL_render.h, SDL_events.h, SDL_keycode.h) ---
+/** Up to this many pixels (800×600), SDL's software renderer draws the window (see open()). */
+const SOFTWARE_RENDERER_MAX_PIXELS = 800 * 600;
 const SDL_INIT_VIDEO = 0x20;
 const SDL_WINDOWPOS_CENTERED = 0x2fff_0000;
 const SDL_WINDOW_SHOWN = 0x4;
@@ -244,6 +246,10 @@ export class SdlBackend implements Backend {
     }
     const { sdl } = loadSdl();
     this.#sdl = sdl;
+    const preferSoftware =
+      process.env.SDL_RENDER_DRIVER === undefined && width * height <= SOFTWARE_RENDERER_MAX_PIXELS;
+    // Without this, SDL backs the software renderer's window surface with a GL texture.
+    if (preferSoftware) process.env.SDL_FRAMEBUFFER_ACCELERATION ??= '0';
     if (sdl.SDL_Init(SDL_INIT_VIDEO) !== 0) {
       throw new BackendUnavailableError(
         'sdl',
@@ -278,11 +284,16 @@ export class SdlBackend implements Backend {
     }
     this.#window = window;
     // No PRESENTVSYNC: the owner paces its own loop, and vsync would hide its cost in flip().
-    let renderer = sdl.SDL_CreateRenderer(window, -1, SDL_RENDERER_ACCELERATED) as Ptr | null;
-    let rendererName = 'accelerated';
+    // Small windows use SDL's software renderer: blitting a few hundred kilobytes costs less than
+    // a texture upload, and it keeps a GL driver out of the owner (under Xvfb that is Mesa's
+    // llvmpipe: 60 MB of resident LLVM). Large ones get the accelerated renderer.
+    const first = preferSoftware ? SDL_RENDERER_SOFTWARE : SDL_RENDERER_ACCELERATED;
+    const second = preferSoftware ? SDL_RENDERER_ACCELERATED : SDL_RENDERER_SOFTWARE;
+    let renderer = sdl.SDL_CreateRenderer(window, -1, first) as Ptr | null;
+    let rendererName = preferSoftware ? 'software' : 'accelerated';
     if (!renderer) {
-      renderer = sdl.SDL_CreateRenderer(window, -1, SDL_RENDERER_SOFTWARE) as Ptr | null;
-      rendererName = 'software';
+      renderer = sdl.SDL_CreateRenderer(window, -1, second) as Ptr | null;
+      rendererName = preferSoftware ? 'accelerated' : 'software';
     }
     if (!renderer) {
       const message = `SDL_CreateRenderer failed: ${sdl.SDL_GetError()}`;
