@@ -3,14 +3,15 @@
  * spawns children from its main thread, so that is the owner's death. Elsewhere this is a no-op
  * and the runner's pid check does the job.
  */
-import koffi from 'koffi';
-
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
 
-export function dieWithParent(expectedParent: number): void {
+export async function dieWithParent(expectedParent: number): Promise<void> {
+  // Before loading anything: an owner that died while this process booted has re-parented it.
+  if (process.ppid !== expectedParent) process.exit(0);
   if (process.platform === 'linux') {
     try {
+      const koffi = (await import('koffi')).default;
       const libc = koffi.load('libc.so.6');
       const prctl = libc.func('int prctl(int option, ...)');
       prctl(

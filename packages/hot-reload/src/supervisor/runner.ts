@@ -10,5 +10,5 @@ import { dieWithParent } from './pdeathsig.js';
 
 // First thing, before the library loads: an owner that died while this process was booting
 // must not leave it behind, and from here on Linux kills it with its owner.
-dieWithParent(checkPid(Number(process.env[ENV.ownerPid]), ENV.ownerPid));
+await dieWithParent(checkPid(Number(process.env[ENV.ownerPid]), ENV.ownerPid));
 await import('./runner-main.js');
