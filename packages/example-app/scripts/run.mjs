@@ -7,7 +7,7 @@
  * Installed packages stay external, imported by absolute path, exactly as the supervisor does
  * for renderer bundles.
  */
-import { mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -16,6 +16,16 @@ const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(appDir, 'node_modules', '.cache', 'hotshm');
 mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, `main-${process.pid}.mjs`);
+// Bundles of owners that died without their exit handler (SIGKILL) are removed here.
+for (const name of readdirSync(outDir)) {
+  const pid = Number(/^main-(\d+)\.mjs$/.exec(name)?.[1]);
+  if (!pid || pid === process.pid) continue;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if (e.code === 'ESRCH') rmSync(join(outDir, name), { force: true });
+  }
+}
 
 const externalizeInstalled = {
   name: 'externalize-installed',
