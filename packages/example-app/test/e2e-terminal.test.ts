@@ -43,7 +43,7 @@ describe('the example app in a terminal (tmux)', () => {
     // After the app, the shell records its exit code and stays, so the pane can still be read.
     const command = [
       `cd ${JSON.stringify(appDir)}`,
-      `HOTSHM_BACKEND=terminal ${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(mainScript)}`,
+      `HOTSHM_BACKEND=terminal ${JSON.stringify(process.execPath)} ${JSON.stringify(mainScript)}`,
       `echo "exit $?" > ${JSON.stringify(`${exitFile}.tmp`)}`,
       `mv ${JSON.stringify(`${exitFile}.tmp`)} ${JSON.stringify(exitFile)}`,
       'sleep 60',

@@ -1,6 +1,6 @@
 /**
- * Helpers for the end-to-end tests: the real app as a child process (`node --import tsx
- * src/main.ts`), a temporary copy of example-impl that tests may edit while the app runs, and the
+ * Helpers for the end-to-end tests: the real app as a child process, started as `pnpm dev` starts
+ * it (`node scripts/run.mjs`), a temporary copy of example-impl that tests may edit while the app runs, and the
  * /proc and /dev/shm scans that prove nothing is left behind. Every wait polls a condition.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -22,7 +22,8 @@ import { run, waitFor } from '../x11.js';
 
 export const appDir = fileURLToPath(new URL('../..', import.meta.url));
 export const packagesDir = join(appDir, '..');
-export const mainScript = join(appDir, 'src', 'main.ts');
+/** What `pnpm dev` and `start:nohot` run: the launcher that bundles src/main.ts without tsx. */
+export const mainScript = join(appDir, 'scripts', 'run.mjs');
 
 /** rgb(1.0, 0.7, 0.0) truncated, as example-impl computes it. */
 export const ORANGE = [255, 178, 0] as const;
@@ -102,7 +103,7 @@ export function startApp(options: {
   env: NodeJS.ProcessEnv;
   args?: readonly string[];
 }): AppProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [mainScript, ...(options.args ?? [])], {
     cwd: appDir,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
