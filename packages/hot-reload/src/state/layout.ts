@@ -105,22 +105,26 @@ export function diffSignatures(ownerSignature: string, ours: string): string[] {
   } catch {
     return ["the owner's layout description is unreadable"];
   }
+  // The owner's side comes from shared memory: shown as JSON text, never through String(), which
+  // would call a `toString` the JSON itself may define.
+  const text = (v: unknown): string =>
+    typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
   const diffs: string[] = [];
   if (theirs.state !== mine.state)
-    diffs.push(`state is "${String(theirs.state)}" in the owner, "${mine.state}" here`);
-  const theirMap = new Map(theirs.fields.map((f) => [String(f[0]), f]));
+    diffs.push(`state is "${text(theirs.state)}" in the owner, "${mine.state}" here`);
+  const theirMap = new Map(theirs.fields.map((f) => [f[0], f]));
   const myMap = new Map(mine.fields.map((f) => [f[0], f]));
   for (const [name, f] of myMap) {
     const t = theirMap.get(name);
     if (!t) diffs.push(`field "${name}" (${f[1]}) is new here and missing in the owner`);
     else if (t[1] !== f[1])
-      diffs.push(`field "${name}" is ${String(t[1])} in the owner, ${f[1]} here`);
+      diffs.push(`field "${name}" is ${text(t[1])} in the owner, ${f[1]} here`);
     else if (t[2] !== f[2])
-      diffs.push(`field "${name}" is at byte ${String(t[2])} in the owner, ${f[2]} here`);
+      diffs.push(`field "${name}" is at byte ${text(t[2])} in the owner, ${f[2]} here`);
   }
   for (const [name, t] of theirMap) {
     if (!myMap.has(name))
-      diffs.push(`field "${name}" (${String(t[1])}) is in the owner but was removed here`);
+      diffs.push(`field "${name}" (${text(t[1])}) is in the owner but was removed here`);
   }
   if (diffs.length === 0) {
     const order = (s: SignatureJson) => s.fields.map((f) => f[0]).join(',');
