@@ -1,56 +1,15 @@
 /**
- * Test helper for the channel and frames tests: BindContexts over a real shared region, with a
- * header-sized gap at the start so the region's doorbell words sit where the state layer puts
- * them, the doorbell rung exactly as the state layer must ring it (sync's `ringDoorbell`), fields
- * laid out one after another on 64-byte lines, and a few scratch words after them that tests use
- * to talk to their child processes.
+ * Test helper for the channel and frames tests: the state layer's own BindContext over a real
+ * shared region, with a header-sized gap at the start so the region's doorbell words sit where
+ * the state layer puts them, fields laid out one after another on 64-byte lines, and a few
+ * scratch words after them that tests use to talk to their child processes.
  */
-import { RegionClosedError } from '../src/errors.js';
-import { HEADER_SIZE, HeaderOffset } from '../src/memory/header.js';
+import { HEADER_SIZE } from '../src/memory/header.js';
 import { createRegion, newRegionName, openRegion, type Region } from '../src/memory/index.js';
-import type { Access, BindContext, Schema } from '../src/schema/types.js';
-import { ringDoorbell, type SharedWord, sharedWord } from '../src/sync/index.js';
+import type { Access, Schema } from '../src/schema/types.js';
+import { RegionContext } from '../src/state/context.js';
 
 export const SCRATCH_WORDS = 16;
-
-export class RegionContext implements BindContext {
-  readonly regionName: string;
-  readonly buffer: ArrayBuffer;
-  readonly view: DataView;
-  readonly address: bigint;
-  readonly role: 'owner' | 'reloadable';
-  readonly epoch: number;
-  readonly region: Region;
-  readonly #bell: SharedWord;
-
-  constructor(region: Region, role: 'owner' | 'reloadable', epoch = 1) {
-    this.region = region;
-    this.regionName = region.name;
-    this.buffer = region.buffer;
-    this.view = new DataView(region.buffer);
-    this.address = region.address;
-    this.role = role;
-    this.epoch = epoch;
-    this.#bell = sharedWord(
-      region.buffer,
-      region.address,
-      HeaderOffset.doorbell,
-      HeaderOffset.doorbellWaiters,
-    );
-  }
-
-  get closed(): boolean {
-    return this.region.closed;
-  }
-
-  assertOpen(what?: string): void {
-    if (this.region.closed) throw new RegionClosedError(this.regionName, what);
-  }
-
-  ringDoorbell(): void {
-    ringDoorbell(this.#bell);
-  }
-}
 
 type Fields = readonly Schema<unknown, unknown>[];
 type Accessors<F extends Fields> = { -readonly [K in keyof F]: Access<F[K]> };

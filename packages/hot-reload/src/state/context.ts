@@ -14,7 +14,7 @@ import type { Region } from '../memory/index.js';
 import type { BindContext, ProducerGate } from '../schema/types.js';
 import { ringDoorbell, type SharedWord, sharedWord } from '../sync/index.js';
 
-class RegionContext implements BindContext {
+export class RegionContext implements BindContext {
   readonly regionName: string;
   readonly buffer: ArrayBuffer;
   readonly view: DataView;
@@ -22,11 +22,12 @@ class RegionContext implements BindContext {
   readonly role: 'owner' | 'reloadable';
   readonly epoch: number;
   readonly producerGate?: ProducerGate;
-  readonly #region: Region;
+  /** The region this context reads (tests unlink it through here). */
+  readonly region: Region;
   readonly #doorbell: SharedWord;
 
   constructor(region: Region, role: 'owner' | 'reloadable', epoch: number, gate?: ProducerGate) {
-    this.#region = region;
+    this.region = region;
     if (gate) this.producerGate = gate;
     this.regionName = region.name;
     this.buffer = region.buffer;
@@ -43,11 +44,11 @@ class RegionContext implements BindContext {
   }
 
   get closed(): boolean {
-    return this.#region.closed;
+    return this.region.closed;
   }
 
   assertOpen(what?: string): void {
-    if (this.#region.closed) throw new RegionClosedError(this.#region.name, what);
+    if (this.region.closed) throw new RegionClosedError(this.region.name, what);
   }
 
   ringDoorbell(): void {
