@@ -137,7 +137,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private closed = false;
   private readonly recheck = new Set<string>();
   private recheckTimer: NodeJS.Timeout | undefined;
-  private lastBuildStartWall = 0;
+  /** The mtime of each changed file as it was when the build that read it began. */
+  private readonly builtMtimes = new Map<string, number | undefined>();
   private queuedHash = '';
   private spawnFailures = 0;
 
@@ -262,8 +263,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * chokidar drops a second 'change' of the same file within 50 ms of the first (editors that
    * write twice, tools that touch then write). So each event is followed by one look at the file
-   * 80 ms later: if it was written after the last build began, build again. The first build is
-   * never delayed, and a rebuild with identical output does not reload.
+   * 80 ms later: if its mtime is not the one recorded when the last build began, build again.
+   * The first build is never delayed, and a save seen once costs one build, not two.
    */
   private recheckLater(path: string): void {
     this.recheck.add(path);
@@ -273,12 +274,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const paths = [...this.recheck];
       this.recheck.clear();
       const changed = paths.filter((p) => {
-        try {
-          // File times come from a coarse clock: allow a little slack rather than miss a write.
-          return statSync(p).mtimeMs >= this.lastBuildStartWall - 20;
-        } catch {
-          return false;
-        }
+        const now = mtimeOf(p);
+        return now !== undefined && now !== this.builtMtimes.get(p);
       });
       if (changed.length > 0)
         this.schedule({ at: performance.now(), files: changed, reason: 'change' });
@@ -317,7 +314,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         const change = this.pending;
         this.pending = undefined;
         this.emit('build-start', { reason: change.reason, files: [...new Set(change.files)] });
-        this.lastBuildStartWall = Date.now();
+        // Recorded before esbuild reads the files: a write after this has a different mtime.
+        for (const f of change.files) this.builtMtimes.set(f, mtimeOf(f));
         let out: BuildOutput;
         try {
           out = await this.bundler.build();
@@ -576,6 +574,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } else if (needRestart) {
       this.waitingForChange = true;
     }
+  }
+}
+
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
   }
 }
 
