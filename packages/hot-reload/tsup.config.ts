@@ -1,11 +1,23 @@
 import { defineConfig } from 'tsup';
 
+/** The public modules (package.json `exports`) and what hosts start (see src/host/build/modules.ts). */
+const publicEntries = {
+  index: 'src/index.ts',
+  memory: 'src/exports/memory.ts',
+  sync: 'src/exports/sync.ts',
+  schema: 'src/exports/schema.ts',
+};
+
 export default defineConfig({
-  entry: { index: 'src/index.ts', runner: 'src/supervisor/runner.ts' },
+  entry: {
+    ...publicEntries,
+    runner: 'src/host/supervisor/runner.ts',
+    worker: 'src/host/worker/worker-entry.ts',
+  },
   format: ['esm'],
   target: 'node20',
   platform: 'node',
-  dts: { entry: 'src/index.ts' },
+  dts: { entry: publicEntries },
   sourcemap: true,
   clean: true,
   splitting: true,

@@ -5,7 +5,7 @@
  * supervisor live on the same event loop. Each frame: forward input, take titles from the
  * renderer, and hand SDL the front buffer's address (no copy in JavaScript).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -47,8 +47,11 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
   // The terminal back end owns the screen: every line printed would scroll the picture, so the
   // app's log, the supervisor's report and the renderers' stderr go to a file instead.
   let logFile: WriteStream | undefined;
+  let logPath: string | undefined;
   if (backend.name === 'terminal' && !options.log) {
+    removeStaleLogs();
     const path = join(tmpdir(), `hotshm-${process.pid}.log`);
+    logPath = path;
     const file = createWriteStream(path);
     logFile = file;
     log = (line: string) => file.write(`${line}\n`);
@@ -59,7 +62,9 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
     {
       hot,
       ...(options.entry ? { entry: options.entry } : {}),
-      ...(logFile ? { log, supervisor: { stderr: logFile } } : {}),
+      // The library's report (one line per reload, with its phases) goes where the app's goes.
+      log: (line: string) => log(line),
+      ...(logFile ? { host: { stderr: logFile } } : {}),
     },
   );
   log(
@@ -72,18 +77,13 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
   // locale conversion, and nobody calls setlocale() in Node, so a character outside Latin-1 (an em
   // dash) left _NET_WM_NAME at the previous title while only the legacy WM_NAME changed.
   const showTitle = (): void => backend.setTitle(problem ? `${title} - ${problem}` : title);
-  const sup = state.supervisor;
+  const sup = state.host;
   sup.on('reload', (e) => {
     // A restart after a crash runs the very code that crashed: keep saying so until an edit
     // brings new code, or the note would flash by in the 100 ms before the restart.
     if (e.reason !== 'restart') problem = undefined;
     else if (problem && !problem.endsWith(', restarted')) problem = `${problem}, restarted`;
     showTitle();
-    if (e.reason === 'change') {
-      log(
-        `hotshm: reload ${e.generation} in ${e.timings.totalMs?.toFixed(1) ?? '?'} ms (build ${e.timings.buildMs.toFixed(1)} ms)`,
-      );
-    }
   });
   sup.on('build-done', () => {
     // An edit undone after a build error builds what already runs: the error is gone.
@@ -97,7 +97,15 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
     showTitle();
   });
   sup.on('crash', (e) => {
-    problem = `renderer ${e.phase === 'start' ? 'failed to start' : 'crashed'} (${e.signal ?? `exit ${e.code}`})`;
+    const how =
+      e.error.name === 'RendererStartError' && 'stage' in e.error && e.error.stage === 'timeout'
+        ? 'timed out'
+        : (e.signal ?? `exit ${e.code}`);
+    problem = `renderer ${e.phase === 'start' ? 'failed to start' : 'crashed'} (${how})`;
+    showTitle();
+  });
+  sup.on('repair', (e) => {
+    problem = `repaired a damaged region (${e.repairs.map((r) => r.part).join(', ')})`;
     showTitle();
   });
 
@@ -179,6 +187,9 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
     await state.close();
     backend.close();
     logFile?.end();
+    // A clean end leaves nothing behind; the log of an owner that crashed stays until the next
+    // start (removeStaleLogs), so it can be read.
+    if (logPath) rmSync(logPath, { force: true });
     resolveDone(code);
   };
 
@@ -197,4 +208,24 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
     stop,
     stats: () => ({ frames, workMs: [...workMs], loopDelayP99Ms: lag.percentile(99) / 1e6 }),
   };
+}
+
+/** Removes the terminal back end's logs of owners that are gone (`hotshm-<pid>.log`). */
+function removeStaleLogs(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^hotshm-(\d+)\.log$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH')
+        rmSync(join(tmpdir(), name), { force: true });
+    }
+  }
 }

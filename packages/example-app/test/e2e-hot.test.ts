@@ -28,8 +28,12 @@ const SKY = [0, 178, 255] as const;
 const GREEN = [0, 255, 0] as const;
 const CLICK_BRANCH = 'if (event.kind === InputKind.MouseUp && event.button === MouseButton.Left) {';
 const RANDOM_COLOUR = 'const colour = rgb(Math.random(), Math.random(), 0);';
-/** Matches the app's reload line, e.g. "hotshm: reload 2 in 14.1 ms (build 3.2 ms)". */
-const RELOAD_LINE = /^hotshm: reload (\d+) in (\d+\.\d|\?) ms \(build \d+\.\d ms\)$/;
+/**
+ * Matches the one line a reload prints, with its phases, e.g. "[hotshm] reloaded in 9.8 ms:
+ * change→built 3.1 ms (esbuild 2.9 ms), ready 4.2 ms (import 2.0 ms), frame 5.1 ms (pid 123)".
+ */
+const RELOAD_LINE =
+  /^\[hotshm\] reloaded in (\d+\.\d|–) ms: change→built \d+\.\d ms \(esbuild \d+\.\d ms\), ready \d+\.\d ms \(import (\d+\.\d ms|–)\), frame (\d+\.\d ms|–).* \(pid \d+\)$/;
 
 describe('the example app, hot, under Xvfb', () => {
   let xvfb: Xvfb;
@@ -181,7 +185,7 @@ describe('the example app, hot, under Xvfb', () => {
     // The supervisor restarts the same code (100 ms later): the title still says it crashed.
     const restarted = await x.waitTitle(window, 'saying restarted', (t) => t.endsWith('restarted'));
     expect(restarted).toBe('Render 2 - renderer crashed (exit 1), restarted');
-    expect(app.stderr.some((l) => l.includes('renderer restarted'))).toBe(true);
+    expect(app.stdout.some((l) => l.includes('renderer restarted'))).toBe(true);
     expect(pixelAt(await shot(), 0, 150)).toSatisfy((p: number[]) => near(p, BORDER_RED));
 
     // The fix: no throw, and clicks paint a known colour.

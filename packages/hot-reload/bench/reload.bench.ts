@@ -16,13 +16,12 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { percentile, record } from '../../../scripts/bench-record.js';
+import { createRegion, HEADER_SIZE } from '../src/exports/memory.js';
 import {
   channel,
-  createRegion,
   defineState,
   fixedString,
   framebuffer,
-  HEADER_SIZE,
   i16,
   i32,
   struct,
@@ -79,7 +78,7 @@ async function hotReloads(): Promise<void> {
     frame: number;
   }> = [];
   let wroteAt = 0;
-  owner.supervisor.on('reload', (e) => {
+  owner.host.on('reload', (e) => {
     const t = e.timings;
     if (
       e.reason !== 'change' ||
@@ -220,7 +219,7 @@ async function regionOpen(): Promise<void> {
   });
   const State = defineState({
     name: 'open-bench',
-    reloadable: './none.ts',
+    reloadable: new URL('./none.ts', import.meta.url),
     args: struct({ width: u16, height: u16 }),
     fields: ({ width, height }) => ({
       framebuffer: framebuffer(width, height),

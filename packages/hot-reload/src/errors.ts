@@ -1,7 +1,9 @@
 /**
  * Every failure the library reports is one of these classes. Each has a stable `code`, a message
  * that says what was expected and what came, and an optional `cause`. Programmer errors (bad
- * arguments, values that do not fit) throw; runtime failures of the supervisor go to its events.
+ * arguments, values that do not fit) throw; runtime failures of a renderer host (a build that
+ * fails, a renderer that crashes) go to its events, where they carry one of these too. The same
+ * failure is the same class in both modes (a renderer process or a worker thread).
  */
 
 export const ErrorCode = {
@@ -24,6 +26,12 @@ export const ErrorCode = {
   UnsupportedPlatform: 'HOTSHM_UNSUPPORTED_PLATFORM',
   NotReloadable: 'HOTSHM_NOT_RELOADABLE',
   Build: 'HOTSHM_BUILD',
+  EntryNotFound: 'HOTSHM_ENTRY_NOT_FOUND',
+  Timeout: 'HOTSHM_TIMEOUT',
+  Spawn: 'HOTSHM_SPAWN',
+  RendererStart: 'HOTSHM_RENDERER_START',
+  RendererCrash: 'HOTSHM_RENDERER_CRASH',
+  ChannelClosed: 'HOTSHM_CHANNEL_CLOSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -191,5 +199,92 @@ export class UnsupportedPlatformError extends HotshmError {
 export class NotReloadableError extends HotshmError {
   constructor(message: string) {
     super(ErrorCode.NotReloadable, message);
+  }
+}
+
+/** One message of a failed build: esbuild's text, and where it points when it points somewhere. */
+export interface BuildMessage {
+  /** esbuild's message, formatted with file, line and a code frame. */
+  readonly text: string;
+  /** `/abs/path/file.ts:line:column`, or undefined for messages about no file. */
+  readonly location: string | undefined;
+}
+
+/** The reloadable's entry did not build (a syntax or type-stripping error, an unresolved import). */
+export class BuildError extends HotshmError {
+  readonly messages: readonly string[];
+  readonly locations: readonly string[];
+  readonly buildMs: number;
+  constructor(entry: string, messages: readonly BuildMessage[], buildMs = 0) {
+    const first = messages[0]?.text.split('\n')[0] ?? 'no message';
+    super(
+      ErrorCode.Build,
+      `the reloadable ${entry} does not build: ${first}${messages.length > 1 ? ` (and ${messages.length - 1} more)` : ''}`,
+    );
+    this.messages = messages.map((m) => m.text);
+    this.locations = messages.map((m) => m.location ?? '(no location)');
+    this.buildMs = buildMs;
+  }
+}
+
+/** The reloadable's entry (a package name, a path or a URL) cannot be found. */
+export class EntryNotFoundError extends HotshmError {
+  readonly entry: string;
+  constructor(entry: string, detail: string, options?: { cause?: unknown }) {
+    super(ErrorCode.EntryNotFound, `cannot find the reloadable ${entry}: ${detail}`, options);
+    this.entry = entry;
+  }
+}
+
+/** A wait with a deadline ran out (`recv({ timeoutMs })`, a renderer that never became ready). */
+export class TimeoutError extends HotshmError {
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number) {
+    super(ErrorCode.Timeout, message);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A renderer process or worker could not be started at all (EMFILE, EAGAIN, a missing file…). */
+export class SpawnError extends HotshmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Spawn, message, options);
+  }
+}
+
+/**
+ * A renderer failed before it became ready: its module threw while loading, `main` is missing or
+ * threw, or it did not reach `State.reloadable()` in time. `stage` says which.
+ */
+export class RendererStartError extends HotshmError {
+  readonly stage: 'import' | 'main' | 'timeout' | 'exit';
+  constructor(
+    stage: 'import' | 'main' | 'timeout' | 'exit',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.RendererStart, message, options);
+    this.stage = stage;
+  }
+}
+
+/** A renderer that was running ended on its own: an uncaught error, a non-zero exit, a signal. */
+export class RendererCrashError extends HotshmError {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  constructor(message: string, exitCode: number | null, signal: string | null) {
+    super(ErrorCode.RendererCrash, message);
+    this.exitCode = exitCode;
+    this.signal = signal;
+  }
+}
+
+/**
+ * A renderer's channel was closed under it: the owner stopped this renderer or replaced it. `for
+ * await` loops simply end; a pending `recv()` rejects with this.
+ */
+export class ChannelClosedError extends HotshmError {
+  constructor(name: string, why: string) {
+    super(ErrorCode.ChannelClosed, `channel ${name} is closed: ${why}`);
   }
 }

@@ -4,14 +4,24 @@
  * class whose message says what was expected and what came; none crashes or throws a bare
  * TypeError/RangeError from deep inside.
  */
+import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createRegion,
+  newRegionName,
+  openRegion,
+  readHeader,
+  unlinkRegion,
+  validateHeader,
+} from '../src/exports/memory.js';
+import { sharedWord, waitSync } from '../src/exports/sync.js';
 import {
   array,
   bool,
   CapacityError,
   channel,
-  createRegion,
   defineState,
+  EntryNotFoundError,
   f32,
   fixedString,
   fixedVec,
@@ -20,23 +30,16 @@ import {
   InvalidArgumentError,
   i32,
   i64,
-  newRegionName,
-  openRegion,
   type Region,
   RegionNotFoundError,
-  readHeader,
   SchemaError,
-  sharedWord,
   slice,
   struct,
   u8,
   u16,
   u32,
   u64,
-  unlinkRegion,
   ValueError,
-  validateHeader,
-  waitSync,
 } from '../src/index.js';
 import { TestContext } from '../src/schema/test-context.js';
 
@@ -489,7 +492,7 @@ describe('defineState and owner()', () => {
       error: SchemaError,
     },
   ];
-  for (const reserved of ['args', 'region', 'supervisor', 'close', 'epoch', 'then']) {
+  for (const reserved of ['args', 'region', 'host', 'supervisor', 'close', 'epoch', 'then']) {
     cases.push({
       what: `a field named "${reserved}"`,
       call: () =>
@@ -531,10 +534,54 @@ describe('defineState and owner()', () => {
     }
   });
 
-  it('owner() with an entry that cannot be found rejects with InvalidArgumentError', async () => {
-    const State = defineState({ ...good, reloadable: 'no-such-package-hotshm' });
-    await expect(State.owner({ width: 1, height: 1 }, { hot: false })).rejects.toBeInstanceOf(
-      InvalidArgumentError,
+  it.for([true, false])(
+    'owner() with an entry that cannot be found rejects with EntryNotFoundError at once (hot: %s)',
+    async (hot) => {
+      for (const reloadable of ['no-such-package-hotshm', '/nonexistent/renderer.ts']) {
+        const State = defineState({ ...good, reloadable });
+        const before = readdirSync('/dev/shm').filter((n) =>
+          n.startsWith(`hotshm-${process.pid}-`),
+        );
+        const error = await State.owner({ width: 1, height: 1 }, { hot }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EntryNotFoundError);
+        expect((error as Error).message).toContain(reloadable);
+        // Nothing was created: no region of this process appeared.
+        expect(
+          readdirSync('/dev/shm').filter((n) => n.startsWith(`hotshm-${process.pid}-`)),
+        ).toEqual(before);
+      }
+    },
+  );
+
+  it('a relative reloadable path is refused with the URL form it should take', () => {
+    for (const reloadable of ['./renderer.ts', '../x/renderer.ts', '.', '..']) {
+      expectClean({
+        what: `reloadable ${reloadable}`,
+        call: () => defineState({ ...good, reloadable }),
+        error: SchemaError,
+      });
+      expect(() => defineState({ ...good, reloadable })).toThrow(
+        /new URL\(".*", import\.meta\.url\)/,
+      );
+    }
+    const State = defineState(good);
+    return expect(
+      State.owner({ width: 1, height: 1 }, { hot: false, entry: './renderer.ts' }),
+    ).rejects.toBeInstanceOf(SchemaError);
+  });
+
+  it('args that JSON cannot carry are refused: bigint fields at definition, NaN at owner()', async () => {
+    expectClean({
+      what: 'args with a u64',
+      call: () => defineState({ ...good, args: struct({ big: u64 }) }),
+      error: SchemaError,
+    });
+    expect(() => defineState({ ...good, args: struct({ inner: struct({ n: i64 }) }) })).toThrow(
+      'args.inner.n cannot be a i64',
     );
+    const State = defineState({ ...good, args: struct({ scale: f32 }) });
+    const error = await State.owner({ scale: Number.NaN }, { hot: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValueError);
+    expect((error as Error).message).toContain('do not survive JSON');
   });
 });

@@ -17,24 +17,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRegion, newRegionName, openRegion, unlinkRegion } from '../src/exports/memory.js';
 import {
   CorruptRegionError,
   channel,
-  createRegion,
   defineState,
   fixedString,
   HotshmError,
   InvalidArgumentError,
   LayoutMismatchError,
   NotReloadableError,
-  newRegionName,
-  openRegion,
   RegionExistsError,
   SizeMismatchError,
   struct,
   u16,
   u32,
-  unlinkRegion,
   ValueError,
 } from '../src/index.js';
 import { HeaderOffset, headerLayout, markReady, writeHeader } from '../src/memory/header.js';

@@ -46,13 +46,13 @@ describe('hot mode', () => {
     ws = createWorkspace(rendererSource(RED));
     owner = await openOwner(ws);
     await until('the first frame', () => frontPixel(owner!) === RED);
-    const first = owner.supervisor.rendererPid;
+    const first = owner.host.rendererPid;
     expect(isAlive(first)).toBe(true);
-    const reload = new Promise((r) => owner!.supervisor.once('reload', r));
+    const reload = new Promise((r) => owner!.host.once('reload', r));
     ws.writeRenderer(rendererSource(GREEN));
     await reload;
     await until('the edited frame', () => frontPixel(owner!) === GREEN);
-    const second = owner.supervisor.rendererPid;
+    const second = owner.host.rendererPid;
     expect(second).not.toBe(first);
     await until('the old renderer to exit', () => !isAlive(first));
   });
@@ -61,15 +61,15 @@ describe('hot mode', () => {
     ws = createWorkspace(rendererSource(RED));
     owner = await openOwner(ws);
     await until('the first frame', () => frontPixel(owner!) === RED);
-    const pid = owner.supervisor.rendererPid;
+    const pid = owner.host.rendererPid;
     const failed = new Promise<{ messages: readonly string[]; locations: readonly string[] }>((r) =>
-      owner!.supervisor.once('build-error', r),
+      owner!.host.once('build-error', r),
     );
     ws.writeRenderer(`${rendererSource(GREEN)}\nexport const broken = ;\n`);
     const err = await failed;
     expect(err.locations[0]).toMatch(/renderer\.ts:\d+:\d+/);
     expect(err.messages.join('\n')).toContain('Unexpected');
-    expect(owner.supervisor.rendererPid).toBe(pid);
+    expect(owner.host.rendererPid).toBe(pid);
     expect(isAlive(pid)).toBe(true);
     expect(frontPixel(owner)).toBe(RED);
     // The old renderer still works: it takes messages.
@@ -77,7 +77,7 @@ describe('hot mode', () => {
     await until('the old renderer to take a message', () => owner!.memory.last.get() === 7);
     ws.writeRenderer(rendererSource(BLUE));
     await until('the fixed frame', () => frontPixel(owner!) === BLUE);
-    expect(owner.supervisor.rendererPid).not.toBe(pid);
+    expect(owner.host.rendererPid).not.toBe(pid);
   });
 
   it('reports a renderer that throws, keeps the last frame, and runs again after the next change', async () => {
@@ -87,7 +87,7 @@ describe('hot mode', () => {
     owner = await openOwner(ws);
     await until('the first frame', () => frontPixel(owner!) === RED);
     const crashes: Array<{ code: number | null; stderr: string; willRestart: boolean }> = [];
-    owner.supervisor.on('crash', (c) => crashes.push(c));
+    owner.host.on('crash', (c) => crashes.push(c));
     owner.input.send(13);
     await until('the crash report', () => crashes.length > 0);
     expect(crashes[0]!.code).not.toBe(0);
@@ -95,7 +95,7 @@ describe('hot mode', () => {
     expect(frontPixel(owner)).toBe(RED);
     ws.writeRenderer(rendererSource(GREEN));
     await until('a renderer after the change', () => frontPixel(owner!) === GREEN);
-    expect(isAlive(owner.supervisor.rendererPid)).toBe(true);
+    expect(isAlive(owner.host.rendererPid)).toBe(true);
   });
 
   it('does not restart a renderer that crashes on start in a loop', async () => {
@@ -104,9 +104,9 @@ describe('hot mode', () => {
     const { State } = (await import(ws.statePath)) as typeof import('./fixtures/state-shape.js');
     owner = await State.owner(
       { width: 8, height: 4 },
-      { hot: true, entry: ws.rendererPath, log: false, supervisor: { quickCrashMs: 60_000 } },
+      { hot: true, entry: ws.rendererPath, log: false, host: { quickCrashMs: 60_000 } },
     );
-    owner.supervisor.on('crash', (c) => crashes.push(c));
+    owner.host.on('crash', (c) => crashes.push(c));
     // Three quick crashes in a row, then it waits for a change.
     await until('the supervisor to give up', () => crashes.some((c) => !c.willRestart), 30_000);
     const count = crashes.length;
@@ -128,7 +128,7 @@ describe('hot mode', () => {
     }
     expect(owner.memory.starts.get()).toBe(21);
     // No renderer of the 20 replaced ones is left behind.
-    const pids = [owner.supervisor.rendererPid, owner.supervisor.standbyPid].filter(Boolean);
+    const pids = [owner.host.rendererPid, owner.host.standbyPid].filter(Boolean);
     expect(pids.length).toBeGreaterThan(0);
   });
 
@@ -136,10 +136,8 @@ describe('hot mode', () => {
     ws = createWorkspace(rendererSource(RED));
     owner = await openOwner(ws);
     await until('the first frame', () => frontPixel(owner!) === RED);
-    const pid = owner.supervisor.rendererPid;
-    const changed = new Promise<{ message: string }>((r) =>
-      owner!.supervisor.once('layout-change', r),
-    );
+    const pid = owner.host.rendererPid;
+    const changed = new Promise<{ message: string }>((r) => owner!.host.once('layout-change', r));
     const { writeFileSync, readFileSync } = await import('node:fs');
     writeFileSync(
       ws.statePath,
@@ -147,7 +145,7 @@ describe('hot mode', () => {
     );
     const e = await changed;
     expect(e.message).toMatch(/memory/);
-    expect(owner.supervisor.rendererPid).toBe(pid);
+    expect(owner.host.rendererPid).toBe(pid);
     expect(frontPixel(owner)).toBe(RED);
   });
 });
@@ -157,8 +155,8 @@ describe('no-hot mode', () => {
     ws = createWorkspace(rendererSource(RED));
     owner = await openOwner(ws, false);
     await until('the first frame', () => frontPixel(owner!) === RED);
-    expect(owner.supervisor.rendererPid).toBe(process.pid);
-    expect(owner.supervisor.standbyPid).toBeUndefined();
+    expect(owner.host.rendererPid).toBe(process.pid);
+    expect(owner.host.standbyPid).toBeUndefined();
     owner.input.send(42);
     await until('the worker to take a message', () => owner!.memory.last.get() === 42);
   });

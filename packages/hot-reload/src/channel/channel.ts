@@ -31,10 +31,12 @@
  */
 
 import {
+  ChannelClosedError,
   ChannelFullError,
   CorruptRegionError,
   InvalidArgumentError,
   SchemaError,
+  TimeoutError,
   ValueError,
 } from '../errors.js';
 import { HeaderOffset } from '../memory/header.js';
@@ -80,7 +82,7 @@ export interface SendOptions {
 export interface RecvOptions {
   /** Rejects with `signal.reason` when aborted (e.g. `AbortSignal.timeout(ms)`). */
   readonly signal?: AbortSignal;
-  /** Rejects with a DOMException named 'TimeoutError' after this many milliseconds. */
+  /** Rejects with a `TimeoutError` (code HOTSHM_TIMEOUT) after this many milliseconds. */
   readonly timeoutMs?: number;
   /**
    * Microseconds to poll the ring before sleeping (default 20). A reply that comes that fast
@@ -121,9 +123,11 @@ export interface Channel<T> extends AsyncIterable<T> {
 const EMPTY: unique symbol = Symbol('empty');
 type Taken<T> = T | typeof EMPTY;
 
-function timeoutError(name: string, ms: number): DOMException {
-  return new DOMException(`channel ${name}: no message within ${ms} ms`, 'TimeoutError');
+function timeoutError(name: string, ms: number): TimeoutError {
+  return new TimeoutError(`channel ${name}: no message within ${ms} ms`, ms);
 }
+
+const RETIRED = 'its owner stopped or replaced this renderer';
 
 abstract class ChannelBase<T> implements Channel<T> {
   readonly name: string;
@@ -169,6 +173,15 @@ abstract class ChannelBase<T> implements Channel<T> {
     this.ctx.ringDoorbell();
   }
 
+  /**
+   * Wakes every receiver parked on this channel, in any process, without publishing anything:
+   * they look again and see that they were retired (see BindContext.retired).
+   */
+  interruptWaiters(): void {
+    wake(this.ready, Number.POSITIVE_INFINITY);
+    this.ctx.ringDoorbell();
+  }
+
   send(message: T, options?: SendOptions): boolean {
     this.open();
     const onFull = options?.onFull ?? 'return-false';
@@ -189,6 +202,10 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   /** Messages sent while the producer gate was closed, oldest first. */
   #held: T[] = [];
+
+  /** Ends a parked receive when the owner retires this renderer (see interruptWaiters). */
+  readonly #retired = (): boolean => this.ctx.retired === true;
+  readonly #interrupted = { until: this.#retired };
 
   /**
    * A renderer that has just replaced another may overlap with it for a few milliseconds, and a
@@ -238,6 +255,7 @@ abstract class ChannelBase<T> implements Channel<T> {
     const deadline = performance.now() + timeout;
     for (;;) {
       this.open();
+      if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
       const seen = Atomics.load(this.i32, Slot.write);
       // Read the word we would sleep on BEFORE looking for a message: a publish after this look
       // changes it, so the wait below returns at once instead of sleeping through the message.
@@ -245,7 +263,7 @@ abstract class ChannelBase<T> implements Channel<T> {
       if (taken !== EMPTY) return taken;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return undefined;
-      waitSync(this.ready, seen, Math.min(remaining, CLOSED_CHECK_MS));
+      waitSync(this.ready, seen, Math.min(remaining, CLOSED_CHECK_MS), this.#interrupted);
     }
   }
 
@@ -266,6 +284,7 @@ abstract class ChannelBase<T> implements Channel<T> {
     const start = performance.now();
     const deadline = start + timeout;
     this.open();
+    if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     const spinEnd = start + Math.min(timeout, spinMicros / 1000);
     while (performance.now() < spinEnd) {
       const taken = this.take();
@@ -274,20 +293,32 @@ abstract class ChannelBase<T> implements Channel<T> {
     for (;;) {
       this.open();
       signal?.throwIfAborted();
+      if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
       const seen = Atomics.load(this.i32, Slot.write);
       const taken = this.take();
       if (taken !== EMPTY) return taken;
       const remaining = deadline - performance.now();
       if (remaining <= 0) throw timeoutError(this.name, timeout);
       const waitOptions =
-        signal === undefined ? { doorbell: this.doorbell } : { doorbell: this.doorbell, signal };
+        signal === undefined
+          ? { doorbell: this.doorbell, until: this.#retired }
+          : { doorbell: this.doorbell, until: this.#retired, signal };
       await waitAsync(this.ready, seen, Math.min(remaining, CLOSED_CHECK_MS), waitOptions);
     }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return {
-      next: async (): Promise<IteratorResult<T>> => ({ value: await this.recv(), done: false }),
+      // A renderer its owner stopped or replaced ends its loop instead of throwing: `main()`
+      // returns and the renderer exits on its own.
+      next: async (): Promise<IteratorResult<T>> => {
+        try {
+          return { value: await this.recv(), done: false };
+        } catch (error) {
+          if (error instanceof ChannelClosedError) return { value: undefined, done: true };
+          throw error;
+        }
+      },
       return: async (): Promise<IteratorResult<T>> => ({ value: undefined, done: true }),
     };
   }
@@ -328,11 +359,30 @@ class RingChannel<T> extends ChannelBase<T> {
   #used(write: number, read: number): number {
     const used = (write - read) >>> 0;
     if (used > this.capacity) {
-      throw new CorruptRegionError(
-        `channel ${this.name}: expected at most ${this.capacity} queued messages, got write index ${write >>> 0} and read index ${read >>> 0} in region ${this.ctx.regionName}`,
-      );
+      const what = `channel ${this.name}: expected at most ${this.capacity} queued messages, got write index ${write >>> 0} and read index ${read >>> 0} in region ${this.ctx.regionName}`;
+      const report = this.ctx.onCorrupt;
+      if (report === undefined) throw new CorruptRegionError(what);
+      // The owner repairs instead of throwing into its frame loop: the queued messages cannot be
+      // told from garbage, so the ring starts empty again from the producer's index.
+      Atomics.compareExchange(this.i32, Slot.read, read, write);
+      this.#readSeen = write;
+      this.#writeSeen = write;
+      report(`${what}; the ring was emptied`);
+      return 0;
     }
     return used;
+  }
+
+  /** Owner side: a queued message that does not decode is dropped (and reported), not thrown. */
+  #skipCorrupt(read: number, error: unknown): boolean {
+    const report = this.ctx.onCorrupt;
+    if (report === undefined) return false;
+    if (Atomics.compareExchange(this.i32, Slot.read, read, (read + 1) | 0) === read) {
+      report(
+        `channel ${this.name}: message ${read >>> 0} does not decode (${error instanceof Error ? error.message : String(error)}); it was dropped`,
+      );
+    }
+    return true;
   }
 
   protected put(message: T): boolean {
@@ -371,6 +421,7 @@ class RingChannel<T> extends ChannelBase<T> {
         // Another consumer took this slot and the producer is already rewriting it: our copy
         // is torn, so it may not even decode. Look again; if nobody moved, it is real corruption.
         if (Atomics.load(this.i32, Slot.read) !== read) continue;
+        if (this.#skipCorrupt(read, error)) continue;
         throw error;
       }
       // Commit AFTER the copy is complete (see the module comment).
@@ -401,6 +452,8 @@ class RingChannel<T> extends ChannelBase<T> {
         }
       } catch (error) {
         if (Atomics.load(this.i32, Slot.read) !== read) continue;
+        // The owner takes them one by one instead, dropping those that do not decode.
+        if (this.ctx.onCorrupt !== undefined) return super.takeAll();
         throw error;
       }
       if (Atomics.compareExchange(this.i32, Slot.read, read, (read + n) | 0) === read) return out;
@@ -443,7 +496,15 @@ class LatestChannel<T> extends ChannelBase<T> {
         value = this.schema.read(this.view, this.slotsOffset);
       } catch (error) {
         if (Atomics.load(this.i32, Slot.write) !== seq) continue;
-        throw error;
+        const report = this.ctx.onCorrupt;
+        if (report === undefined) throw error;
+        // Owner side: mark the undecodable value as taken and report it.
+        if (Atomics.compareExchange(this.i32, Slot.read, seen, seq) === seen) {
+          report(
+            `channel ${this.name}: its value does not decode (${error instanceof Error ? error.message : String(error)}); it was dropped`,
+          );
+        }
+        return EMPTY;
       }
       // The producer moved while we copied: the copy may be torn; read the newer value instead.
       if (Atomics.load(this.i32, Slot.write) !== seq) continue;
@@ -552,6 +613,43 @@ export function channel<T extends Schema<unknown, unknown>>(
         throw new CorruptRegionError(
           `${path}: expected at most ${capacity} queued messages, got write index ${write} and read index ${read}`,
         );
+      }
+    },
+    repair(view: DataView, offset: number, path: string, deep: boolean): string | undefined {
+      const i32 = new Int32Array(view.buffer, view.byteOffset + offset, CONTROL_WORDS);
+      const slots = offset + alignUp(SLOTS_OFFSET, msg.align);
+      if (latest) {
+        const seq = Atomics.load(i32, Slot.write);
+        if (!deep || (seq & 1) !== 0) return undefined;
+        try {
+          msg.read(view, slots);
+          return undefined;
+        } catch (error) {
+          Atomics.store(i32, Slot.read, seq);
+          return `${path}: its value does not decode (${error instanceof Error ? error.message : String(error)}); it was dropped`;
+        }
+      }
+      for (;;) {
+        const read = Atomics.load(i32, Slot.read);
+        const write = Atomics.load(i32, Slot.write);
+        const used = (write - read) >>> 0;
+        let problem: string | undefined;
+        if (used > capacity) {
+          problem = `expected at most ${capacity} queued messages, got write index ${write >>> 0} and read index ${read >>> 0}`;
+        } else if (deep) {
+          for (let i = 0; i < used && problem === undefined; i++) {
+            try {
+              msg.read(view, slots + ((read + i) & (capacity - 1)) * msg.size);
+            } catch (error) {
+              problem = `queued message ${(read + i) >>> 0} does not decode (${error instanceof Error ? error.message : String(error)})`;
+            }
+          }
+        }
+        if (problem === undefined) return undefined;
+        // Emptied from the producer's index: a consumer that moved meanwhile makes us look again.
+        if (Atomics.compareExchange(i32, Slot.read, read, write) === read) {
+          return `${path}: ${problem}; the ring was emptied`;
+        }
       }
     },
   };

@@ -58,7 +58,7 @@ describe('header layout', () => {
   it('puts every field at its documented offset, with the live words on their own cache lines', () => {
     expect(HEADER_SIZE).toBe(192);
     expect(HEADER_MAGIC).toBe(0x4d485348);
-    expect(FORMAT_VERSION).toBe(1);
+    expect(FORMAT_VERSION).toBe(2);
     expect(HeaderOffset).toEqual({
       magic: 0,
       formatVersion: 4,
@@ -70,10 +70,17 @@ describe('header layout', () => {
       signatureLength: 44,
       ready: 64,
       epoch: 68,
+      retired: 72,
       doorbell: 128,
       doorbellWaiters: 132,
     });
-    expect(HeaderSlot).toEqual({ ready: 16, epoch: 17, doorbell: 32, doorbellWaiters: 33 });
+    expect(HeaderSlot).toEqual({
+      ready: 16,
+      epoch: 17,
+      retired: 18,
+      doorbell: 32,
+      doorbellWaiters: 33,
+    });
     expect(Math.floor(HeaderOffset.ready / 64)).not.toBe(
       Math.floor(HeaderOffset.signatureLength / 64),
     );
@@ -172,9 +179,9 @@ describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validat
 
   it('wrong version → VersionMismatchError naming both', () => {
     const region = ownerRegion();
-    view(region).setUint32(HeaderOffset.formatVersion, 2, true);
+    view(region).setUint32(HeaderOffset.formatVersion, 1, true);
     expect(() => validate(region)).toThrow(VersionMismatchError);
-    expect(() => validate(region)).toThrow('has format version 2, expected 1');
+    expect(() => validate(region)).toThrow('has format version 1, expected 2');
   });
 
   it('a header size other than 192 → CorruptRegionError', () => {

@@ -10,7 +10,8 @@
  *  12  ownerPid u32          16  totalSize u64 (bytes as created)
  *  24  fingerprint 16 bytes  40  signatureOffset u32   44  signatureLength u32
  *  48..63 reserved
- *  64  ready u32 (stored last, by the owner)   68  epoch u32 (writer epoch)   72..127 reserved
+ *  64  ready u32 (stored last, by the owner)   68  epoch u32 (writer epoch)
+ *  72  retired u32 (renderers of this epoch or older must stop)   76..127 reserved
  * 128  doorbell u32   132  doorbellWaiters u32   136..191 reserved
  *
  * The words other processes write while the region is live (ready/epoch, doorbell) each sit on
@@ -37,7 +38,7 @@ import type { Region } from './region.js';
 import { isProcessAlive } from './stale.js';
 
 export const HEADER_MAGIC = 0x4d485348;
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const HEADER_SIZE = 192;
 export const FINGERPRINT_SIZE = 16;
 /** Regions keep data and the signature on cache-line boundaries. */
@@ -55,6 +56,7 @@ export const HeaderOffset = {
   signatureLength: 44,
   ready: 64,
   epoch: 68,
+  retired: 72,
   doorbell: 128,
   doorbellWaiters: 132,
 } as const;
@@ -66,6 +68,7 @@ export const HeaderOffset = {
 export const HeaderSlot = {
   ready: HeaderOffset.ready / 4,
   epoch: HeaderOffset.epoch / 4,
+  retired: HeaderOffset.retired / 4,
   doorbell: HeaderOffset.doorbell / 4,
   doorbellWaiters: HeaderOffset.doorbellWaiters / 4,
 } as const;
@@ -314,4 +317,66 @@ export function validateHeader(region: Region, expected: HeaderExpectation): Reg
   if (!header.ready) throw new RegionNotReadyError(name);
   if (!isProcessAlive(header.ownerPid)) throw new OwnerGoneError(name, header.ownerPid);
   return header;
+}
+
+/**
+ * What the owner wrote into its header: the identity line (bytes 0..63) and the signature. The
+ * owner alone writes them, once, so any later difference is damage (a stray write, a hostile
+ * process of the same user). `damage()` names it; `restore()` writes the owner's bytes back and
+ * marks the region ready again. Live words (ready, epoch, retired, doorbell) are not part of it.
+ */
+export interface HeaderSnapshot {
+  /** What differs from what the owner wrote, or undefined when nothing does. */
+  damage(): string | undefined;
+  restore(): void;
+}
+
+const IDENTITY_BYTES = 64;
+
+export function snapshotHeader(region: Region): HeaderSnapshot {
+  assertHeaderFits(region);
+  const view = new DataView(region.buffer);
+  const identity = new Uint8Array(region.buffer, 0, IDENTITY_BYTES).slice();
+  const signatureOffset = view.getUint32(HeaderOffset.signatureOffset, true);
+  const signatureLength = view.getUint32(HeaderOffset.signatureLength, true);
+  const signature = new Uint8Array(region.buffer, signatureOffset, signatureLength).slice();
+  const words = new Int32Array(region.buffer, 0, HEADER_SIZE / 4);
+  return {
+    damage() {
+      if (region.closed) return undefined;
+      const now = new Uint8Array(region.buffer, 0, IDENTITY_BYTES);
+      const changed: string[] = [];
+      const fields: ReadonlyArray<readonly [string, number, number]> = [
+        ['magic', HeaderOffset.magic, 4],
+        ['format version', HeaderOffset.formatVersion, 4],
+        ['header size', HeaderOffset.headerSize, 4],
+        ['owner pid', HeaderOffset.ownerPid, 4],
+        ['total size', HeaderOffset.totalSize, 8],
+        ['fingerprint', HeaderOffset.fingerprint, FINGERPRINT_SIZE],
+        ['signature offset', HeaderOffset.signatureOffset, 4],
+        ['signature length', HeaderOffset.signatureLength, 4],
+        ['reserved bytes', HeaderOffset.signatureLength + 4, IDENTITY_BYTES - 48],
+      ];
+      for (const [what, at, length] of fields) {
+        for (let i = at; i < at + length; i++) {
+          if (now[i] !== identity[i]) {
+            changed.push(what);
+            break;
+          }
+        }
+      }
+      const sig = new Uint8Array(region.buffer, signatureOffset, signatureLength);
+      if (!Buffer.from(sig).equals(Buffer.from(signature))) changed.push('layout signature');
+      if (Atomics.load(words, HeaderSlot.ready) !== 1) changed.push('ready flag');
+      return changed.length === 0
+        ? undefined
+        : `the header of region ${region.name} was overwritten (${changed.join(', ')})`;
+    },
+    restore() {
+      if (region.closed) return;
+      new Uint8Array(region.buffer, 0, IDENTITY_BYTES).set(identity);
+      new Uint8Array(region.buffer, signatureOffset, signatureLength).set(signature);
+      Atomics.store(words, HeaderSlot.ready, 1);
+    },
+  };
 }

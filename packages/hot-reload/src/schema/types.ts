@@ -35,6 +35,17 @@ export interface BindContext {
    * open) for the owner and for worker threads.
    */
   readonly producerGate?: ProducerGate;
+  /**
+   * True once the owner has stopped or replaced this renderer: its channels close (receives end,
+   * `for await` loops finish) so that its `main()` can return. Absent or false for the owner.
+   */
+  readonly retired?: boolean;
+  /**
+   * Owner side only: a field found damaged while in use (a ring index out of range, a message
+   * that does not decode) is repaired by its accessor, which reports it here instead of throwing
+   * into the owner's frame loop. Absent: accessors throw `CorruptRegionError`.
+   */
+  readonly onCorrupt?: (what: string) => void;
 }
 
 export interface ProducerGate {
@@ -80,6 +91,12 @@ export interface Schema<T = unknown, A = unknown> {
    * lengths within capacity); throws `CorruptRegionError`.
    */
   verify?(view: DataView, offset: number, path: string): void;
+  /**
+   * Owner side, for top-level fields with control words (channels): puts a damaged field back in
+   * a usable state and says what was wrong, or returns undefined when nothing was. `deep` also
+   * checks the values it holds (costlier: after a renderer crashed, not on every timer tick).
+   */
+  repair?(view: DataView, offset: number, path: string, deep: boolean): string | undefined;
 }
 
 /** The plain TypeScript value type of a schema. */

@@ -9,7 +9,7 @@
  * typed array (a class getter keeps it within 2×).
  */
 import { RegionClosedError } from '../errors.js';
-import { HeaderOffset } from '../memory/header.js';
+import { HEADER_SIZE, HeaderOffset, HeaderSlot } from '../memory/header.js';
 import type { Region } from '../memory/index.js';
 import type { BindContext, ProducerGate } from '../schema/types.js';
 import { ringDoorbell, type SharedWord, sharedWord } from '../sync/index.js';
@@ -24,11 +24,21 @@ export class RegionContext implements BindContext {
   readonly producerGate?: ProducerGate;
   /** The region this context reads (tests unlink it through here). */
   readonly region: Region;
+  readonly onCorrupt?: (what: string) => void;
   readonly #doorbell: SharedWord;
+  readonly #header: Int32Array;
 
-  constructor(region: Region, role: 'owner' | 'reloadable', epoch: number, gate?: ProducerGate) {
+  constructor(
+    region: Region,
+    role: 'owner' | 'reloadable',
+    epoch: number,
+    gate?: ProducerGate,
+    onCorrupt?: (what: string) => void,
+  ) {
     this.region = region;
     if (gate) this.producerGate = gate;
+    if (onCorrupt) this.onCorrupt = onCorrupt;
+    this.#header = new Int32Array(region.buffer, 0, HEADER_SIZE / 4);
     this.regionName = region.name;
     this.buffer = region.buffer;
     this.view = new DataView(region.buffer);
@@ -47,6 +57,14 @@ export class RegionContext implements BindContext {
     return this.region.closed;
   }
 
+  get retired(): boolean {
+    return (
+      this.role === 'reloadable' &&
+      !this.region.closed &&
+      Atomics.load(this.#header, HeaderSlot.retired) >= this.epoch
+    );
+  }
+
   assertOpen(what?: string): void {
     if (this.region.closed) throw new RegionClosedError(this.region.name, what);
   }
@@ -63,6 +81,7 @@ export function createBindContext(
   role: 'owner' | 'reloadable',
   epoch: number,
   gate?: ProducerGate,
+  onCorrupt?: (what: string) => void,
 ): BindContext {
-  return new RegionContext(region, role, epoch, gate);
+  return new RegionContext(region, role, epoch, gate, onCorrupt);
 }

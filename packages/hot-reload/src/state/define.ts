@@ -1,20 +1,25 @@
 /**
- * `defineState`: one declaration that both sides of an app share. It names the reloadable's entry,
- * the arguments the reloadable needs (a struct schema, so they are validated on arrival), and the
- * fields as a function of those arguments. `owner()` creates the region, fills its header last,
- * and starts the reloadable (a supervised process in hot mode, a worker thread otherwise);
- * `reloadable()` finds the region, proves the layouts agree, and returns the same typed fields.
+ * The state layer: one declaration that both sides of an app share. It names the reloadable's
+ * entry, the arguments the reloadable needs (a schema, so they are validated on arrival), and the
+ * fields as a function of those arguments.
+ *
+ * - `create(args)` is the owner's side: it creates the region, fills its header last, and returns
+ *   an `OwnedState`: the typed fields plus what a renderer host needs to drive renderers over
+ *   the region (begin and retire writer epochs, count frames, check and repair the region).
+ * - `reloadable()` is the renderer's side: it finds the region through the hand-off its host
+ *   left, proves the layouts agree, and returns the same typed fields.
+ *
+ * This layer knows nothing of processes, threads, watchers or builds: those are the hosts'
+ * (../host), and the package's entry composes the two (../owner.ts).
  */
-import { createRequire } from 'node:module';
-import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InvalidArgumentError, RegionExistsError, SchemaError } from '../errors.js';
+import { InvalidArgumentError, RegionExistsError, SchemaError, ValueError } from '../errors.js';
 import type { FrameBuffer } from '../frames/index.js';
 import {
   HEADER_SIZE,
   HeaderSlot,
   headerLayout,
   markReady,
+  snapshotHeader,
   validateHeader,
   writeHeader,
 } from '../memory/header.js';
@@ -27,15 +32,8 @@ import {
 } from '../memory/index.js';
 import { unlinkOnExit } from '../memory/lifetime.js';
 import type { Access, BindContext, Infer, Schema } from '../schema/types.js';
-import {
-  Supervisor,
-  type SupervisorEvents,
-  type SupervisorOptions,
-} from '../supervisor/supervisor.js';
-import { WorkerHost } from '../supervisor/worker-host.js';
 import { createBindContext } from './context.js';
 import { describe, diffSignatures, isSchema, layoutState, type StateLayout } from './layout.js';
-import { attachLogger } from './log.js';
 import { findHandoff, type RuntimeHandoff } from './runtime.js';
 
 export type StateFields<F extends Record<string, Schema>> = {
@@ -46,8 +44,9 @@ export interface StateSpec<A extends Schema, F extends Record<string, Schema>> {
   /** A name for the state, part of its layout signature. */
   readonly name: string;
   /**
-   * The reloadable's entry module, which exports `async function main()`: a package name
-   * (resolved from the owner's main script, then from the working directory), a path, or a URL.
+   * The reloadable's entry module, which exports `async function main()`: a package name the
+   * owner depends on, an absolute path, or a URL such as `new URL('./renderer.ts', import.meta.url)`.
+   * A relative path is refused: it would depend on the directory the owner is started from.
    */
   readonly reloadable: string | URL;
   /** The arguments' schema (usually a struct); they travel as JSON and are checked on arrival. */
@@ -56,52 +55,6 @@ export interface StateSpec<A extends Schema, F extends Record<string, Schema>> {
   readonly fields: (args: Infer<A>) => F;
 }
 
-export interface OwnerOptions {
-  /** Hot reload (a watched, supervised renderer process) or a worker thread. Default true. */
-  readonly hot?: boolean;
-  /** Overrides `spec.reloadable`. */
-  readonly entry?: string | URL;
-  /**
-   * Report reloads, build errors and crashes: true (the default) prints them to stderr, false
-   * keeps quiet, a function receives each line (an owner drawing in the terminal logs elsewhere).
-   */
-  readonly log?: boolean | ((line: string) => void);
-  /** Passed to the supervisor (grace period, crash policy, stderr…). */
-  readonly supervisor?: Partial<
-    Omit<SupervisorOptions, 'entry' | 'regionName' | 'argsJson' | 'setEpoch'>
-  >;
-}
-
-/** What both a supervisor and a worker host offer: typed events and a close. */
-export interface RendererHost {
-  on<K extends keyof SupervisorEvents>(
-    event: K,
-    listener: (...args: SupervisorEvents[K]) => void,
-  ): this;
-  off<K extends keyof SupervisorEvents>(
-    event: K,
-    listener: (...args: SupervisorEvents[K]) => void,
-  ): this;
-  once<K extends keyof SupervisorEvents>(
-    event: K,
-    listener: (...args: SupervisorEvents[K]) => void,
-  ): this;
-  readonly rendererPid: number | undefined;
-  readonly standbyPid: number | undefined;
-  reload(): void;
-  idle(): Promise<void>;
-  close(reason?: string): Promise<void>;
-}
-
-export type OwnerState<A extends Schema, F extends Record<string, Schema>> = StateFields<F> & {
-  readonly args: Infer<A>;
-  readonly region: Region;
-  readonly supervisor: RendererHost;
-  readonly hot: boolean;
-  /** Stops the renderer, then unlinks and closes the region. */
-  close(): Promise<void>;
-};
-
 export type ReloadableState<A extends Schema, F extends Record<string, Schema>> = StateFields<F> & {
   readonly args: Infer<A>;
   readonly region: Region;
@@ -109,31 +62,78 @@ export type ReloadableState<A extends Schema, F extends Record<string, Schema>> 
   readonly epoch: number;
 };
 
-export interface StateDefinition<A extends Schema, F extends Record<string, Schema>> {
+/** Something the owner found damaged in its region and put right. */
+export interface RegionRepair {
+  /** 'header', or the name of the field. */
+  readonly part: string;
+  readonly message: string;
+}
+
+/**
+ * The owner's side of a state: the typed fields, and the operations a renderer host performs on
+ * the region. Created by `StateCore.create`; closed by the owner entry.
+ */
+export interface OwnedState<A extends Schema, F extends Record<string, Schema>> {
+  readonly fields: StateFields<F>;
+  readonly args: Infer<A>;
+  /** The arguments as the renderer receives them. */
+  readonly argsJson: string;
+  readonly region: Region;
+  /**
+   * From now on only the renderer of `epoch` may present frames. A renderer begins its own epoch
+   * when it gets its state (see `reloadable()`); the owner calls this to give the floor back.
+   */
+  beginEpoch(epoch: number): void;
+  /** The epoch currently allowed to present. */
+  currentEpoch(): number;
+  /**
+   * Renderers of `epoch` and older must stop: their channels close (receives end, `for await`
+   * loops finish) and every parked receiver is woken to see it.
+   */
+  retire(epoch: number): void;
+  /** Frames presented so far, if the state has a framebuffer. */
+  frameCount(): number | undefined;
+  /**
+   * Checks the header against what the owner wrote and every field's control words (and, with
+   * `deep`, the messages queued in channels), repairs what is damaged, and says what it repaired.
+   */
+  inspect(deep?: boolean): RegionRepair[];
+  /** Repairs found by the fields' own accessors while the owner used them (then cleared). */
+  takeRepairs(): RegionRepair[];
+  /** Unlinks and unmaps the region. Every accessor throws RegionClosedError afterwards. */
+  close(): void;
+}
+
+export interface StateCore<A extends Schema, F extends Record<string, Schema>> {
   readonly name: string;
   readonly argsSchema: A;
+  /** The reloadable entry as declared. */
+  readonly reloadableEntry: string | URL;
   /** The layout for these arguments (offsets, sizes, signature, fingerprint). */
   layout(args: Infer<A>): StateLayout;
-  owner(args: Infer<A>, options?: OwnerOptions): Promise<OwnerState<A, F>>;
+  /**
+   * The arguments as the renderer will receive them (JSON), after checking them against the
+   * schema and proving they survive the trip (ValueError otherwise).
+   */
+  encodeArgs(args: Infer<A>): string;
+  /** Owner side: creates, initialises and publishes the region. */
+  create(args: Infer<A>): OwnedState<A, F>;
+  /** Renderer side: the region its host handed over, checked and bound. */
   reloadable(): ReloadableState<A, F>;
 }
 
 /**
  * @example
- * export const State = defineState({
+ * const core = defineStateCore({
  *   name: 'demo',
  *   reloadable: 'example-impl',
  *   args: struct({ width: u32, height: u32 }),
- *   fields: ({ width, height }) => ({
- *     framebuffer: framebuffer(width, height),
- *     toRenderer: channel(InputEvent, { capacity: 256 }),
- *   }),
+ *   fields: ({ width, height }) => ({ framebuffer: framebuffer(width, height) }),
  * });
- * const state = await State.owner({ width: 300, height: 300 }, { hot: true });
  */
-export function defineState<A extends Schema, F extends Record<string, Schema>>(
+export function defineStateCore<A extends Schema, F extends Record<string, Schema>>(
   spec: StateSpec<A, F>,
-): StateDefinition<A, F> {
+): StateCore<A, F> {
   if (typeof spec !== 'object' || spec === null) {
     throw new SchemaError(`defineState: expected a spec object, got ${describe(spec)}`);
   }
@@ -144,16 +144,18 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
     throw new SchemaError(
       `defineState(${spec.name}): expected args to be a schema such as struct({...}), got ${describe(spec.args)}`,
     );
+  const jsonProblem = notJsonSafe(spec.args, 'args');
+  if (jsonProblem !== undefined) {
+    throw new SchemaError(
+      `defineState(${spec.name}): the arguments travel to the renderer as JSON, so ${jsonProblem}`,
+    );
+  }
   if (typeof spec.fields !== 'function') {
     throw new SchemaError(
       `defineState(${spec.name}): expected fields to be a function (args) => ({...}), got ${describe(spec.fields)}`,
     );
   }
-  if (typeof spec.reloadable !== 'string' && !(spec.reloadable instanceof URL)) {
-    throw new SchemaError(
-      `defineState(${spec.name}): expected reloadable to be a package name, path or URL, got ${describe(spec.reloadable)}`,
-    );
-  }
+  checkReloadable(spec.reloadable, `defineState(${spec.name}): reloadable`);
   const name = spec.name;
   const layout = (args: Infer<A>): StateLayout => {
     spec.args.check(args, `${name} args`);
@@ -165,13 +167,16 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
   return {
     name,
     argsSchema: spec.args,
+    reloadableEntry: spec.reloadable,
     layout,
+    encodeArgs(args) {
+      layout(args);
+      return argsToJson(spec.args, args, name);
+    },
 
-    async owner(args, options = {}) {
-      const hot = options.hot ?? true;
+    create(args) {
       const lay = layout(args);
-      const argsJson = JSON.stringify(args);
-      const entry = resolveEntry(options.entry ?? spec.reloadable);
+      const argsJson = argsToJson(spec.args, args, name);
       try {
         removeStaleRegions();
       } catch {
@@ -189,54 +194,69 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       const view = new DataView(region.buffer);
       for (const f of lay.fields) f.schema.init?.(view, f.offset);
       const headerI32 = new Int32Array(region.buffer, 0, HEADER_SIZE / 4);
-      Atomics.store(headerI32, HeaderSlot.epoch, 0);
+      Atomics.store(headerI32, HeaderSlot.epoch, 1);
+      Atomics.store(headerI32, HeaderSlot.retired, 0);
       markReady(region);
+      const header = snapshotHeader(region);
 
-      const ctx = createBindContext(region, 'owner', 0);
+      const found: RegionRepair[] = [];
+      const ctx = createBindContext(region, 'owner', 0, undefined, (message) => {
+        found.push({ part: message.split(':')[0] ?? 'field', message });
+      });
       const fields = bindFields(lay, ctx);
       const framebuffers = Object.values(fields).filter(isFrameBuffer);
-      const setEpoch = (epoch: number): void => {
-        // Published before the renderer of `epoch` starts: from here on, framebuffers accept
-        // only its presents (a renderer still running with another epoch is ignored).
-        Atomics.store(headerI32, HeaderSlot.epoch, epoch);
-        for (const fb of framebuffers) fb.beginEpoch(epoch);
-      };
-      const frameCount = framebuffers[0] ? (): number => framebuffers[0]!.frameCount() : undefined;
-      const common = {
-        entry,
-        regionName: region.name,
-        argsJson,
-        setEpoch,
-        ...(frameCount ? { frameCount } : {}),
-      };
-      const host: RendererHost = hot
-        ? new Supervisor({ ...common, ...options.supervisor })
-        : new WorkerHost({ ...common, ...options.supervisor });
-      const log = options.log ?? true;
-      if (log !== false) attachLogger(host, log === true ? undefined : log);
-
+      const channels = Object.values(fields).filter(isInterruptible);
       let closed = false;
-      const close = async (): Promise<void> => {
-        if (closed) return;
-        closed = true;
-        await host.close();
-        disposeExitHook();
-        region.unlink();
-        region.close();
-      };
-      try {
-        await (host as Supervisor | WorkerHost).start();
-      } catch (e) {
-        await close();
-        throw e;
-      }
-      return Object.assign(fields, {
+
+      return {
+        fields: fields as StateFields<F>,
         args,
+        argsJson,
         region,
-        supervisor: host,
-        hot,
-        close,
-      }) as unknown as OwnerState<A, F>;
+        beginEpoch(epoch) {
+          if (closed) return;
+          beginEpochIn(headerI32, framebuffers, epoch);
+        },
+        currentEpoch() {
+          return closed ? 0 : Atomics.load(headerI32, HeaderSlot.epoch);
+        },
+        retire(epoch) {
+          if (closed) return;
+          // Only ever moves forward: a late retire of an older epoch never revives a newer one.
+          for (;;) {
+            const current = Atomics.load(headerI32, HeaderSlot.retired);
+            if (current >= epoch) break;
+            if (Atomics.compareExchange(headerI32, HeaderSlot.retired, current, epoch) === current)
+              break;
+          }
+          for (const ch of channels) ch.interruptWaiters();
+        },
+        frameCount: framebuffers[0] ? () => framebuffers[0]!.frameCount() : () => undefined,
+        inspect(deep = false) {
+          if (closed) return [];
+          const repairs: RegionRepair[] = [];
+          const damage = header.damage();
+          if (damage !== undefined) {
+            header.restore();
+            repairs.push({ part: 'header', message: `${damage}; the owner wrote it back` });
+          }
+          for (const f of lay.fields) {
+            const message = f.schema.repair?.(view, f.offset, f.name, deep);
+            if (message !== undefined) repairs.push({ part: f.name, message });
+          }
+          return repairs;
+        },
+        takeRepairs() {
+          return found.splice(0);
+        },
+        close() {
+          if (closed) return;
+          closed = true;
+          disposeExitHook();
+          region.unlink();
+          region.close();
+        },
+      };
     },
 
     reloadable() {
@@ -259,6 +279,13 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       });
       const ctx = createBindContext(region, 'reloadable', handoff.epoch, handoff.producerGate);
       const fields = bindFields(lay, ctx);
+      // This renderer has its state: from here on its frames are the ones shown, and the one it
+      // replaces (which kept presenting until now) is refused.
+      beginEpochIn(
+        new Int32Array(region.buffer, 0, HEADER_SIZE / 4),
+        Object.values(fields).filter(isFrameBuffer),
+        handoff.epoch,
+      );
       reloadableState = Object.assign(fields, {
         args,
         region,
@@ -269,6 +296,65 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       return reloadableState;
     },
   };
+}
+
+function beginEpochIn(
+  headerI32: Int32Array,
+  framebuffers: readonly FrameBuffer[],
+  epoch: number,
+): void {
+  Atomics.store(headerI32, HeaderSlot.epoch, epoch);
+  for (const fb of framebuffers) fb.beginEpoch(epoch);
+}
+
+/** Refuses what cannot name an entry independently of the working directory. */
+export function checkReloadable(entry: unknown, where: string): void {
+  if (entry instanceof URL) return;
+  if (typeof entry !== 'string' || entry.length === 0) {
+    throw new SchemaError(
+      `${where}: expected a package name, an absolute path or a URL, got ${describe(entry)}`,
+    );
+  }
+  if (/^\.\.?([/\\]|$)/.test(entry)) {
+    throw new SchemaError(
+      `${where}: a relative path (${JSON.stringify(entry)}) would depend on the directory the owner is started from; expected a package name, an absolute path, or a URL such as new URL(${JSON.stringify(entry)}, import.meta.url)`,
+    );
+  }
+}
+
+/** Why values of `schema` cannot make a JSON round trip, or undefined when they can. */
+function notJsonSafe(schema: Schema, path: string): string | undefined {
+  const s = schema as Schema & {
+    fields?: Record<string, Schema>;
+    element?: Schema;
+    kind: string;
+  };
+  if (s.kind === 'u64' || s.kind === 'i64') {
+    return `${path} cannot be a ${s.kind} (a bigint, which JSON cannot carry): expected u32, i32 or f64`;
+  }
+  if (s.topLevelOnly) return `${path} cannot be a ${s.kind}: it has no plain value`;
+  if (s.fields && typeof s.fields === 'object') {
+    for (const [k, v] of Object.entries(s.fields)) {
+      const problem = notJsonSafe(v, `${path}.${k}`);
+      if (problem) return problem;
+    }
+  }
+  if (s.element && isSchema(s.element)) return notJsonSafe(s.element, `${path}[]`);
+  return undefined;
+}
+
+/** The arguments as JSON, after proving they arrive as they left (no NaN, no Infinity). */
+function argsToJson<A extends Schema>(schema: A, args: Infer<A>, name: string): string {
+  const json = JSON.stringify(args);
+  try {
+    schema.check(JSON.parse(json), `${name} args (as the renderer receives them)`);
+  } catch (e) {
+    throw new ValueError(
+      `${name}: the arguments do not survive JSON on their way to the renderer: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  return json;
 }
 
 function createFreshRegion(size: number): Region {
@@ -304,24 +390,10 @@ function isFrameBuffer(v: unknown): v is FrameBuffer {
   );
 }
 
-/** Resolves the reloadable's entry to an absolute file path. */
-export function resolveEntry(entry: string | URL): string {
-  if (entry instanceof URL) return fileURLToPath(entry);
-  if (entry.startsWith('file:')) return fileURLToPath(entry);
-  if (isAbsolute(entry)) return entry;
-  if (entry.startsWith('.')) return resolvePath(entry);
-  const bases = [process.argv[1], resolvePath('package.json')].filter(
-    (b): b is string => typeof b === 'string',
-  );
-  const errors: string[] = [];
-  for (const base of bases) {
-    try {
-      return createRequire(pathToFileURL(base)).resolve(entry);
-    } catch (e) {
-      errors.push(`${base}: ${(e as Error).message.split('\n')[0]}`);
-    }
-  }
-  throw new InvalidArgumentError(
-    `cannot find the reloadable "${entry}": expected a package the owner depends on, or a path (${errors.join('; ')})`,
+function isInterruptible(v: unknown): v is { interruptWaiters(): void } {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { interruptWaiters?: unknown }).interruptWaiters === 'function'
   );
 }

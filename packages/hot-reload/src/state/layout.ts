@@ -12,6 +12,8 @@ export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
   'args',
   'region',
   'supervisor',
+  'host',
+  'hot',
   'close',
   'epoch',
   'signal',

@@ -36,12 +36,18 @@ export interface WaitAsyncOptions {
    * call serve all the words behind the same doorbell.
    */
   readonly doorbell?: SharedWord;
+  /**
+   * Looked at each time the process-wide sleep wakes up: when it returns true the wait resolves
+   * with 'ok' as if the word had moved (see WaitSyncOptions.until).
+   */
+  readonly until?: () => boolean;
 }
 
 interface PendingWait {
   readonly word: SharedWord;
   readonly expected: number;
   readonly doorbell: SharedWord | undefined;
+  readonly until: (() => boolean) | undefined;
   readonly resolve: (result: WaitResult) => void;
   readonly reject: (error: unknown) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -84,7 +90,7 @@ function settle(wait: PendingWait): void {
 /** Resolves every pending wait whose word has moved. */
 function sweep(): void {
   for (const wait of pending) {
-    if (Atomics.load(wait.word.i32, wait.word.index) !== wait.expected) {
+    if (Atomics.load(wait.word.i32, wait.word.index) !== wait.expected || wait.until?.()) {
       settle(wait);
       wait.resolve('ok');
     }
@@ -198,6 +204,7 @@ export function waitAsync(
       word,
       expected,
       doorbell: options?.doorbell,
+      until: options?.until,
       resolve,
       reject,
       timer: undefined,

@@ -53,6 +53,12 @@ export function leaveWaiter(i32: Int32Array, waiters: number): void {
 export interface WaitSyncOptions {
   /** Microseconds to spin re-reading the word before parking; 0 parks at once. */
   readonly spinMicros?: number;
+  /**
+   * Looked at each time the wait wakes up: when it returns true the wait ends early with 'ok',
+   * as if the word had moved. Lets another process interrupt a wait with a plain wake (no change
+   * of the word), after it set a flag of its own that this reads.
+   */
+  readonly until?: () => boolean;
 }
 
 export function checkTimeout(timeoutMs: unknown, what: string): number {
@@ -104,6 +110,7 @@ export function waitSync(
     }
     // Woken, interrupted (EINTR), or the word moved before we slept (EAGAIN): look again.
     if (Atomics.load(i32, index) !== expected) return 'ok';
+    if (options?.until?.()) return 'ok';
   }
 }
 

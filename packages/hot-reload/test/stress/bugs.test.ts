@@ -57,7 +57,7 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
         f = session.frameCount();
         await sleep(300);
       }
-      session.state.supervisor.reload();
+      session.state.host.reload();
       const replaced = await until(
         () => session.rendererPid !== stuck && session.rendererPid !== undefined,
         8_000,
@@ -83,7 +83,7 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
       const ready = await child.next('ready');
       expect(ready).toBeDefined();
       const runner = readProc(Number(ready!.renderer))?.command ?? '';
-      const folder = /(\/tmp\/hotshm-[A-Za-z0-9-]+)\/runner\.mjs/.exec(runner)?.[1];
+      const folder = /(\/tmp\/hotshm-[A-Za-z0-9-]+)\/lib\/runner\.mjs/.exec(runner)?.[1];
       expect(folder).toBeDefined();
       child.proc.kill('SIGKILL');
       await child.exited;

@@ -6,7 +6,8 @@
  *   node --import tsx owner-child.ts <mode> <entry>
  */
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createRegion, HotshmError, newRegionName, RegionSystemError } from '@hotshm/hot-reload';
+import { HotshmError, RegionSystemError } from '@hotshm/hot-reload';
+import { createRegion, newRegionName } from '@hotshm/hot-reload/memory';
 import { sleep, until, writeEntry } from './fixtures.js';
 import { StressSession } from './session.js';
 import { StressState } from './stress-state.js';

@@ -49,7 +49,7 @@ export class StressSession {
 
   private constructor(state: State) {
     this.state = state;
-    const sup = state.supervisor;
+    const sup = state.host;
     sup.on('crash', (e) => {
       this.crashes.push({ pid: e.pid, epoch: e.epoch, code: e.code, signal: e.signal });
       if (e.epoch > 0) {
@@ -79,7 +79,7 @@ export class StressSession {
       hot: true,
       entry,
       log,
-      supervisor: { ...STRESS_SUPERVISOR, stderr: sink },
+      host: { ...STRESS_SUPERVISOR, stderr: sink },
     });
     return new StressSession(state);
   }
@@ -138,11 +138,11 @@ export class StressSession {
   }
 
   get rendererPid(): number | undefined {
-    return this.state.supervisor.rendererPid;
+    return this.state.host.rendererPid;
   }
 
   get standbyPid(): number | undefined {
-    return this.state.supervisor.standbyPid;
+    return this.state.host.standbyPid;
   }
 
   frameCount(): number {

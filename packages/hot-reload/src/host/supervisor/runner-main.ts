@@ -1,13 +1,19 @@
 /**
  * The standby's body, loaded by runner.ts once the process is tied to its owner: maps the region,
- * leaves the hand-off and this library for the bundle, and runs the bundle on `load`.
+ * leaves the hand-off for the bundle, warms up everything a renderer's first milliseconds touch,
+ * and runs the bundle on `load`.
+ *
+ * This file is built by the owner together with the library's public modules (see
+ * ../build/library.ts): the bundle's `import … from '@hotshm/hot-reload'` is the very module this
+ * runner already loaded, so the region mapped here is the one `State.reloadable()` finds.
  */
 import { pathToFileURL } from 'node:url';
-import * as library from '../index.js';
-import { readHeader } from '../memory/header.js';
-import { openRegion } from '../memory/index.js';
-import { createBindContext } from '../state/context.js';
-import { layoutState } from '../state/layout.js';
+import { ChannelClosedError, HotshmError } from '../../errors.js';
+import * as library from '../../index.js';
+import { HEADER_SIZE, readHeader } from '../../memory/header.js';
+import { openRegion } from '../../memory/index.js';
+import { createBindContext } from '../../state/context.js';
+import { layoutState } from '../../state/layout.js';
 import {
   checkEpoch,
   checkPid,
@@ -15,9 +21,10 @@ import {
   ENV,
   installHandoff,
   type RuntimeHandoff,
-} from '../state/runtime.js';
-import { LIBRARY_KEY } from './bundler.js';
-import { type FromRunner, isToRunner } from './protocol.js';
+} from '../../state/runtime.js';
+import { PUBLIC_MODULES, WARM_MODULE } from '../build/modules.js';
+import type { FailStage, FromRunner } from './protocol.js';
+import { isToRunner } from './protocol.js';
 
 const t0 = performance.now();
 const send = (m: FromRunner): void => {
@@ -39,6 +46,16 @@ setInterval(() => {
   if (!ownerAlive()) process.exit(0);
 }, 250).unref();
 
+// A renderer whose owner retired it sees its channels close; a `recv()` it did not expect to end
+// may throw that out of a timer or a promise chain. That is the end it was asked for, not a crash.
+const quietOnRetire = (error: unknown): void => {
+  if (error instanceof ChannelClosedError) process.exit(0);
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+};
+process.on('uncaughtException', quietOnRetire);
+process.on('unhandledRejection', quietOnRetire);
+
 const regionName = checkRegionName(process.env[ENV.region], ENV.region);
 const region = openRegion(regionName);
 const header = readHeader(region);
@@ -57,8 +74,6 @@ const handoff: RuntimeHandoff = {
   region,
 };
 installHandoff(handoff);
-// Bundles import this library from here (see shareLibrary in bundler.ts).
-(globalThis as Record<symbol, unknown>)[Symbol.for(LIBRARY_KEY)] = library;
 
 // Closed until the supervisor has stopped the renderer this one replaces (see ProducerGate).
 const gateListeners: Array<() => void> = [];
@@ -82,22 +97,27 @@ process.on('message', (m: unknown) => {
   if (loaded) return;
   loaded = true;
   const start = performance.now();
+  let importMs = 0;
   handoff.epoch = checkEpoch(m.epoch, 'load.epoch');
-  // "Ready" means the renderer has its state: State.reloadable() validated the region (a layout
-  // mismatch fails before this). A renderer that never calls it is ready when main() settles or
-  // after a second, whichever comes first.
+  // "Ready" means the renderer has its state: State.reloadable() validated the region and began
+  // this renderer's epoch (a layout mismatch fails before this). A renderer that never calls it
+  // is ready when main() settles or after a second, whichever comes first. A renderer stuck
+  // before either is the supervisor's to time out: this process's timers cannot run then.
   let ready = false;
   const readyOnce = (): void => {
     if (ready) return;
     ready = true;
     clearTimeout(fallback);
-    send({ type: 'ready', ms: performance.now() - start });
+    send({ type: 'ready', ms: performance.now() - start, importMs });
   };
   handoff.onReloadable = readyOnce;
   const fallback = setTimeout(readyOnce, 1000);
+  let stage: FailStage = 'import';
   void (async () => {
     try {
       const mod = (await import(pathToFileURL(m.bundle).href)) as { main?: unknown };
+      importMs = performance.now() - start;
+      stage = 'main';
       if (typeof mod.main !== 'function') {
         throw new TypeError(
           `the reloadable entry must export a function main(), got ${mod.main === undefined ? 'no main export' : typeof mod.main}`,
@@ -107,15 +127,16 @@ process.on('message', (m: unknown) => {
       readyOnce();
     } catch (e) {
       clearTimeout(fallback);
+      if (e instanceof ChannelClosedError) process.exit(0);
       const err = e instanceof Error ? e : new Error(String(e));
       console.error(err.stack ?? err.message);
       if (!ready) {
-        const code = (err as Error & { code?: unknown }).code;
         send({
           type: 'failed',
+          stage,
           message: err.message,
           stack: err.stack ?? err.message,
-          ...(typeof code === 'string' ? { code } : {}),
+          ...(err instanceof HotshmError ? { code: err.code } : {}),
         });
       }
       // Let the IPC message flush before leaving; the supervisor reports the exit.
@@ -130,14 +151,16 @@ await warmUp();
 send({ type: 'warm', ms: performance.now() - t0 });
 
 /**
- * Runs, once and on scratch memory, the paths a renderer's first milliseconds take: a dynamic
- * import, a layout and its fingerprint, binding a framebuffer and channels, a present and a send.
- * A fresh process compiles each function on its first call; doing that here, while the user is
- * still typing, takes it off the reload path.
+ * Runs, once and on scratch memory, the paths a renderer's first milliseconds take: importing a
+ * file with a source map, the library's public modules, a layout and its fingerprint, binding a
+ * framebuffer and channels, a present and a send. A fresh process compiles each function on its
+ * first call; doing that here, while the user is still typing, takes it off the reload path.
  */
 async function warmUp(): Promise<void> {
-  const warmModule: string = 'data:text/javascript,export const warm = 1';
-  await import(warmModule);
+  await import(new URL(`./${WARM_MODULE}`, import.meta.url).href);
+  for (const files of Object.values(PUBLIC_MODULES)) {
+    await import(new URL(`./${files.dist}.mjs`, import.meta.url).href);
+  }
   const buffer = new ArrayBuffer(1 << 16);
   const scratch = {
     name: '/hotshm-warm',
@@ -156,11 +179,12 @@ async function warmUp(): Promise<void> {
       text: library.channel(library.fixedString(16), { capacity: 4 }),
       memory: library.struct({ n: library.u32 }),
     },
-    library.HEADER_SIZE,
+    HEADER_SIZE,
   );
   const view = new DataView(buffer);
   for (const f of lay.fields) f.schema.init?.(view, f.offset);
   const ctx = createBindContext(scratch, 'reloadable', 1);
+  for (const f of lay.fields) f.schema.verify?.(view, f.offset, f.name);
   const fields = Object.fromEntries(
     lay.fields.map((f) => [f.name, f.schema.bind(ctx, f.offset, f.name)]),
   ) as {
@@ -169,6 +193,7 @@ async function warmUp(): Promise<void> {
     text: library.Channel<string>;
     memory: { n: library.Cell<number> };
   };
+  fields.framebuffer.beginEpoch(1);
   fields.framebuffer.back().fill(0);
   fields.framebuffer.present();
   fields.input.trySend({ kind: 1, x: 2 });
@@ -176,4 +201,5 @@ async function warmUp(): Promise<void> {
   fields.text.trySend('warm');
   fields.text.drain();
   fields.memory.n.set(fields.memory.n.get() + 1);
+  JSON.parse(handoff.argsJson);
 }

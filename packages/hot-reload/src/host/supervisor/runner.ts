@@ -5,7 +5,7 @@
  * outlives the owner: PR_SET_PDEATHSIG asks Linux to kill it when the owner dies, and a timer
  * checks the owner's pid for what that misses (another OS, or an owner that died before prctl).
  */
-import { checkPid, ENV } from '../state/runtime.js';
+import { checkPid, ENV } from '../../state/runtime.js';
 import { dieWithParent } from './pdeathsig.js';
 
 // First thing, before the library loads: an owner that died while this process was booting

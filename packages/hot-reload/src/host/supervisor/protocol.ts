@@ -9,14 +9,17 @@ export type ToRunner =
   /** The renderer this one replaced is gone: it is now the only producer on its channels. */
   | { readonly type: 'exclusive' };
 
+export type FailStage = 'import' | 'main';
+
 export type FromRunner =
-  /** Node, koffi and the region are loaded: ready to take a bundle. */
+  /** Node, koffi, the library and the region are loaded: ready to take a bundle. */
   | { readonly type: 'warm'; readonly ms: number }
-  /** The bundle is imported and its `main()` started. */
-  | { readonly type: 'ready'; readonly ms: number }
-  /** The bundle threw before or while starting. */
+  /** The renderer has its state (`State.reloadable()` returned), or its `main()` settled. */
+  | { readonly type: 'ready'; readonly ms: number; readonly importMs: number }
+  /** The bundle threw while loading, or `main` is missing or threw before it was ready. */
   | {
       readonly type: 'failed';
+      readonly stage: FailStage;
       readonly message: string;
       readonly stack: string;
       readonly code?: string;

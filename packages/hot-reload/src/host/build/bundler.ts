@@ -1,0 +1,188 @@
+/**
+ * The reload path's compiler: one incremental esbuild context per reloadable entry, kept in
+ * memory (tsup is for packaging; its CLI alone costs more than a whole reload).
+ *
+ * What is bundled and what is not:
+ *   - this library and its subpaths: never bundled. `alias` maps each public specifier to the
+ *     URL of the owner's library build (see library.ts), and `external: ['file:*']` leaves those
+ *     URLs as they are: in a standby they are the modules the runner already loaded.
+ *   - installed packages (resolving into node_modules: koffi and its native binary, for one):
+ *     external, imported by file URL, so the bundle can live anywhere and still share the
+ *     process's module cache; a file URL is a valid ESM specifier on every OS, a `C:\` path is not.
+ *   - everything else (the entry, its own modules, workspace packages linked outside
+ *     node_modules, the state definition): bundled.
+ *
+ * Speed: esbuild calls back into JavaScript for every import a plugin claims, on every rebuild.
+ * The library goes through `alias` (no callback at all) and each bare import's resolution is
+ * cached, so a rebuild of the example costs one round trip per bare import instead of three.
+ *
+ * The output has an inline source map whose paths are relative to the folder the bundle is
+ * written to, so stack traces name the user's files.
+ */
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type * as esbuild from 'esbuild';
+import { BuildError, type BuildMessage } from '../../errors.js';
+
+export interface BuildOutput {
+  readonly code: string;
+  /** SHA-256 of the output: an identical rebuild (a `touch`, a save without changes) is skipped. */
+  readonly hash: string;
+  /** Every source file the bundle was made of (absolute): what the watcher must watch. */
+  readonly inputs: readonly string[];
+  /** Names the entry exports. */
+  readonly exports: readonly string[];
+  readonly ms: number;
+}
+
+/**
+ * esbuild is loaded on first use: renderer bundles include the library's modules and must not
+ * pay for loading a compiler they never call.
+ */
+export const loadEsbuild = (): Promise<typeof esbuild> => import('esbuild');
+
+const BANNER = [
+  // Bundled CommonJS code may call require(); give it one that resolves from the bundle's place.
+  "import { createRequire as __hotshmCreateRequire } from 'node:module';",
+  'const require = __hotshmCreateRequire(import.meta.url);',
+].join('\n');
+
+/** Bare imports (`koffi`, `@scope/pkg/sub`) and the odd `.name` package. */
+const BARE = /^[^./]|^\.[^./]|^\.\.[^/]/;
+
+/**
+ * Marks bare imports that resolve into node_modules as external, by file URL. Workspace packages
+ * are symlinks that resolve outside node_modules: those are bundled. Resolutions are cached per
+ * (importing folder, specifier) until `invalidate()` (a package installed or removed).
+ */
+export function installedPackagesPlugin(): { plugin: esbuild.Plugin; invalidate(): void } {
+  const cache = new Map<string, esbuild.OnResolveResult | undefined>();
+  const plugin: esbuild.Plugin = {
+    name: 'hotshm-installed-packages',
+    setup(build) {
+      build.onResolve({ filter: BARE }, async (args) => {
+        if (args.pluginData === 'hotshm-inner' || args.path.startsWith('node:')) return undefined;
+        const key = `${args.resolveDir}\0${args.kind}\0${args.path}`;
+        if (cache.has(key)) return cache.get(key);
+        const r = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'hotshm-inner',
+        });
+        if (r.errors.length > 0) return { errors: r.errors };
+        let out: esbuild.OnResolveResult | undefined;
+        if (!r.path || r.external) out = undefined;
+        else {
+          const real = safeRealpath(r.path);
+          out = /[/\\]node_modules[/\\]/.test(real)
+            ? { path: pathToFileURL(real).href, external: true }
+            : { path: real };
+        }
+        cache.set(key, out);
+        return out;
+      });
+    },
+  };
+  return { plugin, invalidate: () => cache.clear() };
+}
+
+/** `namespace:path` inputs of plugins; a Windows drive (`C:\…`) is a real file. */
+function isNamespaced(p: string): boolean {
+  return /^[a-z][\w+.-]*:/i.test(p) && !/^[a-z]:[\\/]/i.test(p);
+}
+
+function safeRealpath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+export interface BundlerOptions {
+  /** Import specifier → URL of a module to import instead of bundling it (the library's). */
+  readonly aliases?: Readonly<Record<string, string>>;
+  /** The folder bundles are written to: source-map paths are made relative to it. */
+  readonly outDir: string;
+}
+
+export interface Bundler {
+  /** Builds the entry; throws `BuildError` with esbuild's messages when it does not build. */
+  build(): Promise<BuildOutput>;
+  /** Forgets cached resolutions (after a package was installed or removed). */
+  invalidate(): void;
+  dispose(): Promise<void>;
+}
+
+export async function createBundler(entry: string, options: BundlerOptions): Promise<Bundler> {
+  const esbuild = await loadEsbuild();
+  const resolver = installedPackagesPlugin();
+  const outfile = join(options.outDir, 'bundle.mjs');
+  const ctx = await esbuild.context({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    sourcemap: 'inline',
+    sourcesContent: false,
+    logLevel: 'silent',
+    banner: { js: BANNER },
+    alias: { ...options.aliases },
+    external: ['file:*'],
+    plugins: [resolver.plugin],
+    outfile,
+    absWorkingDir: dirname(entry),
+  });
+  const absWorkingDir = dirname(entry);
+  return {
+    async build(): Promise<BuildOutput> {
+      const t0 = performance.now();
+      let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+      try {
+        result = (await ctx.rebuild()) as esbuild.BuildResult<{ write: false; metafile: true }>;
+      } catch (e) {
+        const failure = e as esbuild.BuildFailure;
+        if (!Array.isArray(failure.errors)) throw e;
+        const formatted = await esbuild.formatMessages(failure.errors, {
+          kind: 'error',
+          color: false,
+        });
+        const messages: BuildMessage[] = failure.errors.map((m, i) => ({
+          text: formatted[i] ?? m.text,
+          location: m.location
+            ? `${resolvePath(absWorkingDir, m.location.file)}:${m.location.line}:${m.location.column + 1}`
+            : undefined,
+        }));
+        throw new BuildError(entry, messages, performance.now() - t0);
+      }
+      const file = result.outputFiles[0];
+      const output = Object.values(result.metafile.outputs)[0];
+      if (!file || !output) {
+        throw new BuildError(entry, [{ text: 'esbuild produced no output', location: undefined }]);
+      }
+      const code = file.text;
+      const inputs = Object.keys(result.metafile.inputs)
+        .filter((p) => !/(^|[/\\])node_modules[/\\]/.test(p) && !isNamespaced(p))
+        .map((p) => resolvePath(absWorkingDir, p));
+      return {
+        code,
+        hash: createHash('sha256').update(code).digest('hex'),
+        inputs,
+        exports: output.exports,
+        ms: performance.now() - t0,
+      };
+    },
+    invalidate() {
+      resolver.invalidate();
+    },
+    async dispose() {
+      await ctx.dispose();
+    },
+  };
+}

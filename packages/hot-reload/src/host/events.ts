@@ -1,0 +1,127 @@
+/**
+ * What every renderer host offers, in both modes: a process supervisor with hot reload, or a
+ * worker thread without. The same events with the same payloads, the same error classes, the
+ * same `close()`. The declarations here mention no Node.js type (see emitter.ts).
+ */
+import type { BuildError, HotshmError, RendererCrashError, RendererStartError } from '../errors.js';
+import type { RegionRepair } from '../state/define.js';
+import type { Listener } from './emitter.js';
+
+export type ReloadReason = 'start' | 'change' | 'restart';
+
+/** Where a reload's time went, in milliseconds on the owner's clock. */
+export interface ReloadTimings {
+  /** performance.now() in the owner when the first change of the burst was seen (null: none). */
+  readonly changeSeenAt: number | null;
+  /** Change seen → bundle built (includes esbuild's own time and any coalescing). */
+  readonly changeToBuildMs: number | null;
+  /** esbuild's rebuild. */
+  readonly buildMs: number;
+  /** Built → handed to a renderer (waiting for a burst of saves to end, or for a warm process). */
+  readonly heldMs: number;
+  /** The renderer's import of the bundle (its own clock; null for a worker). */
+  readonly importMs: number | null;
+  /** Handed over → the new renderer has its state (`State.reloadable()` returned). */
+  readonly handoffToReadyMs: number;
+  /** Handed over → its first frame presented in shared memory (null: none within 2 s). */
+  readonly handoffToFrameMs: number | null;
+  /** Change seen → first new frame presented (null when either is unknown). */
+  readonly totalMs: number | null;
+}
+
+export interface ReloadEvent {
+  /** Counts renderers started by this host (1 for the first). */
+  readonly generation: number;
+  readonly epoch: number;
+  /** The renderer's process id (the owner's own pid for a worker thread). */
+  readonly pid: number;
+  readonly reason: ReloadReason;
+  /** True when the reload had to wait for a renderer process that was not warm yet. */
+  readonly coldStart: boolean;
+  /** Builds of earlier saves that this one made unnecessary (a burst of saves lands once). */
+  readonly superseded: number;
+  readonly timings: ReloadTimings;
+}
+
+export interface CrashEvent {
+  readonly pid: number;
+  readonly epoch: number;
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** 'start': it failed before it was ready (the renderer it was to replace keeps running). */
+  readonly phase: 'start' | 'running';
+  readonly error: RendererStartError | RendererCrashError;
+  /** One line: what happened. */
+  readonly message: string;
+  /** The tail of the renderer's stderr. */
+  readonly stderr: string;
+  readonly willRestart: boolean;
+  readonly restartInMs: number | null;
+}
+
+export interface HostEvents {
+  'build-start': [{ readonly reason: ReloadReason; readonly files: readonly string[] }];
+  /** A build succeeded; `unchanged`: its output is what already runs, so nothing reloads. */
+  'build-done': [{ readonly buildMs: number; readonly unchanged: boolean }];
+  'build-error': [
+    {
+      readonly error: BuildError;
+      readonly messages: readonly string[];
+      readonly locations: readonly string[];
+      readonly buildMs: number;
+    },
+  ];
+  reload: [ReloadEvent];
+  crash: [CrashEvent];
+  /** The state definition changed: the owner's region no longer fits the renderer's code. */
+  'layout-change': [{ readonly message: string; readonly error: RendererStartError }];
+  /** The owner found damage in its region (a stray or hostile write) and repaired it. */
+  repair: [{ readonly repairs: readonly RegionRepair[] }];
+  warning: [{ readonly message: string; readonly error?: HotshmError }];
+  exit: [{ readonly reason: string }];
+}
+
+/** Counters since the host started. */
+export interface HostStats {
+  readonly builds: number;
+  readonly reloads: number;
+  /** Reloads that waited for a renderer process that was not warm yet. */
+  readonly coldStarts: number;
+  /** Builds that a later save made unnecessary before they were handed over. */
+  readonly superseded: number;
+  readonly crashes: number;
+}
+
+/** What a host runs renderers for: the owner's side of a state (see state/define.ts). */
+export interface HostTarget {
+  /** Absolute path of the reloadable's entry module. */
+  readonly entry: string;
+  readonly regionName: string;
+  readonly argsJson: string;
+  beginEpoch(epoch: number): void;
+  currentEpoch(): number;
+  retire(epoch: number): void;
+  frameCount(): number | undefined;
+  inspect(deep?: boolean): RegionRepair[];
+  takeRepairs(): RegionRepair[];
+}
+
+/** The renderer host of an owner: `state.host`. */
+export interface RendererHost {
+  /** 'process': hot reload, a supervised renderer process; 'worker': a worker thread. */
+  readonly mode: 'process' | 'worker';
+  on<K extends keyof HostEvents & string>(event: K, listener: Listener<HostEvents[K]>): this;
+  once<K extends keyof HostEvents & string>(event: K, listener: Listener<HostEvents[K]>): this;
+  off<K extends keyof HostEvents & string>(event: K, listener: Listener<HostEvents[K]>): this;
+  /** The live renderer's process id (the owner's for a worker), if one runs. */
+  readonly rendererPid: number | undefined;
+  /** A warm (or warming) standby process's id, if any. */
+  readonly standbyPid: number | undefined;
+  readonly stats: HostStats;
+  /** Rebuilds and replaces the renderer, as if its source had changed. */
+  reload(): void;
+  /** Resolves when no build or hand-over is in flight. */
+  idle(): Promise<void>;
+  /** Stops the renderer and everything the host started. */
+  close(reason?: string): Promise<void>;
+}

@@ -1,0 +1,161 @@
+/**
+ * The package's entry for apps: `defineState` composes the state layer (the typed region, both
+ * sides of it) with a renderer host (a supervised process with hot reload, or a worker thread).
+ * The state layer knows nothing of hosts; this is the one place where the two meet.
+ */
+import { type HotshmError, SchemaError } from './errors.js';
+import { resolveEntry } from './host/entry.js';
+import type { RendererHost } from './host/events.js';
+import { attachLogger } from './host/log.js';
+import type { Writable } from './host/supervisor/standby.js';
+import { Supervisor } from './host/supervisor/supervisor.js';
+import { WorkerHost } from './host/worker/worker-host.js';
+import type { Region } from './memory/index.js';
+import type { Infer, Schema } from './schema/types.js';
+import {
+  checkReloadable,
+  defineStateCore,
+  type ReloadableState,
+  type StateFields,
+  type StateSpec,
+} from './state/define.js';
+import type { StateLayout } from './state/layout.js';
+
+/** Tuning of the renderer host; every field has a default. */
+export interface HostOptions {
+  /** Crashes in a row, each within `quickCrashMs` of its start, before restarts stop. Default 3. */
+  readonly maxQuickCrashes?: number;
+  /** Default 3000 ms. */
+  readonly quickCrashMs?: number;
+  /** SIGTERM → SIGKILL grace for a replaced renderer; for a worker, how long it may take to return. Default 1000 ms. */
+  readonly graceMs?: number;
+  /** How long a new renderer may take to get its state before it is stopped. Default 5000 ms. */
+  readonly startTimeoutMs?: number;
+  /** Hot mode: warm standby processes kept ready. Default 2. */
+  readonly standbys?: number;
+  /** Hot mode: saves closer together than this are one burst. Default 30 ms. */
+  readonly burstMs?: number;
+  /** Hot mode: where renderers' stderr goes (also kept for crash reports). Default process.stderr. */
+  readonly stderr?: Writable;
+  /** Hot mode: extra environment variables for renderer processes. */
+  readonly env?: Record<string, string>;
+  /** Hot mode: watch files by polling. Chosen automatically when inotify runs out. */
+  readonly usePolling?: boolean;
+}
+
+export interface OwnerOptions {
+  /** Hot reload (a watched, supervised renderer process) or a worker thread. Default true. */
+  readonly hot?: boolean;
+  /** Overrides the state's `reloadable` (same forms: package name, absolute path, URL). */
+  readonly entry?: string | URL;
+  /**
+   * Report reloads, build errors and crashes: true (the default) prints them to stderr, false
+   * keeps quiet, a function receives each line (an owner drawing in the terminal logs elsewhere).
+   */
+  readonly log?: boolean | ((line: string) => void);
+  readonly host?: HostOptions;
+}
+
+export type OwnerState<A extends Schema, F extends Record<string, Schema>> = StateFields<F> & {
+  readonly args: Infer<A>;
+  readonly region: Region;
+  /** The renderer host: events (`reload`, `build-error`, `crash`…), pids, `reload()`. */
+  readonly host: RendererHost;
+  readonly hot: boolean;
+  /** Stops the renderer, then unlinks and closes the region. */
+  close(): Promise<void>;
+};
+
+export interface StateDefinition<A extends Schema, F extends Record<string, Schema>> {
+  readonly name: string;
+  readonly argsSchema: A;
+  /** The layout for these arguments (offsets, sizes, signature, fingerprint). */
+  layout(args: Infer<A>): StateLayout;
+  /**
+   * Creates the region and starts the renderer. Rejects at once, before any region exists, when
+   * the entry cannot be found (`EntryNotFoundError`). With `hot: false` it also rejects when the
+   * entry does not build (`BuildError`) or fails before it has its state (`RendererStartError`);
+   * with hot reload on it resolves and waits for the fix, which `host` reports as events.
+   */
+  owner(args: Infer<A>, options?: OwnerOptions): Promise<OwnerState<A, F>>;
+  /** In the renderer: the state its owner created, checked and bound. */
+  reloadable(): ReloadableState<A, F>;
+}
+
+/**
+ * Declares the state both sides share.
+ *
+ * @example
+ * export const State = defineState({
+ *   name: 'demo',
+ *   reloadable: new URL('./renderer.ts', import.meta.url),
+ *   args: struct({ width: u32, height: u32 }),
+ *   fields: ({ width, height }) => ({
+ *     framebuffer: framebuffer(width, height),
+ *     input: channel(struct({ x: i32, y: i32 }), { capacity: 256 }),
+ *   }),
+ * });
+ * const state = await State.owner({ width: 300, height: 300 });   // in the owner
+ * const s = State.reloadable();                                     // in the renderer's main()
+ */
+export function defineState<A extends Schema, F extends Record<string, Schema>>(
+  spec: StateSpec<A, F>,
+): StateDefinition<A, F> {
+  const core = defineStateCore(spec);
+  return {
+    name: core.name,
+    argsSchema: core.argsSchema,
+    layout: core.layout,
+    reloadable: core.reloadable,
+    async owner(args, options = {}) {
+      if (typeof options !== 'object' || options === null) {
+        throw new SchemaError(
+          `${core.name}.owner(args, options): expected an options object, got ${String(options)}`,
+        );
+      }
+      if (options.entry !== undefined) checkReloadable(options.entry, 'owner() options.entry');
+      const hot = options.hot ?? true;
+      // Before the region exists, in both modes: bad arguments, then a missing entry.
+      core.encodeArgs(args);
+      const entry = resolveEntry(options.entry ?? core.reloadableEntry);
+      const owned = core.create(args);
+      const target = {
+        entry,
+        regionName: owned.region.name,
+        argsJson: owned.argsJson,
+        beginEpoch: owned.beginEpoch,
+        currentEpoch: owned.currentEpoch,
+        retire: owned.retire,
+        frameCount: owned.frameCount,
+        inspect: owned.inspect,
+        takeRepairs: owned.takeRepairs,
+      };
+      const tuning = options.host ?? {};
+      const host: Supervisor | WorkerHost = hot
+        ? new Supervisor({ ...tuning, target })
+        : new WorkerHost({ ...tuning, target });
+      const log = options.log ?? true;
+      if (log !== false) attachLogger(host, log === true ? undefined : log);
+      let closed = false;
+      const close = async (): Promise<void> => {
+        if (closed) return;
+        closed = true;
+        await host.close();
+        owned.close();
+      };
+      try {
+        await host.start();
+      } catch (e) {
+        await close();
+        throw e as HotshmError;
+      }
+      return Object.assign(owned.fields, {
+        args,
+        region: owned.region,
+        host: host as RendererHost,
+        hot,
+        close,
+      }) as unknown as OwnerState<A, F>;
+    },
+  };
+}
