@@ -63,7 +63,10 @@ export function createTempImpl(): TempImpl {
   );
   writeFileSync(join(dir, 'package.json'), '{ "name": "example-impl-copy", "type": "module" }\n');
   const entry = join(dir, 'src', 'index.ts');
-  copyFileSync(join(packagesDir, 'example-impl', 'src', 'index.ts'), entry);
+  // The whole src folder: index.ts imports its helpers (draw.ts).
+  for (const name of readdirSync(join(packagesDir, 'example-impl', 'src'))) {
+    copyFileSync(join(packagesDir, 'example-impl', 'src', name), join(dir, 'src', name));
+  }
   const original = readFileSync(entry, 'utf8');
   const write = (source: string): void => writeFileSync(entry, source);
   return {

@@ -244,9 +244,17 @@ abstract class ChannelBase<T> implements Channel<T> {
     return this.takeAll();
   }
 
-  protected takeAll(): T[] {
+  /**
+   * Messages one by one, at most `limit` of them: a producer that keeps up with this loop must
+   * not keep it going forever (drain() is called from frame loops).
+   */
+  protected takeAll(limit = this.capacity): T[] {
     const out: T[] = [];
-    for (let taken = this.take(); taken !== EMPTY; taken = this.take()) out.push(taken);
+    for (let i = 0; i < limit; i++) {
+      const taken = this.take();
+      if (taken === EMPTY) break;
+      out.push(taken);
+    }
     return out;
   }
 
@@ -453,7 +461,7 @@ class RingChannel<T> extends ChannelBase<T> {
       } catch (error) {
         if (Atomics.load(this.i32, Slot.read) !== read) continue;
         // The owner takes them one by one instead, dropping those that do not decode.
-        if (this.ctx.onCorrupt !== undefined) return super.takeAll();
+        if (this.ctx.onCorrupt !== undefined) return super.takeAll(n);
         throw error;
       }
       if (Atomics.compareExchange(this.i32, Slot.read, read, (read + n) | 0) === read) return out;
