@@ -112,7 +112,9 @@ function phases(lines: readonly string[]): Record<string, number> {
     change_to_built: /change→built (\d+\.\d) ms/,
     esbuild: /esbuild (\d+\.\d) ms/,
     ready: /ready (\d+\.\d) ms/,
+    deliver: /deliver (-?\d+\.\d) ms/,
     import: /import (\d+\.\d) ms/,
+    state: /state (\d+\.\d) ms/,
     frame: /frame (\d+\.\d) ms/,
   };
   const out: Record<string, number> = {};

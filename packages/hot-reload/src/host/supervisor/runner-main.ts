@@ -100,6 +100,7 @@ process.on('message', (m: unknown) => {
   if (loaded) return;
   loaded = true;
   const start = performance.now();
+  const receivedAt = performance.timeOrigin + start;
   let importMs = 0;
   handoff.epoch = checkEpoch(m.epoch, 'load.epoch');
   // "Ready" means the renderer has its state: State.reloadable() validated the region and began
@@ -111,7 +112,14 @@ process.on('message', (m: unknown) => {
     if (ready) return;
     ready = true;
     clearTimeout(fallback);
-    send({ type: 'ready', ms: performance.now() - start, importMs });
+    const now = performance.now();
+    send({
+      type: 'ready',
+      ms: now - start,
+      receivedAt,
+      importMs,
+      stateMs: now - start - importMs,
+    });
   };
   handoff.onReloadable = readyOnce;
   const fallback = setTimeout(readyOnce, 1000);

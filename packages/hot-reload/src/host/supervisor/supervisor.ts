@@ -93,7 +93,12 @@ interface Candidate {
 }
 
 type Outcome =
-  | { readonly ok: true; readonly importMs: number }
+  | {
+      readonly ok: true;
+      readonly receivedAt: number;
+      readonly importMs: number;
+      readonly stateMs: number;
+    }
   | {
       readonly ok: false;
       readonly why: 'failed' | 'exited' | 'timeout' | 'superseded' | 'closed';
@@ -500,7 +505,8 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
         return;
       }
 
-      const importMs = outcome.importMs;
+      const { importMs, stateMs } = outcome;
+      const deliverMs = outcome.receivedAt - (performance.timeOrigin + handedAt);
       this.#target.beginEpoch(epoch);
       this.#current = standby;
       this.#lastEpoch = epoch;
@@ -527,7 +533,9 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
             changeToBuildMs: c.changeAt === null ? null : c.builtAt - c.changeAt,
             buildMs: c.out.ms,
             heldMs: handedAt - c.builtAt,
+            deliverMs,
             importMs,
+            stateMs,
             handoffToReadyMs: readyAt - handedAt,
             handoffToFrameMs: frameAt === null ? null : frameAt - handedAt,
             totalMs: c.changeAt === null || frameAt === null ? null : frameAt - c.changeAt,
@@ -566,7 +574,9 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
         resolve(o);
       };
       const off = standby.on((m) => {
-        if (m.type === 'ready') finish({ ok: true, importMs: m.importMs });
+        if (m.type === 'ready') {
+          finish({ ok: true, receivedAt: m.receivedAt, importMs: m.importMs, stateMs: m.stateMs });
+        }
         else if (m.type === 'failed') {
           finish({
             ok: false,
