@@ -45,6 +45,7 @@ import { type BuildOutput, type Bundler, createBundler } from '../build/bundler.
 import { buildLibrary, type LibraryBuild } from '../build/library.js';
 import { TypedEmitter } from '../emitter.js';
 import type { HostEvents, HostStats, HostTarget, ReloadReason, RendererHost } from '../events.js';
+import { reapOrphans } from '../orphans.js';
 import { type RestartOptions, RestartPolicy } from '../restart.js';
 import { createTempDir, type TempDir } from '../temp.js';
 import { type ChildExit, describeExit, RendererProcess, type Writable } from './standby.js';
@@ -204,6 +205,12 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
    */
   async start(): Promise<void> {
     this.#temp = createTempDir();
+    const reaped = reapOrphans();
+    if (reaped.length > 0) {
+      this.emit('warning', {
+        message: `stopped ${reaped.length} process${reaped.length > 1 ? 'es' : ''} that renderers of owners that died had started (pid ${reaped.join(', ')})`,
+      });
+    }
     this.#library = await buildLibrary(this.#temp.path);
     this.#ensureStandby();
     this.#bundler = await createBundler(this.#target.entry, {
@@ -576,8 +583,7 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
       const off = standby.on((m) => {
         if (m.type === 'ready') {
           finish({ ok: true, receivedAt: m.receivedAt, importMs: m.importMs, stateMs: m.stateMs });
-        }
-        else if (m.type === 'failed') {
+        } else if (m.type === 'failed') {
           finish({
             ok: false,
             why: 'failed',
