@@ -78,7 +78,8 @@ describe('hot mode', () => {
     await until('the old renderer to take a message', () => owner!.memory.last.get() === 7);
     ws.writeRenderer(rendererSource(BLUE));
     await until('the fixed frame', () => frontPixel(owner!) === BLUE);
-    expect(owner.host.rendererPid).not.toBe(pid);
+    // Its first frame can land before the owner has read its "ready": wait for that too.
+    await until('the owner to count the new renderer', () => owner!.host.rendererPid !== pid);
   });
 
   it('reports a renderer that throws, keeps the last frame, and runs again after the next change', async () => {
@@ -96,7 +97,8 @@ describe('hot mode', () => {
     expect(frontPixel(owner)).toBe(RED);
     ws.writeRenderer(rendererSource(GREEN));
     await until('a renderer after the change', () => frontPixel(owner!) === GREEN);
-    expect(isAlive(owner.host.rendererPid)).toBe(true);
+    // Its first frame can land before the owner has read its "ready": wait for that too.
+    await until('the owner to count it as its renderer', () => isAlive(owner!.host.rendererPid));
   });
 
   it('does not restart a renderer that crashes on start in a loop', async () => {
