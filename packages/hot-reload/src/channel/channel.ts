@@ -94,7 +94,13 @@ export interface RecvOptions {
 /** Default for `RecvOptions.spinMicros`. */
 export const RECV_SPIN_MICROS = 20;
 
-/** The accessor of a channel field. */
+/**
+ * The accessor of a channel field.
+ *
+ * In a renderer its owner has stopped or replaced ("retired"), every receive ends: `for await`
+ * loops finish, and `recv`, `recvSync`, `tryRecv` and `drain` throw `ChannelClosedError`, so the
+ * messages sent from then on are left for the renderer that replaces it. Sends still work.
+ */
 export interface Channel<T> extends AsyncIterable<T> {
   readonly name: string;
   /** Messages the ring holds (1 with `latest`). */
@@ -235,12 +241,14 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   tryRecv(): T | undefined {
     this.open();
+    if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     const taken = this.take();
     return taken === EMPTY ? undefined : taken;
   }
 
   drain(): T[] {
     this.open();
+    if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     return this.takeAll();
   }
 
