@@ -61,7 +61,9 @@ function install(): void {
   installed = true;
   process.on('exit', onExit);
   process.on('uncaughtExceptionMonitor', onUncaught);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  // First in line: a listener the app added with `once` removes itself when it is called, so a
+  // listener that runs after it would count one fewer and think it is alone.
+  for (const signal of SIGNALS) process.prependListener(signal, onSignal);
 }
 
 function uninstall(): void {
