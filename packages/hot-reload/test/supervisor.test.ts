@@ -174,6 +174,30 @@ describe('no-hot mode', () => {
   });
 });
 
+describe('close()', () => {
+  // Run in a process of its own, where nothing but the owner holds timers or handles.
+  for (const mode of ['hot', 'worker'] as const) {
+    it(`leaves nothing that keeps the owner's process alive (${mode})`, async () => {
+      ws = createWorkspace(rendererSource(RED));
+      const script = join(__dirname, 'fixtures', 'close-child.ts');
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', script, ws.statePath, ws.rendererPath, mode],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const code = await new Promise((r) => child.on('exit', r));
+      expect(code).toBe(0);
+      const active = JSON.parse(out.trim().split('\n').at(-1) ?? '[]') as string[];
+      // What may remain: stdio pipes and the Immediate of this very tick; no timer, no process.
+      expect(active.filter((r) => !['PipeWrap', 'TTYWrap', 'Immediate'].includes(r))).toEqual([]);
+    });
+  }
+});
+
 describe('owner death', () => {
   let child: ChildProcess | undefined;
   afterEach(() => {

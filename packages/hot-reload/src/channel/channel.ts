@@ -545,9 +545,19 @@ export interface ChannelSchema<T extends Schema<unknown, unknown>>
  * A queue of messages of schema `message`, as a top-level state field.
  *
  * @example
- * const State = defineState({ clicks: channel(struct({ x: i32, y: i32 }), { capacity: 256 }) });
- * state.clicks.send({ x: 3, y: 4 });          // owner
- * for (const c of state.clicks.drain()) …      // reloadable, once per frame
+ * const State = defineState({
+ *   name: 'demo',
+ *   reloadable: new URL('./renderer.ts', import.meta.url),
+ *   args: struct({ players: u8 }),
+ *   fields: ({ players }) => ({
+ *     clicks: channel(struct({ player: u8, x: i32, y: i32 }), { capacity: 64 * players }),
+ *   }),
+ * });
+ * const state = await State.owner({ players: 2 }); // owner
+ * state.clicks.trySend({ player: 1, x: 3, y: 4 }); // false when the ring is full
+ * const s = State.reloadable();                   // renderer
+ * for (const c of s.clicks.drain()) console.log(c.x, c.y); // once per frame, never blocks
+ * for await (const c of s.clicks) console.log(c.x, c.y);   // or as they come
  */
 export function channel<T extends Schema<unknown, unknown>>(
   message: T,

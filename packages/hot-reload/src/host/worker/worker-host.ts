@@ -329,10 +329,15 @@ export class WorkerHost extends TypedEmitter<HostEvents> implements RendererHost
   async #stopWorker(running: Running): Promise<void> {
     running.stopping = true;
     this.#target.retire(running.epoch);
+    let grace: ReturnType<typeof setTimeout> | undefined;
     const ended = await Promise.race([
       running.exited.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), this.#graceMs)),
+      new Promise<boolean>((r) => {
+        grace = setTimeout(() => r(false), this.#graceMs);
+      }),
     ]);
+    // A pending grace timer would keep the owner's event loop alive for graceMs after close().
+    clearTimeout(grace);
     if (!ended) {
       this.emit('warning', {
         message: `the renderer's worker did not return from main() within ${this.#graceMs} ms of being stopped; terminating it`,
