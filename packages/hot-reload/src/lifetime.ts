@@ -20,7 +20,6 @@
  */
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-type HandledSignal = (typeof SIGNALS)[number];
 
 // One entry per call, so registering the same function twice needs two disposers to cancel.
 const hooks = new Set<{ readonly run: () => void }>();
@@ -46,7 +45,8 @@ function onUncaught(): void {
   if (process.listenerCount('uncaughtException') === 0) runAll();
 }
 
-function onSignal(signal: HandledSignal): void {
+function onSignal(signal: NodeJS.Signals): void {
+  if (!(SIGNALS as readonly string[]).includes(signal)) return;
   // Ours is the only listener: without us Node would have died of this signal.
   if (process.listenerCount(signal) > 1) return;
   runAll();
