@@ -24,6 +24,7 @@ export const ErrorCode = {
   UnsupportedPlatform: 'HOTSHM_UNSUPPORTED_PLATFORM',
   NotReloadable: 'HOTSHM_NOT_RELOADABLE',
   Build: 'HOTSHM_BUILD',
+  UnsafeDirectory: 'HOTSHM_UNSAFE_DIRECTORY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -191,5 +192,20 @@ export class UnsupportedPlatformError extends HotshmError {
 export class NotReloadableError extends HotshmError {
   constructor(message: string) {
     super(ErrorCode.NotReloadable, message);
+  }
+}
+
+/**
+ * A directory hotshm keeps private files in (the owner's region records) is not safe to use: a
+ * symbolic link, not a directory, owned by another user, or open to group or others.
+ */
+export class UnsafeDirectoryError extends HotshmError {
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(
+      ErrorCode.UnsafeDirectory,
+      `${path}: expected a directory owned by this user with mode 0700, got ${problem}; refusing to use it`,
+    );
+    this.path = path;
   }
 }
