@@ -76,13 +76,18 @@ function bindLibc(): PosixLibc {
   };
 }
 
-export function loadDarwinBackend(): RegionBackend {
+export interface DarwinBackendOptions {
+  /** Where created regions are recorded (default: this user's directory under $TMPDIR). */
+  readonly records?: RegionRecords;
+}
+
+export function loadDarwinBackend(options: DarwinBackendOptions = {}): RegionBackend {
   return createPosixBackend({
     platform: 'darwin',
     constants: DARWIN_CONSTANTS,
     libc: bindLibc(),
     // Named shm cannot be listed on macOS: the records are the only way back to a dead owner's.
     shmDirectory: undefined,
-    records: new RegionRecords(),
+    records: options.records ?? new RegionRecords(),
   });
 }
