@@ -14,7 +14,7 @@
  *
  * What cannot be seen: SIGKILL, a crash inside native code (SIGSEGV, abort), the machine losing
  * power. Those regions stay until the next start, where `removeStaleRegions` finds them by the
- * dead pid in their name.
+ * dead pid in their name: in /dev/shm on Linux, through the owner's region records on macOS.
  */
 
 import type { Region } from './region.js';
