@@ -200,8 +200,9 @@ describe('owner death', () => {
       () => !isAlive(info.renderer) && !isAlive(info.standby),
       5_000,
     );
-    // SIGKILL leaves the region; the next owner's start removes it (and only dead owners').
-    expect(readdirSync('/dev/shm')).toContain(shmName);
+    // SIGKILL leaves the region; the next owner's start removes it (and only dead owners'). An owner
+    // of another test file starting meanwhile may have removed it first (its stale scan sees the
+    // same dead pid), so whether it is still there at this point is not ours to assert.
     owner = await openOwner(ws);
     expect(readdirSync('/dev/shm')).not.toContain(shmName);
     expect(readdirSync('/dev/shm')).toContain(owner.region.name.slice(1));
