@@ -2,7 +2,8 @@
  * The library's layers import one way only (README "How the code is laid out"):
  *
  *   errors, lifetime                 (no library imports)
- *   schema · sync · memory           (only errors and lifetime; not each other)
+ *   native                           (the C library, loaded one way; errors)
+ *   schema · sync · memory           (the above; not each other)
  *   channel · frames                 (the three above)
  *   state                            (everything above; knows no host)
  *   host                             (everything above)
@@ -29,28 +30,20 @@ function layerOf(file: string): string {
   return top;
 }
 
+const LOW = ['base', 'native'];
+const DATA = [...LOW, 'schema', 'sync', 'memory'];
 const ALLOWED: Record<string, readonly string[]> = {
   base: [],
-  schema: ['base'],
-  sync: ['base'],
-  memory: ['base'],
-  channel: ['base', 'schema', 'sync', 'memory'],
-  frames: ['base', 'schema', 'sync', 'memory'],
-  state: ['base', 'schema', 'sync', 'memory', 'channel', 'frames'],
-  host: ['base', 'schema', 'sync', 'memory', 'channel', 'frames', 'state'],
-  owner: ['base', 'schema', 'sync', 'memory', 'channel', 'frames', 'state', 'host'],
-  entry: [
-    'base',
-    'schema',
-    'sync',
-    'memory',
-    'channel',
-    'frames',
-    'state',
-    'host',
-    'owner',
-    'entry',
-  ],
+  native: ['base'],
+  schema: LOW,
+  sync: LOW,
+  memory: LOW,
+  channel: DATA,
+  frames: DATA,
+  state: [...DATA, 'channel', 'frames'],
+  host: [...DATA, 'channel', 'frames', 'state'],
+  owner: [...DATA, 'channel', 'frames', 'state', 'host'],
+  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'owner', 'entry'],
 };
 
 function sources(dir: string): string[] {

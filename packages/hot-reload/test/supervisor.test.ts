@@ -132,6 +132,8 @@ describe('hot mode', () => {
       await until(`reload ${i}`, () => frontPixel(owner!) === 0xff000000 + i);
     }
     expect(owner.memory.starts.get()).toBe(21);
+    // A frame can land before the owner has read its renderer's "ready": wait for the events.
+    await until('20 reload events', () => renderers.size === 21);
     const live = owner.host.rendererPid!;
     expect(renderers.has(live)).toBe(true);
     // No renderer of the 20 replaced ones is left behind: every renderer that ran is gone but the
@@ -234,8 +236,9 @@ describe('owner death', () => {
       () => !isAlive(info.renderer) && !isAlive(info.standby),
       5_000,
     );
-    // SIGKILL leaves the region; the next owner's start removes it (and only dead owners').
-    expect(readdirSync('/dev/shm')).toContain(shmName);
+    // SIGKILL leaves the region; the next owner's start removes it (and only dead owners'). An owner
+    // of another test file starting meanwhile may have removed it first (its stale scan sees the
+    // same dead pid), so whether it is still there at this point is not ours to assert.
     owner = await openOwner(ws);
     expect(readdirSync('/dev/shm')).not.toContain(shmName);
     expect(readdirSync('/dev/shm')).toContain(owner.region.name.slice(1));

@@ -7,6 +7,7 @@
 
 import koffi from 'koffi';
 import { RegionSystemError, UnsupportedPlatformError } from '../errors.js';
+import { loadLibc } from '../native/libc.js';
 import type { SharedWord, SyncBackend } from './types.js';
 
 const FUTEX_WAIT = 0;
@@ -47,7 +48,7 @@ function systemError(errno: number): RegionSystemError {
 export function createLinuxBackend(arch: string = process.arch): SyncBackend {
   const nr = SYS_FUTEX[arch];
   if (nr === undefined) throw new UnsupportedPlatformError(`futex on ${arch}`, `linux-${arch}`);
-  const libc = koffi.load('libc.so.6');
+  const libc = loadLibc('linux');
   // koffi.struct names are global to the process: reuse the type if another copy of this module
   // (tests, two bundles) declared it already.
   try {
