@@ -10,6 +10,19 @@
  *   - every pending wait is on the same word: sleep on that word;
  *   - otherwise (waits on unrelated words): sleep in short slices and poll them all.
  *
+ * Right after this thread has woken a sleeper (a send that made the wake syscall), a wait does
+ * not park at once: for REPLY_WINDOW_MICROS after that wake it polls on the event loop instead
+ * (one look per setImmediate turn). The peer just woken answers only after its own wake-up — the
+ * kernel wakes its pool thread, which wakes its event loop: two thread switches, 40–300 µs on this
+ * 2-core machine — and if we were parked by then, its answer would cost us the same two switches
+ * again. Both sides then sleep on every round trip, each wake-up outlasts the other side's spin,
+ * and the pair stays in that mode: measured with async ping-pongs between two processes, runs of
+ * more than 300 consecutive round trips at 60–600 µs each, from one late reply. Polling through
+ * the peer's wake-up catches its answer awake, the next message finds the peer still spinning,
+ * and the pair is back on the spin path after one slow round trip. A blocking spin would do the
+ * same for the round trip but hold the event loop, and was worse besides: the woken threads often
+ * queue on the spinning core. The cost is at most one window of polling per wake syscall.
+ *
  * Sleeps are finite slices, so a lost wake could only ever cost one slice, and when the last
  * pending wait goes away (met, timed out or aborted) the parker wakes its own sleep at once: no
  * pool thread stays parked and process exit is never held up. While a wait is pending the parked
@@ -21,12 +34,17 @@
 
 import { syncBackend } from './backend.js';
 import type { SharedWord, WaitResult } from './types.js';
-import { arriveWaiter, checkTimeout, leaveWaiter } from './wait.js';
+import { arriveWaiter, checkTimeout, lastWakeAt, leaveWaiter } from './wait.js';
 
 /** Longest single sleep while one word (or one doorbell) serves every pending wait. */
 export const PARK_SLICE_MS = 500;
 /** Sleep length while waits on unrelated words are polled. */
 export const MIXED_SLICE_MS = 1;
+/**
+ * How long after this thread's last wake syscall a wait polls on the event loop rather than park
+ * (see above): longer than most wake-ups of a peer on a busy 2-core machine (40–300 µs measured).
+ */
+export const REPLY_WINDOW_MICROS = 200;
 
 export interface WaitAsyncOptions {
   /** Rejects the promise with `signal.reason` when aborted. */
@@ -51,14 +69,19 @@ interface PendingWait {
 
 const pending = new Set<PendingWait>();
 let parked: { readonly cancel: () => void; readonly on: SharedWord | undefined } | undefined;
+/** Whether a setImmediate look is scheduled (polling through a woken peer's wake-up). */
+let polling = false;
 let parkCount = 0;
 let timeoutCount = 0;
+let pollCount = 0;
 
 export interface ParkerStats {
   /** Sleeps started in this process. */
   readonly parks: number;
   /** Sleeps that lasted their whole slice with no wake (a ping-pong should see none). */
   readonly timeouts: number;
+  /** Event-loop turns spent looking at pending waits instead of sleeping, after a wake syscall. */
+  readonly polls: number;
   /** Waits pending now. */
   readonly pending: number;
   /** Whether a sleep is in progress (holding one pool thread). */
@@ -70,6 +93,7 @@ export function parkerStats(): ParkerStats {
   return {
     parks: parkCount,
     timeouts: timeoutCount,
+    polls: pollCount,
     pending: pending.size,
     parked: parked !== undefined,
   };
@@ -114,10 +138,22 @@ function target(): SharedWord | undefined {
   return bell ?? word;
 }
 
+function pollTurn(): void {
+  polling = false;
+  pump();
+}
+
 function pump(): void {
-  if (parked !== undefined) return;
+  if (parked !== undefined || polling) return;
   sweep();
   if (pending.size === 0) return;
+  if ((performance.now() - lastWakeAt()) * 1000 < REPLY_WINDOW_MICROS) {
+    // A peer we just woke is on its way: look again next turn rather than sleep (see above).
+    pollCount++;
+    polling = true;
+    setImmediate(pollTurn);
+    return;
+  }
   const backend = syncBackend();
   const on = target();
   if (on === undefined) {
