@@ -23,6 +23,14 @@
  * same for the round trip but hold the event loop, and was worse besides: the woken threads often
  * queue on the spinning core. The cost is at most one window of polling per wake syscall.
  *
+ * Polling only pays while this thread has a core to itself. With every core busy (measured with
+ * a load average of 10 on the 2 cores: other test suites running), polling takes a core from the
+ * very peer it waits for, its wake-ups stretch to milliseconds, and pure polling did worse than
+ * parking at once. So a turn that comes more than POLL_TURN_MAX_MICROS after the previous one
+ * (this thread was preempted, or the loop had other work) ends the polling and parks. Nothing
+ * that spins holds up on such a machine, recvSync's spin included; what would is a wake-up in one
+ * thread switch instead of two, which the futex-on-a-pool-thread design cannot give.
+ *
  * Sleeps are finite slices, so a lost wake could only ever cost one slice, and when the last
  * pending wait goes away (met, timed out or aborted) the parker wakes its own sleep at once: no
  * pool thread stays parked and process exit is never held up. While a wait is pending the parked
@@ -138,16 +146,29 @@ function target(): SharedWord | undefined {
   return bell ?? word;
 }
 
+/** When the last polling turn ran (performance.now()), to tell a free core from a contended one. */
+let lastTurn = Number.NEGATIVE_INFINITY;
+/**
+ * A polling turn that comes later than this after the previous one means this thread lost its core
+ * meanwhile (preempted, or the event loop had other work): the cores are contended, and polling
+ * on would take one from the peer we wait for. Park instead.
+ */
+const POLL_TURN_MAX_MICROS = 50;
+
 function pollTurn(): void {
   polling = false;
-  pump();
+  const now = performance.now();
+  const late = (now - lastTurn) * 1000 > POLL_TURN_MAX_MICROS;
+  lastTurn = now;
+  pump(late);
 }
 
-function pump(): void {
+function pump(contended = false): void {
   if (parked !== undefined || polling) return;
   sweep();
   if (pending.size === 0) return;
-  if ((performance.now() - lastWakeAt()) * 1000 < REPLY_WINDOW_MICROS) {
+  if (!contended && (performance.now() - lastWakeAt()) * 1000 < REPLY_WINDOW_MICROS) {
+    lastTurn = performance.now();
     // A peer we just woke is on its way: look again next turn rather than sleep (see above).
     pollCount++;
     polling = true;
