@@ -6,7 +6,13 @@
 
 export { SYNC_BACKEND_ENV, syncBackend, syncBackendName } from './backend.js';
 export type { ParkerStats, WaitAsyncOptions } from './parker.js';
-export { MIXED_SLICE_MS, PARK_SLICE_MS, parkerStats, waitAsync } from './parker.js';
+export {
+  MIXED_SLICE_MS,
+  PARK_SLICE_MS,
+  parkerStats,
+  REPLY_WINDOW_MICROS,
+  waitAsync,
+} from './parker.js';
 export { createPollingBackend, POLL_INTERVAL_MS } from './polling.js';
 export type { SharedWord, SyncBackend, SyncBackendName, WaitResult } from './types.js';
 export type { WaitSyncOptions } from './wait.js';

@@ -50,6 +50,16 @@ export function leaveWaiter(i32: Int32Array, waiters: number): void {
   Atomics.sub(i32, waiters, 1);
 }
 
+let lastWake = Number.NEGATIVE_INFINITY;
+
+/**
+ * When this thread last made a wake syscall (`performance.now()`), i.e. last woke someone who
+ * was asleep. The async parker uses it: a peer just woken will answer only after its wake-up.
+ */
+export function lastWakeAt(): number {
+  return lastWake;
+}
+
 export interface WaitSyncOptions {
   /** Microseconds to spin re-reading the word before parking; 0 parks at once. */
   readonly spinMicros?: number;
@@ -123,6 +133,7 @@ export function wake(word: SharedWord, count = Number.POSITIVE_INFINITY): boolea
   // After the caller's change of the word (see the module comment).
   if (readWaiters(word.i32, word.waiters) === 0) return false;
   syncBackend().wake(word, count);
+  lastWake = performance.now();
   return true;
 }
 

@@ -3,13 +3,15 @@
  * happened. `--short` is the CI form (under 3 minutes on 2 cores); without it, the issue's counts.
  * `--json` prints the report as one JSON line at the end (for the vitest wrapper).
  *
- *   node --import tsx packages/hot-reload/test/stress/run.ts [--short] [--json] [--only=renderer,owner,resource]
- *     [--kills=N] [--each=N] [--owners=N]   (override the counts)
+ *   node --import tsx packages/hot-reload/test/stress/run.ts [--short] [--json]
+ *     [--only=renderer,owner,resource,worker] [--kills=N] [--each=N] [--owners=N] [--workers=N]
+ *     (override the counts)
  */
 import { ownerFaults } from './owner-faults.js';
 import { rendererFaults } from './renderer-faults.js';
 import { resourceFaults } from './resource-faults.js';
 import { formatTable, ok, type Report, type Row } from './table.js';
+import { workerFaults } from './worker-faults.js';
 
 const argv = process.argv.slice(2);
 const short = argv.includes('--short');
@@ -24,11 +26,14 @@ const flag = (name: string): number | undefined => {
   const v = argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   return v === undefined ? undefined : Number(v);
 };
-const base = short ? { kills: 20, each: 1, owners: 6 } : { kills: 200, each: 3, owners: 50 };
+const base = short
+  ? { kills: 20, each: 1, owners: 6, workers: 20 }
+  : { kills: 200, each: 3, owners: 50, workers: 1000 };
 const counts = {
   kills: flag('kills') ?? base.kills,
   each: flag('each') ?? base.each,
   owners: flag('owners') ?? base.owners,
+  workers: flag('workers') ?? base.workers,
 };
 
 const t0 = performance.now();
@@ -53,6 +58,12 @@ if (wants('owner')) {
 if (wants('resource')) {
   log('resource faults');
   const r = await resourceFaults(log);
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (wants('worker')) {
+  log(`worker faults: ${counts.workers} terminations mid-wait`);
+  const r = await workerFaults(counts.workers, log);
   rows.push(...r.rows);
   notes.push(...r.notes);
 }
