@@ -5,7 +5,15 @@
  * edit of a module the entry imports. Each ends with the last content in shared memory, and none
  * starts a renderer from a partial file. Nothing here asserts on time.
  */
-import { closeSync, ftruncateSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrashEvent } from '../src/index.js';
@@ -170,6 +178,34 @@ describe('every way an editor saves', () => {
     await until('the helper colour on screen', () => frontPixel(o) === colour(201));
     writeFileSync(helper, `export const COLOUR = 0x${colour(202).toString(16)};\n`);
     await until('the edited helper colour on screen', () => frontPixel(o) === colour(202));
+    expect(crashes).toEqual([]);
+  });
+
+  it('an import of an installed package added by an edit is imported from node_modules, not bundled', async () => {
+    const { o, w, crashes } = await started(colour(300));
+    // An installed package (a real folder in node_modules) that says where it was loaded from.
+    const pkg = join(w.dir, 'node_modules', 'where-am-i');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(
+      join(pkg, 'package.json'),
+      '{ "name": "where-am-i", "type": "module", "main": "index.js" }',
+    );
+    writeFileSync(join(pkg, 'index.js'), 'export const where = import.meta.url;\n');
+    const source = (c: number): string =>
+      rendererSource(0)
+        .replace(
+          "import { State } from './state.ts';",
+          "import { State } from './state.ts';\nimport { where } from 'where-am-i';",
+        )
+        .replace(
+          'px.fill(0x0)',
+          `px.fill(where.includes('/node_modules/where-am-i/') ? 0x${c.toString(16)} : 0xff0000ff)`,
+        );
+    writeFileSync(w.rendererPath, source(colour(301)));
+    await until('the frame of a renderer that imported it', () => frontPixel(o) === colour(301));
+    // The next save is built by the context that knows the package now: still imported.
+    writeFileSync(w.rendererPath, source(colour(302)));
+    await until('the next frame', () => frontPixel(o) === colour(302));
     expect(crashes).toEqual([]);
   });
 });
