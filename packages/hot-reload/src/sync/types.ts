@@ -24,7 +24,7 @@ export interface SharedWord {
  */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
-export type SyncBackendName = 'linux-futex' | 'darwin-ulock' | 'polling';
+export type SyncBackendName = 'linux-futex' | 'darwin-ulock' | 'windows-semaphore' | 'polling';
 
 /**
  * What a platform module provides. Every call may return early for any reason (a signal, a
