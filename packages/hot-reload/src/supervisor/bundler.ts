@@ -3,12 +3,14 @@
  * (tsup is for packaging; its CLI alone costs more than a whole reload). Sources of the workspace,
  * including the state definition and any workspace package the renderer imports, are bundled;
  * packages installed in node_modules (koffi and its native binary, for one) stay external and are
- * imported by absolute path, so the bundle can live in a temporary folder and still share the
- * process's module cache with the runner that loaded them first.
+ * imported by file URL (a Windows path such as C:\… is no ESM specifier), so the bundle can live
+ * in a temporary folder and still share the process's module cache with the runner that loaded
+ * them first.
  */
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 
 export interface BuildOutput {
@@ -40,13 +42,15 @@ const BANNER = [
   'const require = __hotshmCreateRequire(import.meta.url);',
 ].join('\n');
 
-/** Marks bare imports that resolve into node_modules as external, by absolute path. */
+/** Marks bare imports that resolve into node_modules as external, by file URL. */
 export function externalizeInstalledPackages(): esbuild.Plugin {
   return {
     name: 'hotshm-externalize-installed',
     setup(build) {
       build.onResolve({ filter: /^[^./]|^\.[^./]|^\.\.[^/]/ }, async (args) => {
         if (args.pluginData === 'hotshm-inner' || args.path.startsWith('node:')) return undefined;
+        // An entry point, or an absolute Windows path ('C:\…' looks bare to the filter above).
+        if (args.kind === 'entry-point' || isAbsolute(args.path)) return undefined;
         const r = await build.resolve(args.path, {
           kind: args.kind,
           resolveDir: args.resolveDir,
@@ -59,7 +63,7 @@ export function externalizeInstalledPackages(): esbuild.Plugin {
         const real = safeRealpath(r.path);
         if (!real.includes('/node_modules/') && !real.includes('\\node_modules\\'))
           return { path: real };
-        return { path: real, external: true };
+        return { path: pathToFileURL(real).href, external: true };
       });
     },
   };
@@ -165,7 +169,8 @@ export async function createBundler(entry: string, options: BundlerOptions = {})
       const code = file.text;
       const cwd = process.cwd();
       const inputs = Object.keys(result.metafile.inputs)
-        .filter((p) => !p.includes('node_modules') && !p.includes(':'))
+        // Skip 'namespace:path' inputs (the shared library); 'C:' is a drive, not a namespace.
+        .filter((p) => !p.includes('node_modules') && !/^[^:/\\]{2,}:/.test(p))
         .map((p) => resolvePath(cwd, p));
       return {
         code,
