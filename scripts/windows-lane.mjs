@@ -161,6 +161,9 @@ function packLibrary() {
 function writeProject(tarball) {
   rmSync(join(PROJECT, 'packages'), { recursive: true, force: true });
   rmSync(join(PROJECT, 'checks'), { recursive: true, force: true });
+  for (const f of existsSync(PROJECT) ? readdirSync(PROJECT) : []) {
+    if (f.startsWith('work-')) rmSync(join(PROJECT, f), { recursive: true, force: true });
+  }
   rmSync(join(PROJECT, 'package-lock.json'), { force: true });
   rmSync(join(PROJECT, 'node_modules', '@hotshm'), { recursive: true, force: true });
   mkdirSync(join(PROJECT, 'packages'), { recursive: true });
@@ -250,6 +253,11 @@ async function bundleChecks() {
     external: ['@hotshm/hot-reload', 'koffi'],
     logLevel: 'error',
   });
+  // The checks' own little apps (plain JavaScript, as a user writes them) go beside them as is.
+  for (const pkg of ['hot-reload', 'example-app']) {
+    const app = join(ROOT, 'packages', pkg, 'test', 'windows', 'app');
+    if (existsSync(app)) cpSync(app, join(PROJECT, 'checks', 'app'), { recursive: true });
+  }
   return readdirSync(join(PROJECT, 'checks'))
     .filter((f) => f.endsWith('.check.mjs'))
     .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))

@@ -6,8 +6,10 @@
  * Every wait polls a condition with a deadline: nothing here asserts on how long anything took.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import koffi from 'koffi';
 
 /** Where the bundled checks and children are (the bundle's own folder). */
 export const checksDir: string = dirname(fileURLToPath(import.meta.url));
@@ -19,6 +21,10 @@ export interface Peer {
   readonly pid: number;
   /** Every line printed so far. */
   readonly output: readonly string[];
+  /** Everything printed on stderr so far. */
+  readonly stderr: string;
+  /** Whether the process has exited. */
+  readonly gone: boolean;
   /** The next line the peer prints (rejects if it exits first). */
   line(): Promise<string>;
   /** The next line that matches, skipping others. */
@@ -84,6 +90,12 @@ export function startPeer(
     process: child,
     pid: child.pid,
     output,
+    get stderr() {
+      return stderr;
+    },
+    get gone() {
+      return child.exitCode !== null || child.signalCode !== null;
+    },
     line,
     async lineMatching(pattern) {
       for (;;) {
@@ -127,4 +139,98 @@ export function isAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A fresh copy of the lane's app (test/windows/app) inside the project, for a check to edit. */
+export function copyApp(): string {
+  const dir = mkdtempSync(join(projectDir, 'work-'));
+  cpSync(join(checksDir, 'app'), dir, { recursive: true });
+  return dir;
+}
+
+interface Toolhelp {
+  snapshot(): Array<{ pid: number; parent: number; exe: string }>;
+}
+let toolhelp: Toolhelp | undefined;
+
+/**
+ * Every process on the machine with its parent, from a Toolhelp32 snapshot. PROCESSENTRY32W is
+ * declared from tlhelp32.h and koffi lays it out; Process32FirstW fails unless dwSize is the size
+ * Windows expects (568 bytes on x64), so a wrong layout fails here instead of returning nothing.
+ */
+export function listProcesses(): Array<{ pid: number; parent: number; exe: string }> {
+  toolhelp ??= (() => {
+    const k = koffi.load('kernel32.dll');
+    const Entry = koffi.struct('hotshm_lane_PROCESSENTRY32W', {
+      dwSize: 'uint32',
+      cntUsage: 'uint32',
+      th32ProcessID: 'uint32',
+      th32DefaultHeapID: 'uintptr_t',
+      th32ModuleID: 'uint32',
+      cntThreads: 'uint32',
+      th32ParentProcessID: 'uint32',
+      pcPriClassBase: 'int32',
+      dwFlags: 'uint32',
+      szExeFile: koffi.array('uint16', 260),
+    });
+    const fn = (name: string, result: string, params: unknown[]) =>
+      k.func('__stdcall', name, result, params as string[]);
+    const CreateToolhelp32Snapshot = fn('CreateToolhelp32Snapshot', 'intptr', ['uint32', 'uint32']);
+    const Process32FirstW = fn('Process32FirstW', 'int', [
+      'intptr',
+      koffi.inout(koffi.pointer(Entry)),
+    ]);
+    const Process32NextW = fn('Process32NextW', 'int', [
+      'intptr',
+      koffi.inout(koffi.pointer(Entry)),
+    ]);
+    const CloseHandle = fn('CloseHandle', 'int', ['intptr']);
+    const GetLastError = fn('GetLastError', 'uint32', []);
+    const TH32CS_SNAPPROCESS = 2;
+    const size = koffi.sizeof(Entry);
+    return {
+      snapshot() {
+        const snap = Number(CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0));
+        if (snap === -1) throw new Error(`CreateToolhelp32Snapshot failed: ${GetLastError()}`);
+        try {
+          const out: Array<{ pid: number; parent: number; exe: string }> = [];
+          const entry: Record<string, unknown> = { dwSize: size };
+          if (!Process32FirstW(snap, entry)) {
+            throw new Error(`Process32FirstW failed (dwSize ${size}): error ${GetLastError()}`);
+          }
+          do {
+            const chars = entry.szExeFile as number[];
+            const end = chars.indexOf(0);
+            out.push({
+              pid: entry.th32ProcessID as number,
+              parent: entry.th32ParentProcessID as number,
+              exe: String.fromCharCode(...chars.slice(0, end < 0 ? chars.length : end)),
+            });
+            entry.dwSize = size;
+          } while (Process32NextW(snap, entry));
+          return out;
+        } finally {
+          CloseHandle(snap);
+        }
+      },
+    };
+  })();
+  return toolhelp.snapshot();
+}
+
+/** The pids of every live descendant of `root` (children, their children, …). */
+export function descendants(root: number): number[] {
+  const all = listProcesses();
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const p of all) {
+      if (p.parent === parent && p.pid !== root && !found.includes(p.pid)) {
+        found.push(p.pid);
+        queue.push(p.pid);
+      }
+    }
+  }
+  return found;
 }
