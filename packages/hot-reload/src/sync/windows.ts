@@ -1,23 +1,30 @@
 /**
- * Windows: a named semaphore per shared word. WaitOnAddress only works between threads of one
- * process, so a word that processes wait on gets a kernel object whose name every process can
- * derive: 'Local\' + the region's name + '@' + the word's byte offset (the word's address differs
- * per process; its region and offset do not). Kernel32 is loaded the first time this back end is
- * built, never at import.
+ * Windows: named kernel objects per shared word. WaitOnAddress only works between threads of one
+ * process, so a word that processes wait on gets objects whose names every process can derive
+ * from the region's name and the word's byte offset (its address differs per process; its region
+ * and offset do not). Kernel32 is loaded the first time this back end is built, never at import.
  *
- * How it keeps the "waiters present" protocol of wait.ts:
- * - a waiter counts itself, looks at the word, then WaitForSingleObject on the semaphore;
- * - a waker changes the word, reads the count, and if it is not zero releases that many tokens.
- * A token released before the waiter blocks stays in the semaphore, so the wake between "looked
- * at the word" and "blocked" that a futex covers by re-checking the value in the kernel is
- * covered here by the token waiting for it. A token nobody takes (its waiter saw the change
- * itself and left) makes one later wait return at once: a spurious wake, which every caller
- * already handles by looking at the word again.
+ * A sleeper waiting for the word to leave value v waits on two objects at once:
+ *   - the event of (word, v): 'Local\<region>@<offset>=<v>', manual-reset. A waker that knows the
+ *     value it changed (ringDoorbell, storeAndWake) sets the event of that value, which wakes
+ *     every sleeper that saw it and no one else;
+ *   - the semaphore of the word: 'Local\<region>@<offset>'. A waker that does not know the old
+ *     value (a plain `wake`) releases one token per process counted as parked.
  *
- * What a semaphore cannot do is give a token to one waiter in particular: a waiter that arrives
- * after a change, and blocks before the waiter the token was meant for, can take it. The one it
- * was meant for then sleeps on. So no wait here blocks longer than MAX_SLICE_MS at a time: such a
- * lost token costs at most one slice, never a hang.
+ * How this keeps the "waiters present" protocol of wait.ts: a sleeper counts itself, opens the
+ * event of the value it saw, looks at the word once more, and only then waits; a waker changes
+ * the word, reads the count, and signals. If the sleeper opened the event before the waker set
+ * it, the wait returns at once; if after, the event the waker set is gone or another one, but the
+ * sleeper's last look comes after the change and it never waits. A token released before its
+ * sleeper blocks waits in the semaphore for it.
+ *
+ * Events exist only while someone holds them: sleepers close theirs when they wake, so a value
+ * that comes back later (a word going 0 → 1 → 0) gets a fresh, unset event. Tokens cannot be
+ * aimed: one can be taken by a sleeper that arrived after the change, and the sleeper it was
+ * meant for sleeps on; an unclaimed one makes a later wait return at once (callers look at the
+ * word again either way). So the busy paths (the doorbell shared by owner and renderer) go through
+ * events, and no wait blocks longer than MAX_SLICE_MS at a time: a stolen token costs at most
+ * one slice, never a hang.
  *
  * Words outside any region mapped in this process (a scratch buffer in a test) have no name to
  * share, and fall back to short sleeps, as the polling module does.
@@ -29,7 +36,6 @@ import { type MappedSpan, mappingAt } from '../memory/mapped.js';
 import type { SharedWord, SyncBackend } from './types.js';
 
 export const WINDOWS_SYNC_CONSTANTS = {
-  INFINITE: 0xffff_ffff,
   WAIT_OBJECT_0: 0,
   WAIT_TIMEOUT: 0x102,
   WAIT_FAILED: 0xffff_ffff,
@@ -39,14 +45,19 @@ export const WINDOWS_SYNC_CONSTANTS = {
 } as const;
 const W = WINDOWS_SYNC_CONSTANTS;
 
-/** Longest single kernel wait: what a token taken by another waiter can cost (see above). */
+/** Longest single kernel wait: what a token taken by another sleeper can cost (see above). */
 export const MAX_SLICE_MS = 100;
 /** Sleep for words that have no kernel object (outside any mapped region). */
 const FALLBACK_SLEEP_MS = 1;
 
-/** The kernel object name of the word at `offset` of region `regionName` ('/hotshm-…'). */
+/** The semaphore's name for the word at `offset` of region `regionName` ('/hotshm-…'). */
 export function semaphoreName(regionName: string, offset: number): string {
   return `Local\\${regionName.slice(1)}@${offset}`;
+}
+
+/** The event's name for sleepers that saw `value` in that word. */
+export function eventName(regionName: string, offset: number, value: number): string {
+  return `${semaphoreName(regionName, offset)}=${value >>> 0}`;
 }
 
 /** A wait time for Win32: whole milliseconds, at least 1, capped to one slice. */
@@ -57,14 +68,16 @@ function sliceMs(timeoutMs: number): number {
 
 interface Kernel32 {
   createSemaphore(name: string): bigint | null;
-  waitOne(handle: bigint, ms: number): number;
-  waitTwoAsync(
+  /** A manual-reset event: `name` null for one private to this process. */
+  createEvent(name: string | null): bigint | null;
+  waitAny(handles: Buffer, count: number, ms: number): number;
+  waitAnyAsync(
     handles: Buffer,
+    count: number,
     ms: number,
     callback: (error: unknown, result: unknown) => void,
   ): void;
   release(handle: bigint, count: number): boolean;
-  createEvent(): bigint | null;
   setEvent(handle: bigint): void;
   resetEvent(handle: bigint): void;
   closeHandle(handle: bigint): void;
@@ -76,7 +89,7 @@ function bindKernel32(): Kernel32 {
   const fn = (name: string, result: string, params: string[]) =>
     k.func('__stdcall', name, result, params);
   const CreateSemaphoreW = fn('CreateSemaphoreW', 'void *', ['void *', 'int32', 'int32', 'str16']);
-  const WaitForSingleObject = fn('WaitForSingleObject', 'uint32', ['void *', 'uint32']);
+  const CreateEventW = fn('CreateEventW', 'void *', ['void *', 'int', 'int', 'str16']);
   const WaitForMultipleObjects = fn('WaitForMultipleObjects', 'uint32', [
     'uint32', // nCount
     'void *', // lpHandles
@@ -84,20 +97,18 @@ function bindKernel32(): Kernel32 {
     'uint32', // dwMilliseconds
   ]);
   const ReleaseSemaphore = fn('ReleaseSemaphore', 'int', ['void *', 'int32', 'void *']);
-  const CreateEventW = fn('CreateEventW', 'void *', ['void *', 'int', 'int', 'void *']);
   const SetEvent = fn('SetEvent', 'int', ['void *']);
   const ResetEvent = fn('ResetEvent', 'int', ['void *']);
   const CloseHandle = fn('CloseHandle', 'int', ['void *']);
   const GetLastError = fn('GetLastError', 'uint32', []);
   return {
     createSemaphore: (name) => CreateSemaphoreW(null, 0, W.SEMAPHORE_MAX, name) as bigint | null,
-    waitOne: (handle, ms) => WaitForSingleObject(handle, ms) as number,
-    waitTwoAsync: (handles, ms, callback) => {
-      WaitForMultipleObjects.async(2, handles, 0, ms, callback);
+    createEvent: (name) => CreateEventW(null, 1, 0, name) as bigint | null,
+    waitAny: (handles, count, ms) => WaitForMultipleObjects(count, handles, 0, ms) as number,
+    waitAnyAsync: (handles, count, ms, callback) => {
+      WaitForMultipleObjects.async(count, handles, 0, ms, callback);
     },
     release: (handle, count) => (ReleaseSemaphore(handle, count, null) as number) !== 0,
-    // Auto-reset, unnamed: private to this process.
-    createEvent: () => CreateEventW(null, 0, 0, null) as bigint | null,
     setEvent: (handle) => {
       SetEvent(handle);
     },
@@ -120,6 +131,13 @@ interface WordObject {
   closed: boolean;
 }
 
+interface Acquired {
+  readonly key: string;
+  readonly object: WordObject;
+  readonly span: MappedSpan;
+  readonly offset: number;
+}
+
 function systemError(call: string, code: number, what: string): RegionSystemError {
   return new RegionSystemError(call, code, what);
 }
@@ -133,14 +151,14 @@ export function createWindowsBackend(): SyncBackend {
   const watchedSpans = new WeakSet<MappedSpan>();
 
   // Ends this process's own async wait early (parker.ts never has more than one in flight).
-  const cancelEvent = k.createEvent();
+  const cancelEvent = k.createEvent(null);
   if (cancelEvent === null || cancelEvent === 0n) {
     throw systemError('CreateEventW', k.lastError(), 'could not create the wait-cancel event');
   }
 
-  function drop(name: string, object: WordObject): void {
+  function drop(key: string, object: WordObject): void {
     object.dead = true;
-    if (objects.get(name) === object) objects.delete(name);
+    if (objects.get(key) === object) objects.delete(key);
     if (object.busy === 0 && !object.closed) {
       object.closed = true;
       k.closeHandle(object.handle);
@@ -148,19 +166,20 @@ export function createWindowsBackend(): SyncBackend {
   }
 
   /** The word's semaphore, opened or created on first use; undefined outside mapped regions. */
-  function acquire(word: SharedWord): { name: string; object: WordObject } | undefined {
+  function acquire(word: SharedWord): Acquired | undefined {
     const span = mappingAt(word.address);
     if (span === undefined) return undefined;
-    const name = semaphoreName(span.name, Number(word.address - span.address));
-    let object = objects.get(name);
+    const offset = Number(word.address - span.address);
+    const key = semaphoreName(span.name, offset);
+    let object = objects.get(key);
     if (object === undefined) {
       // Creates it, or opens the one another process created (same name, same object).
-      const handle = k.createSemaphore(name);
+      const handle = k.createSemaphore(key);
       if (handle === null || handle === 0n) {
-        throw systemError('CreateSemaphoreW', k.lastError(), `no wait object for ${name}`);
+        throw systemError('CreateSemaphoreW', k.lastError(), `no wait object for ${key}`);
       }
       object = { handle, busy: 0, dead: false, closed: false };
-      objects.set(name, object);
+      objects.set(key, object);
       if (!watchedSpans.has(span)) {
         watchedSpans.add(span);
         span.onClose(() => {
@@ -170,58 +189,90 @@ export function createWindowsBackend(): SyncBackend {
       }
     }
     object.busy++;
-    return { name, object };
+    return { key, object, span, offset };
   }
 
-  function release(entry: { name: string; object: WordObject }): void {
+  function release(entry: Acquired): void {
     entry.object.busy--;
-    if (entry.object.dead) drop(entry.name, entry.object);
+    if (entry.object.dead) drop(entry.key, entry.object);
+  }
+
+  /** Opens (or creates) the event of `value` in the word: the caller closes it. */
+  function openEvent(entry: Acquired, value: number): bigint {
+    const name = eventName(entry.span.name, entry.offset, value);
+    const handle = k.createEvent(name);
+    if (handle === null || handle === 0n) {
+      throw systemError('CreateEventW', k.lastError(), `no wait object for ${name}`);
+    }
+    return handle;
   }
 
   return {
     name: 'windows-semaphore',
 
     park(word: SharedWord, expected: number, timeoutMs: number): void {
-      if (Atomics.load(word.i32, word.index) !== expected) return;
       const ms = sliceMs(timeoutMs);
-      if (ms === 0) return;
+      if (ms === 0 || Atomics.load(word.i32, word.index) !== expected) return;
       const entry = acquire(word);
       if (entry === undefined) {
         Atomics.wait(sleeper, 0, 0, Math.min(ms, FALLBACK_SLEEP_MS));
         return;
       }
+      let event = 0n;
       try {
-        const result = k.waitOne(entry.object.handle, ms);
-        if (result === W.WAIT_FAILED) {
+        event = openEvent(entry, expected);
+        // After opening the event (see the module comment): a change before this look is seen
+        // here, a change after it sets the event we hold.
+        if (Atomics.load(word.i32, word.index) !== expected) return;
+        const handles = Buffer.alloc(16);
+        handles.writeBigUInt64LE(entry.object.handle, 0);
+        handles.writeBigUInt64LE(event, 8);
+        if (k.waitAny(handles, 2, ms) === W.WAIT_FAILED) {
           throw systemError(
-            'WaitForSingleObject',
+            'WaitForMultipleObjects',
             k.lastError(),
             'waiting on a shared word failed',
           );
         }
       } finally {
+        if (event !== 0n) k.closeHandle(event);
         release(entry);
       }
     },
 
     parkAsync(word, expected, timeoutMs, done) {
       const ms = sliceMs(timeoutMs);
-      // Changed already (or nothing to wait for): return on the next turn, as a wait would.
-      if (ms === 0 || Atomics.load(word.i32, word.index) !== expected) {
+      const later = (): (() => void) => {
         setImmediate(() => done(undefined, false));
         return () => {};
-      }
+      };
+      // Changed already (or nothing to wait for): return on the next turn, as a wait would.
+      if (ms === 0 || Atomics.load(word.i32, word.index) !== expected) return later();
       const entry = acquire(word);
       if (entry === undefined) {
         setTimeout(() => done(undefined, false), Math.min(ms, FALLBACK_SLEEP_MS));
         return () => {};
       }
+      let event: bigint;
+      try {
+        event = openEvent(entry, expected);
+      } catch (e) {
+        release(entry);
+        throw e;
+      }
+      if (Atomics.load(word.i32, word.index) !== expected) {
+        k.closeHandle(event);
+        release(entry);
+        return later();
+      }
       // A cancel meant for an earlier wait must not end this one.
       k.resetEvent(cancelEvent);
-      const handles = Buffer.alloc(16);
+      const handles = Buffer.alloc(24);
       handles.writeBigUInt64LE(entry.object.handle, 0);
-      handles.writeBigUInt64LE(cancelEvent, 8);
-      k.waitTwoAsync(handles, ms, (error, result) => {
+      handles.writeBigUInt64LE(event, 8);
+      handles.writeBigUInt64LE(cancelEvent, 16);
+      k.waitAnyAsync(handles, 3, ms, (error, result) => {
+        k.closeHandle(event);
         release(entry);
         if (error) {
           done(error instanceof Error ? error : new Error(String(error)), false);
@@ -241,13 +292,20 @@ export function createWindowsBackend(): SyncBackend {
         }
         void handles;
       });
+      // Manual-reset, and reset before each wait: it ends this wait whenever it is set.
       return () => k.setEvent(cancelEvent);
     },
 
-    wake(word: SharedWord, count: number): void {
+    wake(word: SharedWord, count: number, previous?: number): void {
       const entry = acquire(word);
       if (entry === undefined) return; // its waiters sleep in short slices and look again
       try {
+        if (previous !== undefined) {
+          const event = openEvent(entry, previous);
+          k.setEvent(event);
+          k.closeHandle(event);
+          return;
+        }
         // One token per process counted as parked (at least one: the caller saw a count).
         const parked = Math.max(1, Atomics.load(word.i32, word.waiters));
         const tokens = Math.min(W.SEMAPHORE_MAX, parked, Math.max(1, Math.floor(count)));
