@@ -6,7 +6,7 @@
  * Every wait polls a condition with a deadline: nothing here asserts on how long anything took.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
@@ -139,6 +139,74 @@ export function isAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+export type OwnerEvent = Record<string, unknown> & { event?: string };
+
+/** app/owner.mjs running in `dir`, and the JSON lines it prints (events and answers). */
+export interface AppOwner {
+  readonly peer: Peer;
+  /** The next JSON line that satisfies `match`, skipping others; fails fast if the owner exits. */
+  next(what: string, match: (e: OwnerEvent) => boolean, timeoutMs?: number): Promise<OwnerEvent>;
+  /** Sends a command line and returns the answer: the next JSON line that has `key`. */
+  command(line: string, key: string, timeoutMs?: number): Promise<OwnerEvent>;
+  /** Kills it and keeps what it printed in logs/<name>.log, which the lane shows on a failure. */
+  stop(name: string): void;
+}
+
+export function startAppOwner(dir: string, env?: Record<string, string>): AppOwner {
+  const peer = startPeer(join(dir, 'owner.mjs'), [], { cwd: dir, ...(env ? { env } : {}) });
+  let seen = 0;
+  const parse = (line: string): OwnerEvent | undefined => {
+    if (!line.startsWith('{')) return undefined;
+    try {
+      return JSON.parse(line) as OwnerEvent;
+    } catch {
+      return undefined;
+    }
+  };
+  const next = (
+    what: string,
+    match: (e: OwnerEvent) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<OwnerEvent> =>
+    waitFor(
+      what,
+      () => {
+        if (peer.gone && seen >= peer.output.length) {
+          throw new Error(`the owner exited (${peer.process.exitCode}): ${peer.stderr}`);
+        }
+        for (; seen < peer.output.length; seen++) {
+          const e = parse(peer.output[seen]!);
+          if (e && match(e)) {
+            seen++;
+            return e;
+          }
+        }
+        return undefined;
+      },
+      timeoutMs,
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}; the owner printed:\n${peer.output.join('\n')}\n${peer.stderr}`,
+      );
+    });
+  return {
+    peer,
+    next,
+    command(line, key, timeoutMs) {
+      peer.send(line);
+      return next(`the owner's answer to ${line}`, (e) => key in e, timeoutMs);
+    },
+    stop(name) {
+      peer.kill();
+      mkdirSync(join(projectDir, 'logs'), { recursive: true });
+      writeFileSync(
+        join(projectDir, 'logs', `${name}.log`),
+        `${peer.output.join('\n')}\n--- stderr\n${peer.stderr}`,
+      );
+    },
+  };
 }
 
 /** A fresh copy of the lane's app (test/windows/app) inside the project, for a check to edit. */

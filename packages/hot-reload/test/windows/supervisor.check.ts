@@ -8,62 +8,26 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { copyApp, descendants, isAlive, type Peer, startPeer, waitFor } from './helpers.js';
+import {
+  type AppOwner,
+  copyApp,
+  descendants,
+  isAlive,
+  type OwnerEvent,
+  type Peer,
+  startAppOwner,
+  waitFor,
+} from './helpers.js';
 
 const ORIGINAL = 0xff2040a0;
 const EDITED = 0xff10c060;
 
-type Event = Record<string, unknown> & { event?: string };
-
 let dir = '';
+let app: AppOwner;
 let owner: Peer;
-/** Lines the owner printed as JSON, in order. */
-const events: Event[] = [];
-let seen = 0;
-
-function parse(line: string): Event | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    return JSON.parse(line) as Event;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The next JSON line from the owner that satisfies `match` (skipping others). */
-async function next(
-  what: string,
-  match: (e: Event) => boolean,
-  timeoutMs = 60_000,
-): Promise<Event> {
-  return waitFor(
-    what,
-    () => {
-      if (owner.gone && seen >= owner.output.length) {
-        throw new Error(`the owner exited (${owner.process.exitCode}): ${owner.stderr}`);
-      }
-      for (; seen < owner.output.length; seen++) {
-        const e = parse(owner.output[seen]!);
-        if (e) events.push(e);
-        if (e && match(e)) {
-          seen++;
-          return e;
-        }
-      }
-      return undefined;
-    },
-    timeoutMs,
-  ).catch((error: Error) => {
-    throw new Error(
-      `${error.message}; the owner printed:\n${owner.output.join('\n')}\n${owner.stderr}`,
-    );
-  });
-}
-
-async function command(line: string, key: string): Promise<Event> {
-  owner.send(line);
-  return next(`the owner's answer to ${line}`, (e) => key in e);
-}
+const next = (what: string, match: (e: OwnerEvent) => boolean): Promise<OwnerEvent> =>
+  app.next(what, match);
+const command = (line: string, key: string): Promise<OwnerEvent> => app.command(line, key);
 
 async function frontPixel(): Promise<{ front: number | null; uniform: boolean }> {
   const e = await command('front', 'front');
@@ -75,17 +39,20 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
 
 before(async () => {
   dir = copyApp();
-  owner = startPeer(join(dir, 'owner.mjs'), [], { cwd: dir });
+  app = startAppOwner(dir);
+  owner = app.peer;
 });
 
 after(() => {
-  owner?.kill();
+  app?.stop('supervisor-owner');
 });
 
 test('the owner builds its renderer and the first frame reaches it through shared memory', async () => {
+  // owner() resolves once the first renderer is ready; its 'reload' event (sent at its first
+  // frame) may come before the owner listens, so look at the frame itself.
   await next('the owner to start', (e) => e.event === 'started');
-  const start = await next('the first reload', (e) => e.event === 'reload');
-  assert.equal(start.reason, 'start');
+  const { renderer } = await command('pids', 'renderer');
+  assert.ok(typeof renderer === 'number' && isAlive(renderer), 'a renderer process runs');
   await waitFor('the first frame', async () => {
     const { front, uniform } = await frontPixel();
     return front === ORIGINAL && uniform ? true : undefined;
