@@ -60,9 +60,11 @@ export function externalizeInstalledPackages(): esbuild.Plugin {
         if (r.errors.length > 0 || !r.path || r.external)
           return r.errors.length > 0 ? { errors: r.errors } : undefined;
         // Workspace packages are symlinks that resolve outside node_modules: those are bundled.
+        // So is TypeScript, which Node does not run from node_modules (a package that ships its
+        // sources, or a workspace link that does not resolve, as under Wine).
         const real = safeRealpath(r.path);
-        if (!real.includes('/node_modules/') && !real.includes('\\node_modules\\'))
-          return { path: real };
+        const installed = real.includes('/node_modules/') || real.includes('\\node_modules\\');
+        if (!installed || /\.[cm]?tsx?$/.test(real)) return { path: real };
         return { path: pathToFileURL(real).href, external: true };
       });
     },
