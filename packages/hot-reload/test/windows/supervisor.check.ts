@@ -121,16 +121,21 @@ test('a renderer that exits is reported as a crash with its code and restarted',
 });
 
 test('killing the owner leaves no process of its tree, even a renderer stuck in a loop', async () => {
+  // Windows kills a Node process's children with it: libuv puts each child it spawns, unless
+  // `detached`, in a job object that ends its processes when its last handle closes, the
+  // parent's. A detached process is the control: it must survive, or this check proves nothing.
+  const { detached } = (await command('detached', 'detached')) as { detached: number };
   owner.send('send 2'); // the renderer spins forever: its own owner check never runs again
   const { renderer, standby } = await waitFor('a renderer and a standby', async () => {
     const e = await command('pids', 'renderer');
     return e.renderer && e.standby ? (e as { renderer: number; standby: number }) : undefined;
   });
-  const tree = descendants(owner.pid);
+  const tree = descendants(owner.pid).filter((pid) => pid !== detached);
   assert.ok(tree.includes(renderer), `the renderer ${renderer} is in the owner's tree ${tree}`);
   assert.ok(tree.includes(standby), `the standby ${standby} is in the owner's tree ${tree}`);
   owner.kill(); // TerminateProcess: no handler of the owner runs
-  await owner.exited;
+  // 'exit', not 'close': a process holding the owner's stdout must not hold this up.
+  await waitFor('the owner to end', () => (owner.gone ? true : undefined));
   const left = await waitFor(
     'every process of the tree to end',
     () => {
@@ -140,5 +145,8 @@ test('killing the owner leaves no process of its tree, even a renderer stuck in 
     15_000,
   ).catch(() => tree.filter(isAlive));
   assert.deepEqual(left, [], `still running after the owner was killed: ${left}`);
+  assert.equal(isAlive(detached), true, 'the detached process outlived the owner');
+  process.kill(detached);
+  await waitFor('the detached process to end', () => (isAlive(detached) ? undefined : true));
   assert.deepEqual(descendants(owner.pid), []);
 });

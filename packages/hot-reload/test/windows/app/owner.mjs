@@ -6,8 +6,10 @@
  *   pingpong <n> → n round trips through the channels, each awaited (async recv)
  *   stream <n>   → n numbers through the 16-slot ring as fast as it takes them
  *   frames       → samples the shown frame while the renderer draws 200 (see renderer.mjs)
+ *   detached     → starts a process with `detached: true`, which may outlive this one
  *   close        → closes the state and exits
  */
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { State } from './state.mjs';
@@ -33,6 +35,14 @@ const commands = {
     return { front: pixel, uniform, epoch: front.epoch };
   },
   replies: () => ({ replies: state.replies.drain() }),
+  detached() {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    child.unref();
+    return { detached: child.pid };
+  },
   pids: () => ({ renderer: sup.rendererPid ?? null, standby: sup.standbyPid ?? null }),
   async pingpong(n) {
     let wrong = 0;
