@@ -161,6 +161,7 @@ function packLibrary() {
 function writeProject(tarball) {
   rmSync(join(PROJECT, 'packages'), { recursive: true, force: true });
   rmSync(join(PROJECT, 'checks'), { recursive: true, force: true });
+  rmSync(join(PROJECT, 'logs'), { recursive: true, force: true });
   for (const f of existsSync(PROJECT) ? readdirSync(PROJECT) : []) {
     if (f.startsWith('work-')) rmSync(join(PROJECT, f), { recursive: true, force: true });
   }
@@ -339,6 +340,11 @@ let wine = '';
 let env = process.env;
 let status = 1;
 try {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(
+      `windows lane: runs Windows Node under Wine on Linux x64, not on ${process.platform}-${process.arch}`,
+    );
+  }
   mkdirSync(CACHE, { recursive: true });
   wine = await phase('wine', () => ensureWine());
   const nodeExe = await phase('node', () => ensureNode());
@@ -355,6 +361,14 @@ try {
     process.stdout.write(result.stderr);
   }
   counts = countTap(result.tap);
+  // What the checks' own processes printed, when something failed.
+  const logs = join(PROJECT, 'logs');
+  if (counts.failed > 0 && existsSync(logs)) {
+    for (const f of readdirSync(logs)) {
+      console.log(`windows: --- ${f} (last 60 lines)`);
+      console.log(readFileSync(join(logs, f), 'utf8').split('\n').slice(-60).join('\n'));
+    }
+  }
   if (result.code !== 0 && counts.failed === 0) {
     console.log(
       `windows: node --test ended with ${result.signal ?? `exit code ${result.code}`} and no failed check counted`,

@@ -108,6 +108,16 @@ test('a region of 64 MiB is shared end to end', async () => {
   assert.equal(Atomics.load(words, last), 4242);
 });
 
+test('the largest region, 4 GiB (its size needs the high DWORD of CreateFileMappingW), is shared end to end', async () => {
+  const size = 2 ** 32;
+  const r = region(size);
+  const { peer, size: opened } = await peerOn(r);
+  assert.equal(opened, size);
+  const last = size / 4 - 1;
+  assert.equal(await ask(peer, `store ${last} 99`), 'ok');
+  assert.equal(new Int32Array(r.buffer, size - 4, 1)[0], 99);
+});
+
 test('after close, the old view reads zeros and never faults, while the other process keeps the data', async () => {
   const r = region(PAGE);
   const { peer } = await peerOn(r);

@@ -110,7 +110,9 @@ test('a renderer that exits is reported as a crash with its code and restarted',
   assert.equal(crash.code, 3);
   assert.equal(crash.willRestart, true);
   const restart = await next('the restart', (e) => e.event === 'reload');
-  assert.equal(restart.reason, 'restart');
+  // 'change' when a late file event of the previous check's save builds
+  // the same code first: the new renderer then starts from that build instead of the timer.
+  assert.ok(['restart', 'change'].includes(restart.reason as string), String(restart.reason));
   assert.notEqual(restart.pid, crashed);
   owner.send('send 3');
   const replies = await waitFor('a reply from the restarted renderer', async () => {
