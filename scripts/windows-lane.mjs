@@ -331,8 +331,11 @@ function countTap(tap) {
   };
 }
 
+/** Ends every process of the lane's prefix (a check that failed may have left some) and waits. */
 function stopWine(wine, env) {
-  spawnSync(join(dirname(wine), 'wineserver'), ['-k'], { env, stdio: 'ignore' });
+  const server = join(dirname(wine), 'wineserver');
+  spawnSync(server, ['-k'], { env, stdio: 'ignore', timeout: 30_000 });
+  spawnSync(server, ['-w'], { env, stdio: 'ignore', timeout: 30_000 });
 }
 
 let counts = { passed: 0, failed: 0, skipped: 0 };
