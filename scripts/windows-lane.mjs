@@ -275,6 +275,8 @@ function runChecks(wine, nodeExe, env, files) {
     nodeExe,
     '--test',
     '--test-concurrency=1',
+    // A check that hangs fails on its own instead of holding up the lane.
+    '--test-timeout=240000',
     '--test-reporter=tap',
     `--test-reporter-destination=${winPath(tap)}`,
     '--test-reporter=spec',

@@ -1,8 +1,8 @@
 /**
  * The renderer the checks edit: COLOUR is what it fills the screen with. Commands from the owner:
  *   1 exit with code 3          2 spin forever              3 reply with `starts`
- *   4 take a stream of numbers with recvSync until 0, then reply how many came in order and how
- *     many did not
+ *   4 wait for the ring to fill, then take a stream of numbers with recvSync until 0, and reply
+ *     how many came in order and how many did not
  *   5 draw FRAMES frames, each of one colour (0xff000000 + its number), half at a time with a
  *     pause between, then reply 5
  *   ≥ ECHO: reply with the number plus one
@@ -25,6 +25,12 @@ function draw(state, colour) {
 }
 
 function stream(state) {
+  // Only once the owner has filled the ring: its sends then meet a full ring at least once.
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const until = performance.now() + 30_000;
+  while (state.commands.length < state.commands.capacity && performance.now() < until) {
+    Atomics.wait(sleeper, 0, 0, 1);
+  }
   let expected = 1;
   let inOrder = 0;
   let outOfOrder = 0;
