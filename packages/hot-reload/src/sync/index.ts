@@ -1,6 +1,6 @@
 /**
- * sync: wait and wake on a 32-bit word across processes. Linux futex, macOS ulock (untested) and
- * a polling fallback (Windows and everything else) behind one interface chosen once at load;
+ * sync: wait and wake on a 32-bit word across processes. Linux futex, macOS ulock (untested),
+ * Windows named semaphores and a polling fallback behind one interface chosen once at load;
  * spin-then-park synchronous waits, and awaitable waits that park at most one pool thread.
  */
 

@@ -25,7 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 import { BuildError, type BuildMessage } from '../../errors.js';
@@ -79,6 +79,8 @@ export function installedPackagesPlugin(): InstalledPackages {
     setup(build) {
       build.onResolve({ filter: BARE }, async (args) => {
         if (args.pluginData === 'hotshm-inner' || args.path.startsWith('node:')) return undefined;
+        // An entry point, or an absolute Windows path ('C:\\…' looks bare to the filter above).
+        if (args.kind === 'entry-point' || isAbsolute(args.path)) return undefined;
         const key = `${args.resolveDir}\0${args.kind}\0${args.path}`;
         if (cache.has(key)) return cache.get(key);
         const r = await build.resolve(args.path, {
@@ -91,10 +93,14 @@ export function installedPackagesPlugin(): InstalledPackages {
         let out: esbuild.OnResolveResult | undefined;
         if (!r.path || r.external) out = undefined;
         else {
+          // Workspace packages are symlinks that resolve outside node_modules: bundled. So is
+          // TypeScript, which Node does not run from node_modules (a package that ships its
+          // sources, or a workspace link that does not resolve, as under Wine).
           const real = safeRealpath(r.path);
-          out = /[/\\]node_modules[/\\]/.test(real)
-            ? { path: pathToFileURL(real).href, external: true }
-            : { path: real };
+          out =
+            isInstalled(real) && !isTypeScript(real)
+              ? { path: pathToFileURL(real).href, external: true }
+              : { path: real };
         }
         cache.set(key, out);
         if (out !== undefined) {
@@ -116,6 +122,9 @@ export function installedPackagesPlugin(): InstalledPackages {
     resolutions: () => seen,
   };
 }
+
+const isInstalled = (path: string): boolean => /[/\\]node_modules[/\\]/.test(path);
+const isTypeScript = (path: string): boolean => /\.[cm]?tsx?$/.test(path);
 
 /** `namespace:path` inputs of plugins; a Windows drive (`C:\…`) is a real file. */
 function isNamespaced(p: string): boolean {
@@ -204,7 +213,8 @@ export async function createBundler(entry: string, options: BundlerOptions): Pro
   /** Whether the fast context's output holds only imports it knows and nothing it should not bundle. */
   const trusted = (result: Result, known: NonNullable<typeof fast>): boolean => {
     for (const [path, input] of Object.entries(result.metafile.inputs)) {
-      if (/(^|[/\\])node_modules[/\\]/.test(path)) return false;
+      // Something from node_modules bundled that the full context would have imported.
+      if (/(^|[/\\])node_modules[/\\]/.test(path) && !isTypeScript(path)) return false;
       for (const imp of input.imports) {
         if (imp.external) {
           if (imp.path.startsWith('file:') && !known.urls.has(imp.path)) return false;
