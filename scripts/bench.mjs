@@ -3,7 +3,9 @@
  * `pnpm bench`: runs every package's benchmarks one after another (never in parallel: they would
  * steal each other's two cores), then prints one table and writes every figure to
  * bench-results.json at the root: { "<metric id>": { value, unit, baseline?, ratio? } }.
- * `pnpm bench <filter>` runs only the bench files whose path contains <filter>.
+ * `pnpm bench <filter>` runs only the bench files whose path contains <filter>;
+ * HOTSHM_BENCH_RESULTS=<file> writes another results file (the README shows the reload figures of
+ * bench-results.node24.json beside the main table, see scripts/figures.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,10 +42,9 @@ for (const file of files) {
 const measured = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
 rmSync(scratch, { recursive: true, force: true });
 // A filtered run updates its own figures and keeps the others of the last full run.
+const resultsFile = join(root, process.env.HOTSHM_BENCH_RESULTS ?? 'bench-results.json');
 const previous =
-  filter && existsSync(join(root, 'bench-results.json'))
-    ? JSON.parse(readFileSync(join(root, 'bench-results.json'), 'utf8'))
-    : {};
+  filter && existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
 const results = {
   ...previous,
   ...measured,
@@ -54,7 +55,7 @@ const results = {
     os: `${process.platform} ${release()}`,
   },
 };
-writeFileSync(join(root, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 
 const rows = Object.entries(measured).map(([id, m]) => [
   id,
@@ -68,7 +69,7 @@ const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
 console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
 for (const r of rows) console.log(line(r));
 console.log(
-  `\n${rows.length} figures written to bench-results.json; \`pnpm figures\` puts them in the README`,
+  `\n${rows.length} figures written to ${relative(root, resultsFile)}; \`pnpm figures\` puts them in the README`,
 );
 if (failed.length > 0) {
   console.error(`benchmarks that failed: ${failed.join(', ')}`);

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /**
  * The README's figures table, generated from bench-results.json (what the last `pnpm bench`
- * wrote), between the markers `<!-- figures:start -->` and `<!-- figures:end -->`. Never typed by
- * hand: `pnpm figures` rewrites it, and `pnpm figures --check` (run by `pnpm test`) fails when the
- * README says something the results file does not.
+ * wrote), between the markers `<!-- figures:start -->` and `<!-- figures:end -->`, and, when
+ * bench-results.node24.json exists, the reload figures of that run under Node 24 beside it. Never
+ * typed by hand: `pnpm figures` rewrites them, and `pnpm figures --check` (run by `pnpm test`)
+ * fails when the README says something the results files do not.
  *
  *   pnpm bench && pnpm figures     measure, then write the table
+ *   PATH=<node 24>/bin:$PATH HOTSHM_BENCH_RESULTS=bench-results.node24.json pnpm bench reload
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url);
 const readmePath = new URL('README.md', root);
 const resultsPath = new URL('bench-results.json', root);
+const node24Path = new URL('bench-results.node24.json', root);
 const START = '<!-- figures:start -->';
 const END = '<!-- figures:end -->';
 
@@ -127,7 +130,7 @@ function format(value, unit) {
   return unit === '×' ? `${n}×` : `${n} ${unit}`;
 }
 
-export function table(results) {
+export function table(results, only = () => true) {
   const meta = results._meta;
   const lines = [];
   lines.push(
@@ -139,6 +142,7 @@ export function table(results) {
   lines.push('| metric | what | figure | floor | baseline (same run) |');
   lines.push('| --- | --- | --- | --- | --- |');
   for (const [id, what, floor, meets] of ROWS) {
+    if (!only(id)) continue;
     const m = results[id];
     if (!m) continue;
     const verdict = meets === null ? '' : meets(m.value) ? '' : ' — **misses**';
@@ -159,7 +163,16 @@ function main() {
     console.error(`README.md: expected the markers ${START} … ${END}`);
     process.exit(1);
   }
-  const next = `${readme.slice(0, start + START.length)}\n${table(results)}\n${readme.slice(end)}`;
+  let body = table(results);
+  if (existsSync(node24Path)) {
+    const n24 = JSON.parse(readFileSync(node24Path, 'utf8'));
+    body += `\n\nThe reload figures again, under Node ${n24._meta?.node ?? '24'} (\`bench-results.node24.json\`):\n\n`;
+    body += table(n24, (id) => id.startsWith('reload.'))
+      .split('\n')
+      .slice(2)
+      .join('\n');
+  }
+  const next = `${readme.slice(0, start + START.length)}\n${body}\n${readme.slice(end)}`;
   if (check) {
     if (next !== readme) {
       console.error(
