@@ -6,6 +6,7 @@
  *   node --import tsx packages/hot-reload/test/stress/run.ts [--short] [--json] [--only=renderer,owner,resource]
  *     [--kills=N] [--each=N] [--owners=N]   (override the counts)
  */
+import { editFaults } from './edit-faults.js';
 import { ownerFaults } from './owner-faults.js';
 import { rendererFaults } from './renderer-faults.js';
 import { resourceFaults } from './resource-faults.js';
@@ -24,11 +25,15 @@ const flag = (name: string): number | undefined => {
   const v = argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   return v === undefined ? undefined : Number(v);
 };
-const base = short ? { kills: 20, each: 1, owners: 6 } : { kills: 200, each: 3, owners: 50 };
+const base = short
+  ? { kills: 20, each: 1, owners: 6, removals: 1, hangs: 1 }
+  : { kills: 200, each: 3, owners: 50, removals: 10, hangs: 5 };
 const counts = {
   kills: flag('kills') ?? base.kills,
   each: flag('each') ?? base.each,
   owners: flag('owners') ?? base.owners,
+  removals: flag('removals') ?? base.removals,
+  hangs: flag('hangs') ?? base.hangs,
 };
 
 const t0 = performance.now();
@@ -41,6 +46,14 @@ const notes: string[] = [];
 if (wants('renderer')) {
   log(`renderer faults: ${counts.kills} SIGKILLs, ${counts.each} of each crash`);
   const r = await rendererFaults({ kills: counts.kills, each: counts.each }, log);
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (wants('edits')) {
+  log(
+    `editing faults: ${counts.removals} rounds of entry removal/rename/symlink, ${counts.hangs} hung starts`,
+  );
+  const r = await editFaults({ removals: counts.removals, hangs: counts.hangs }, log);
   rows.push(...r.rows);
   notes.push(...r.notes);
 }

@@ -63,6 +63,8 @@ describe('pnpm stress --short', () => {
     'renderer uncaught exception',
     'renderer endless loop',
     'renderer allocates until it dies',
+    'entry removed or renamed',
+    'renderer start hangs',
     'owner SIGKILL',
     'owner SIGTERM',
     '/dev/shm full',
