@@ -155,7 +155,7 @@ export async function editFaults(
       if (reported && framesDuring > 0 && stillOld && applied && gone) hang.survived++;
       else
         log(
-          `hung start #${k + 1}: reported=${JSON.stringify(reported)} frames during=${framesDuring} old kept=${stillOld} next applied=${String(applied)} hung gone=${String(gone)}`,
+          `hung start #${k + 1}: reported=${JSON.stringify(reported)} frames during=${framesDuring} old kept=${stillOld} (old ${old}, now ${session.rendererPid}) next applied=${String(applied)} hung gone=${String(gone)}; crashes ${JSON.stringify(session.crashes.slice(crashes))}; reloads ${JSON.stringify(session.reloads.slice(-3))}; warnings ${JSON.stringify(session.warnings.slice(-3))}`,
         );
     }
     notes.push(
