@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, release, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -37,11 +37,26 @@ for (const file of files) {
   if (r.status !== 0) failed.push(`${relative(root, file)} (exit ${r.status ?? r.signal})`);
 }
 
-const results = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
+const measured = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
 rmSync(scratch, { recursive: true, force: true });
+// A filtered run updates its own figures and keeps the others of the last full run.
+const previous =
+  filter && existsSync(join(root, 'bench-results.json'))
+    ? JSON.parse(readFileSync(join(root, 'bench-results.json'), 'utf8'))
+    : {};
+const results = {
+  ...previous,
+  ...measured,
+  _meta: {
+    date: new Date().toISOString().slice(0, 10),
+    node: process.version,
+    cores: cpus().length,
+    os: `${process.platform} ${release()}`,
+  },
+};
 writeFileSync(join(root, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-const rows = Object.entries(results).map(([id, m]) => [
+const rows = Object.entries(measured).map(([id, m]) => [
   id,
   `${Number.isInteger(m.value) ? m.value : m.value.toPrecision(4)} ${m.unit}`,
   m.ratio === undefined ? '' : `${m.ratio.toFixed(2)}×`,
@@ -52,7 +67,9 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].l
 const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
 console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
 for (const r of rows) console.log(line(r));
-console.log(`\n${rows.length} figures written to bench-results.json`);
+console.log(
+  `\n${rows.length} figures written to bench-results.json; \`pnpm figures\` puts them in the README`,
+);
 if (failed.length > 0) {
   console.error(`benchmarks that failed: ${failed.join(', ')}`);
   process.exit(1);

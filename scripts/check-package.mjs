@@ -1,25 +1,23 @@
 #!/usr/bin/env node
 /**
  * Checks the package as npm would receive it: build with tsup, pack with pnpm (which applies
- * publishConfig), then publint and attw on that tarball, and a list of what is inside. Run from
- * the package's folder (`pnpm --filter @hotshm/hot-reload check:package`).
+ * publishConfig), then publint and attw on that tarball, a list of what is inside, and the
+ * consumer test on the same tarball (./consumer-test.mjs). Run from the package's folder
+ * (`pnpm --filter @hotshm/hot-reload check:package`).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { consumerTest } from './consumer-test.mjs';
+import { packLibrary } from './pack.mjs';
 
 const run = (cmd, args, opts = {}) =>
   execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...opts });
 
 const dir = mkdtempSync(join(tmpdir(), 'hotshm-pack-'));
 try {
-  run('pnpm', ['exec', 'tsup', '--silent']);
-  run('pnpm', ['pack', '--pack-destination', dir]);
-  const tarball = join(
-    dir,
-    readdirSync(dir).find((f) => f.endsWith('.tgz')),
-  );
+  const tarball = packLibrary(dir);
   const files = run('tar', ['-tzf', tarball])
     .trim()
     .split('\n')
@@ -39,6 +37,7 @@ try {
   process.stdout.write(
     run('pnpm', ['exec', 'attw', tarball, '--profile', 'esm-only', '--format', 'table-flipped']),
   );
+  await consumerTest(tarball);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,7 +7,7 @@
  *
  *   pnpm stress            the long run: 200 renderer kills, 50 owner kills (several minutes)
  *   pnpm stress --short    the CI form (under 3 minutes on 2 cores)
- *   pnpm stress --only=renderer,owner,resource
+ *   pnpm stress --only=renderer,owner,resource,worker
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

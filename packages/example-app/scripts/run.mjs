@@ -4,11 +4,11 @@
  * packages it imports) in ~50 ms into node_modules/.cache, then plain `node` runs it. A loader
  * such as tsx keeps a second thread and its own compiler in the owner for its whole life (about
  * 40 MB of RSS here) and transpiles on every start; the owner needs neither.
- * Installed packages stay external, imported by absolute path, exactly as the supervisor does
- * for renderer bundles.
+ * Installed packages stay external, imported by file URL (a Windows path is no ESM specifier),
+ * exactly as the supervisor does for renderer bundles.
  */
 import { mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -32,6 +32,8 @@ const externalizeInstalled = {
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData === 'inner' || args.path.startsWith('node:')) return undefined;
+      // The entry, or a Windows path ('C:\…' looks bare to the filter).
+      if (args.kind === 'entry-point' || isAbsolute(args.path)) return undefined;
       const r = await build.resolve(args.path, {
         kind: args.kind,
         resolveDir: args.resolveDir,
@@ -41,7 +43,11 @@ const externalizeInstalled = {
       if (r.errors.length > 0 || r.external)
         return r.errors.length > 0 ? { errors: r.errors } : undefined;
       const real = realpathSync(r.path);
-      return real.includes('/node_modules/') ? { path: real, external: true } : { path: real };
+      const installed = real.includes('/node_modules/') || real.includes('\\node_modules\\');
+      // Node runs no TypeScript from node_modules: a package that ships its sources is bundled
+      // (under Wine, say, where the workspace's links do not resolve out of node_modules).
+      const external = installed && !/\.[cm]?tsx?$/.test(real);
+      return external ? { path: pathToFileURL(real).href, external: true } : { path: real };
     });
   },
 };

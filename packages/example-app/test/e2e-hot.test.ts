@@ -30,10 +30,11 @@ const CLICK_BRANCH = 'if (event.kind === InputKind.MouseUp && event.button === M
 const RANDOM_COLOUR = 'const colour = rgb(Math.random(), Math.random(), 0);';
 /**
  * Matches the one line a reload prints, with its phases, e.g. "[hotshm] reloaded in 9.8 ms:
- * change→built 3.1 ms (esbuild 2.9 ms), ready 4.2 ms (import 2.0 ms), frame 5.1 ms (pid 123)".
+ * change→built 3.1 ms (esbuild 2.9 ms), ready 4.2 ms (deliver 0.4 ms, import 2.0 ms, state 1.1 ms),
+ * frame 5.1 ms (pid 123)".
  */
 const RELOAD_LINE =
-  /^\[hotshm\] reloaded in (\d+\.\d|–) ms: change→built \d+\.\d ms \(esbuild \d+\.\d ms\), ready \d+\.\d ms \(import (\d+\.\d ms|–)\), frame (\d+\.\d ms|–).* \(pid \d+\)$/;
+  /^\[hotshm\] reloaded in (\d+\.\d|–) ms: change→built \d+\.\d ms \(esbuild \d+\.\d ms\), ready \d+\.\d ms \(deliver -?\d+\.\d ms, import \d+\.\d ms, state \d+\.\d ms\), frame (\d+\.\d ms|–).* \(pid \d+\)$/;
 
 describe('the example app, hot, under Xvfb', () => {
   let xvfb: Xvfb;

@@ -11,6 +11,7 @@ import {
   ORANGE,
   processesOwnedBy,
   regionsOf,
+  runsNode,
   startApp,
   x11,
 } from './e2e/harness.js';
@@ -65,7 +66,7 @@ describe('the example app without hot reload, under Xvfb', () => {
 
   it('runs no child node process and no renderer process', () => {
     // Whatever tsx may keep (its esbuild service) is not node; a renderer would be.
-    expect(childrenOf(app.pid).filter((c) => c.comm.startsWith('node'))).toEqual([]);
+    expect(childrenOf(app.pid).filter(runsNode)).toEqual([]);
     expect(processesOwnedBy(app.pid)).toEqual([]);
   });
 

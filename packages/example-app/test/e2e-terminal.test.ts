@@ -16,6 +16,7 @@ import {
   mainScript,
   processesOwnedBy,
   regionsOf,
+  runsNode,
 } from './e2e/harness.js';
 import { waitFor } from './x11.js';
 
@@ -50,11 +51,7 @@ describe('the example app in a terminal (tmux)', () => {
     ].join('; ');
     tmux('new-session', '-d', '-s', session, '-x', String(COLUMNS), '-y', String(ROWS), command);
     const shell = Number(tmux('display-message', '-p', '-t', session, '#{pane_pid}').trim());
-    pid = await waitFor(
-      'the app process',
-      () => childrenOf(shell).find((c) => c.comm.startsWith('node'))?.pid,
-      30_000,
-    );
+    pid = await waitFor('the app process', () => childrenOf(shell).find(runsNode)?.pid, 30_000);
   });
 
   afterAll(() => {

@@ -1,7 +1,10 @@
 /**
  * Channel benchmark, between two real processes over a real region, each figure beside its
  * baseline measured in the same run on the same messages:
- *   - round trip p50/p99 (spin-then-park recvSync on both sides) vs process.send and a Unix socket;
+ *   - round trip p50/p99 as an app writes it (trySend, then `await recv()` on one side, `for await`
+ *     on the other: both on the event loop) vs process.send and a Unix socket, interleaved;
+ *   - round trip p50/p99 of the synchronous path (recvSync spinning, then parking, on both sides),
+ *     on its own ids: it blocks the thread, which no event-loop baseline does;
  *   - one-way throughput of 16-byte messages vs process.send;
  *   - CPU of a receiver parked for 5 s with nothing to receive (sync and async; the worse counts).
  */
@@ -41,43 +44,97 @@ function child(
 
 const micros = (from: bigint, to: bigint): number => Number(to - from) / 1000;
 
-async function channelRoundTrip(rounds: number, warmup: number): Promise<number[]> {
+/** A ping-pong partner kept alive across measurement blocks. */
+interface RoundTrips {
+  /** Times `n` round trips (after `warmup` untimed ones), in µs each. */
+  run(n: number, warmup?: number): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The synchronous path: `recvSync` on both sides (spin, then park the thread). For a dedicated
+ * renderer process or a worker that may block; the event loop does not run while it waits.
+ */
+function channelSyncSpin(total: number): RoundTrips {
   const owner = createFields(layouts.pingpong);
   const [ping, pong] = owner.fields;
-  const echo = child(['bench-echo', owner.ctx.regionName, rounds + warmup]);
-  const samples: number[] = [];
+  const echo = child(['bench-echo', owner.ctx.regionName, total]);
   const m = { seq: 0 };
-  for (let i = 0; i < rounds + warmup; i++) {
-    m.seq = i;
-    const t0 = process.hrtime.bigint();
-    ping.send(m);
-    if (pong.recvSync(30_000) === undefined) throw new Error(`no pong ${i}`);
-    if (i >= warmup) samples.push(micros(t0, process.hrtime.bigint()));
-  }
-  await echo.result;
-  owner.ctx.region.unlink();
-  return samples;
+  return {
+    async run(n, warmup = 0) {
+      const samples: number[] = [];
+      for (let i = 0; i < n + warmup; i++) {
+        const t0 = process.hrtime.bigint();
+        ping.send(m);
+        if (pong.recvSync(30_000) === undefined) throw new Error(`no pong ${m.seq}`);
+        if (i >= warmup) samples.push(micros(t0, process.hrtime.bigint()));
+        m.seq++;
+      }
+      return samples;
+    },
+    async close() {
+      await echo.result;
+      owner.ctx.region.unlink();
+    },
+  };
 }
 
-async function processSendRoundTrip(rounds: number, warmup: number): Promise<number[]> {
+/**
+ * The event-loop path, as an app writes it: the owner awaits `pong.recv()` after each
+ * `ping.trySend()`, the renderer echoes with `for await`; default options on both sides.
+ */
+function channelAsync(total: number): RoundTrips {
+  const owner = createFields(layouts.pingpong);
+  const [ping, pong] = owner.fields;
+  const echo = child(['bench-echo-async', owner.ctx.regionName, total]);
+  const m = { seq: 0 };
+  return {
+    async run(n, warmup = 0) {
+      const samples: number[] = [];
+      for (let i = 0; i < n + warmup; i++) {
+        const t0 = process.hrtime.bigint();
+        ping.trySend(m);
+        const back = await pong.recv();
+        if (i >= warmup) samples.push(micros(t0, process.hrtime.bigint()));
+        if (back.seq !== m.seq) throw new Error(`expected pong ${m.seq}, got ${back.seq}`);
+        m.seq++;
+      }
+      return samples;
+    },
+    async close() {
+      await echo.result;
+      owner.ctx.region.unlink();
+    },
+  };
+}
+
+/** `process.send` to a child that echoes every message with `process.send`. */
+function processSend(): RoundTrips {
   const echo = child(['ipc-echo', '-'], true);
-  const samples: number[] = [];
   const m = { seq: 0 };
-  for (let i = 0; i < rounds + warmup; i++) {
-    m.seq = i;
-    const t0 = process.hrtime.bigint();
-    await new Promise<void>((resolve) => {
-      echo.proc.once('message', () => resolve());
-      echo.proc.send(m);
-    });
-    if (i >= warmup) samples.push(micros(t0, process.hrtime.bigint()));
-  }
-  echo.proc.send('stop');
-  await echo.result;
-  return samples;
+  return {
+    async run(n, warmup = 0) {
+      const samples: number[] = [];
+      for (let i = 0; i < n + warmup; i++) {
+        const t0 = process.hrtime.bigint();
+        await new Promise<void>((resolve) => {
+          echo.proc.once('message', () => resolve());
+          echo.proc.send(m);
+        });
+        if (i >= warmup) samples.push(micros(t0, process.hrtime.bigint()));
+        m.seq++;
+      }
+      return samples;
+    },
+    async close() {
+      echo.proc.send('stop');
+      await echo.result;
+    },
+  };
 }
 
-async function udsRoundTrip(rounds: number, warmup: number): Promise<number[]> {
+/** A Unix socket to a child that writes back what it reads. */
+async function unixSocket(): Promise<RoundTrips> {
   const path = join(tmpdir(), `hotshm-bench-${process.pid}.sock`);
   rmSync(path, { force: true });
   const server = net.createServer();
@@ -86,21 +143,49 @@ async function udsRoundTrip(rounds: number, warmup: number): Promise<number[]> {
   const echo = child(['uds-echo', path]);
   const socket = await connected;
   socket.setNoDelay(true);
-  const samples: number[] = [];
   const buf = Buffer.alloc(4);
-  for (let i = 0; i < rounds + warmup; i++) {
-    buf.writeInt32LE(i);
-    const t0 = process.hrtime.bigint();
-    await new Promise<void>((resolve) => {
-      socket.once('data', () => resolve());
-      socket.write(buf);
-    });
-    if (i >= warmup) samples.push(micros(t0, process.hrtime.bigint()));
+  let seq = 0;
+  return {
+    async run(n, warmup = 0) {
+      const samples: number[] = [];
+      for (let i = 0; i < n + warmup; i++) {
+        buf.writeInt32LE(seq++);
+        const t0 = process.hrtime.bigint();
+        await new Promise<void>((resolve) => {
+          socket.once('data', () => resolve());
+          socket.write(buf);
+        });
+        if (i >= warmup) samples.push(micros(t0, process.hrtime.bigint()));
+      }
+      return samples;
+    },
+    async close() {
+      socket.destroy();
+      await echo.result.catch(() => undefined);
+      server.close();
+      rmSync(path, { force: true });
+    },
+  };
+}
+
+/**
+ * Round trips of every contender, interleaved in blocks so that a noisy minute on a shared
+ * machine lands on all of them alike rather than on whichever ran then.
+ */
+async function roundTrips(
+  contenders: Record<string, RoundTrips>,
+  rounds: number,
+  blocks: number,
+  warmup: number,
+): Promise<Record<string, number[]>> {
+  const samples: Record<string, number[]> = {};
+  for (const [name, c] of Object.entries(contenders)) samples[name] = await c.run(0, warmup);
+  for (let b = 0; b < blocks; b++) {
+    for (const [name, c] of Object.entries(contenders)) {
+      samples[name]?.push(...(await c.run(rounds / blocks)));
+    }
   }
-  socket.destroy();
-  await echo.result.catch(() => undefined);
-  server.close();
-  rmSync(path, { force: true });
+  for (const c of Object.values(contenders)) await c.close();
   return samples;
 }
 
@@ -162,37 +247,64 @@ async function parkedCpu(ms: number): Promise<{ sync: number; async: number }> {
 }
 
 console.log('channel benchmark (two processes, real region)');
-const ours = await channelRoundTrip(100_000, 10_000);
-const ipc = await processSendRoundTrip(10_000, 1_000);
-const uds = await udsRoundTrip(10_000, 1_000);
-const oursP50 = percentile(ours, 50);
+const ROUNDS = 20_000;
+const BLOCKS = 4;
+const WARMUP = 2_000;
+const rtt = await roundTrips(
+  {
+    async: channelAsync(ROUNDS + WARMUP),
+    ipc: processSend(),
+    uds: await unixSocket(),
+  },
+  ROUNDS,
+  BLOCKS,
+  WARMUP,
+);
+const spin = await roundTrips({ spin: channelSyncSpin(100_000 + 10_000) }, 100_000, 1, 10_000);
 const throughput = await channelThroughput(2_000_000);
 const ipcThroughput = await processSendThroughput(200_000);
 const idle = await parkedCpu(5_000);
+const p = (name: string, q: number, from = rtt): number => percentile(from[name] ?? [], q);
 console.log(
-  `  baselines: process.send rtt p50 ${percentile(ipc, 50).toFixed(1)} µs p99 ${percentile(ipc, 99).toFixed(1)} µs; unix socket rtt p50 ${percentile(uds, 50).toFixed(1)} µs p99 ${percentile(uds, 99).toFixed(1)} µs; process.send ${Math.round(ipcThroughput).toLocaleString('en-US')} msgs/s; parked cpu sync ${idle.sync.toFixed(3)}% async ${idle.async.toFixed(3)}%`,
+  `  baselines: process.send rtt p50 ${p('ipc', 50).toFixed(1)} µs p99 ${p('ipc', 99).toFixed(1)} µs; unix socket rtt p50 ${p('uds', 50).toFixed(1)} µs p99 ${p('uds', 99).toFixed(1)} µs; process.send ${Math.round(ipcThroughput).toLocaleString('en-US')} msgs/s; parked cpu sync ${idle.sync.toFixed(3)}% async ${idle.async.toFixed(3)}%`,
 );
+/** How many times faster than the baseline (≥ 1: ours is faster). */
+const faster = (baseline: number, ours: number, what: string) => ({
+  value: baseline / ours,
+  unit: '×',
+  baseline: what,
+  ratio: baseline / ours,
+});
 record({
-  'channel.rtt_p50_us': { value: oursP50, unit: 'µs' },
-  'channel.rtt_p99_us': { value: percentile(ours, 99), unit: 'µs' },
-  'channel.rtt_vs_process_send': {
-    value: percentile(ipc, 50) / oursP50,
-    unit: '×',
-    baseline: 'process.send round trip p50',
-    ratio: percentile(ipc, 50) / oursP50,
-  },
-  'channel.rtt_vs_uds': {
-    value: percentile(uds, 50) / oursP50,
-    unit: '×',
-    baseline: 'Unix domain socket round trip p50',
-    ratio: percentile(uds, 50) / oursP50,
-  },
+  'channel.async_rtt_p50_us': { value: p('async', 50), unit: 'µs' },
+  'channel.async_rtt_p99_us': { value: p('async', 99), unit: 'µs' },
+  'channel.async_rtt_p50_vs_process_send': faster(
+    p('ipc', 50),
+    p('async', 50),
+    'process.send round trip p50',
+  ),
+  'channel.async_rtt_p99_vs_process_send': faster(
+    p('ipc', 99),
+    p('async', 99),
+    'process.send round trip p99',
+  ),
+  'channel.async_rtt_p50_vs_uds': faster(
+    p('uds', 50),
+    p('async', 50),
+    'Unix domain socket round trip p50',
+  ),
+  'channel.async_rtt_p99_vs_uds': faster(
+    p('uds', 99),
+    p('async', 99),
+    'Unix domain socket round trip p99',
+  ),
+  'channel.sync_spin_rtt_p50_us': { value: p('spin', 50, spin), unit: 'µs' },
+  'channel.sync_spin_rtt_p99_us': { value: p('spin', 99, spin), unit: 'µs' },
   'channel.throughput_msgs_per_s': { value: throughput, unit: 'msgs/s' },
-  'channel.throughput_vs_process_send': {
-    value: throughput / ipcThroughput,
-    unit: '×',
-    baseline: 'process.send one-way msgs/s',
-    ratio: throughput / ipcThroughput,
-  },
+  'channel.throughput_vs_process_send': faster(
+    1 / ipcThroughput,
+    1 / throughput,
+    'process.send one-way msgs/s',
+  ),
   'channel.parked_cpu_percent': { value: Math.max(idle.sync, idle.async), unit: '% of a core' },
 });

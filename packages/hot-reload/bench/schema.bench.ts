@@ -2,30 +2,33 @@
  * Schema accessor costs, each against its plain-JavaScript baseline measured in the same run:
  *
  * - field.u32_access_ratio: a u32 Cell's get+set (closed check, range check, one-element typed
- *   array) vs the same get+set on a plain Uint32Array. Target ≤ 3. The cell is bound to a class
- *   context whose `closed` getter asks a region's getter, as a real one does.
+ *   array) vs the same get+set on a plain Uint32Array. Target ≤ 3.
  * - slice.fill_1080p_ratio: filling a 1920×1080 u32 slice, obtained through the slice accessor,
  *   pixel by pixel vs a plain Uint32Array of the same size. Target ≤ 1.5.
  *
- * The "mapping" is native memory from koffi (`koffi.alloc` + `koffi.view`: a zero-copy ArrayBuffer
- * over malloc'd bytes, the same kind of external ArrayBuffer the memory layer gets over mmap), so
- * the accessors run over foreign memory as they do over a real region. Each figure is the best of
- * several rounds after a warm-up; every loop's result feeds a checksum that is checked at the end
- * so the JIT cannot drop the work.
+ * The accessors are bound as an app's are: to the state layer's own BindContext (RegionContext,
+ * whose `closed` asks the region) over a real shared region, created and mapped by the memory
+ * layer and unlinked at the end. Each figure is the best of several rounds after a warm-up; every
+ * loop's result feeds a checksum that is checked at the end so the JIT cannot drop the work.
  */
-import koffi from 'koffi';
 import { record } from '../../../scripts/bench-record.js';
 import { RegionClosedError } from '../src/errors.js';
+import { createRegion, newRegionName, type Region } from '../src/memory/index.js';
 import { type BindContext, type Cell, slice, u32 } from '../src/schema/index.js';
-import { TestContext } from '../src/schema/test-context.js';
+import { RegionContext } from '../src/state/context.js';
 
 const ROUNDS = 9;
 
-function mapping(bytes: number): { buffer: ArrayBuffer; free(): void } {
-  const ptr = koffi.alloc('uint8_t', bytes);
-  const buffer = koffi.view(ptr, bytes) as ArrayBuffer;
-  new Uint8Array(buffer).fill(0);
-  return { buffer, free: () => koffi.free(ptr) };
+/** A real shared region of `bytes`, unlinked (and unmapped) by the returned function. */
+function region(bytes: number): { region: Region; free(): void } {
+  const r = createRegion(newRegionName(), bytes);
+  return {
+    region: r,
+    free: () => {
+      r.unlink();
+      r.close();
+    },
+  };
 }
 
 function best(run: () => number, rounds = ROUNDS): { ms: number; sink: number } {
@@ -54,55 +57,22 @@ function plainLoop(a: Uint32Array, k: number, n: number): number {
   return a[k]!;
 }
 
-class FakeRegion {
-  #mapping: object | undefined = {};
-  get closed(): boolean {
-    return this.#mapping === undefined;
-  }
-}
-
-/**
- * A context as the state layer should build it: a class whose `closed` getter asks the region's
- * getter (a private field), so the figure includes the real cost of the closed check.
- */
-class ClassContext implements BindContext {
-  readonly regionName = '/hotshm-bench';
-  readonly buffer: ArrayBuffer;
-  readonly view: DataView;
-  readonly address = 0n;
-  readonly role = 'owner' as const;
-  readonly epoch = 1;
-  readonly #region: FakeRegion;
-  constructor(buffer: ArrayBuffer, region: FakeRegion) {
-    this.buffer = buffer;
-    this.view = new DataView(buffer);
-    this.#region = region;
-  }
-  get closed(): boolean {
-    return this.#region.closed;
-  }
-  assertOpen(what?: string): void {
-    if (this.#region.closed) throw new RegionClosedError(this.regionName, what);
-  }
-  ringDoorbell(): void {}
-}
-
 /**
  * The same context as an object literal with a `get closed()`: V8 keeps such an object in
  * dictionary mode, so every closed check becomes a slow lookup and call. Measured for information
  * (printed, not recorded), because it is an easy mistake to make when building a BindContext.
  */
-function literalContext(buffer: ArrayBuffer, region: FakeRegion): BindContext {
+function literalContext(region: Region): BindContext {
   return {
-    regionName: '/hotshm-bench',
-    buffer,
-    view: new DataView(buffer),
+    regionName: region.name,
+    buffer: region.buffer,
+    view: new DataView(region.buffer),
     address: 0n,
     get closed() {
       return region.closed;
     },
     assertOpen(what?: string) {
-      if (region.closed) throw new RegionClosedError('/hotshm-bench', what);
+      if (region.closed) throw new RegionClosedError(region.name, what);
     },
     role: 'owner',
     epoch: 1,
@@ -130,8 +100,8 @@ function measureField(ctx: BindContext): { accessorNs: number; plainNs: number }
 }
 
 function benchField(): void {
-  const map = mapping(4096);
-  const { accessorNs, plainNs } = measureField(new ClassContext(map.buffer, new FakeRegion()));
+  const map = region(4096);
+  const { accessorNs, plainNs } = measureField(new RegionContext(map.region, 'owner', 1));
   record({
     'field.u32_access_ratio': {
       value: accessorNs,
@@ -140,7 +110,7 @@ function benchField(): void {
       ratio: accessorNs / plainNs,
     },
   });
-  const literal = measureField(literalContext(map.buffer, new FakeRegion()));
+  const literal = measureField(literalContext(map.region));
   console.log(
     `  (info) with an object-literal context: ${(literal.accessorNs / literal.plainNs).toFixed(1)}× — build BindContext as a class`,
   );
@@ -164,8 +134,8 @@ function fill(px: Uint32Array, frame: number): number {
 
 function benchSlice(): void {
   const Pixels = slice(u32, W * H);
-  const map = mapping(Pixels.size);
-  const ctx = new TestContext(map.buffer);
+  const map = region(Pixels.size);
+  const ctx = new RegionContext(map.region, 'owner', 1);
   const shared = Pixels.bind(ctx, 0, 'bench.pixels');
   const plain = new Uint32Array(W * H);
 

@@ -32,6 +32,7 @@ export const ErrorCode = {
   RendererStart: 'HOTSHM_RENDERER_START',
   RendererCrash: 'HOTSHM_RENDERER_CRASH',
   ChannelClosed: 'HOTSHM_CHANNEL_CLOSED',
+  UnsafeDirectory: 'HOTSHM_UNSAFE_DIRECTORY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -286,5 +287,20 @@ export class RendererCrashError extends HotshmError {
 export class ChannelClosedError extends HotshmError {
   constructor(name: string, why: string) {
     super(ErrorCode.ChannelClosed, `channel ${name} is closed: ${why}`);
+  }
+}
+
+/**
+ * A directory hotshm keeps private files in (the owner's region records) is not safe to use: a
+ * symbolic link, not a directory, owned by another user, or open to group or others.
+ */
+export class UnsafeDirectoryError extends HotshmError {
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(
+      ErrorCode.UnsafeDirectory,
+      `${path}: expected a directory owned by this user with mode 0700, got ${problem}; refusing to use it`,
+    );
+    this.path = path;
   }
 }

@@ -34,6 +34,7 @@ export {
   SizeMismatchError,
   SpawnError,
   TimeoutError,
+  UnsafeDirectoryError,
   UnsupportedPlatformError,
   ValueError,
   VersionMismatchError,

@@ -20,7 +20,6 @@
  */
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-type HandledSignal = (typeof SIGNALS)[number];
 
 // One entry per call, so registering the same function twice needs two disposers to cancel.
 const hooks = new Set<{ readonly run: () => void }>();
@@ -46,7 +45,8 @@ function onUncaught(): void {
   if (process.listenerCount('uncaughtException') === 0) runAll();
 }
 
-function onSignal(signal: HandledSignal): void {
+function onSignal(signal: NodeJS.Signals): void {
+  if (!(SIGNALS as readonly string[]).includes(signal)) return;
   // Ours is the only listener: without us Node would have died of this signal.
   if (process.listenerCount(signal) > 1) return;
   runAll();
@@ -61,7 +61,9 @@ function install(): void {
   installed = true;
   process.on('exit', onExit);
   process.on('uncaughtExceptionMonitor', onUncaught);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  // First in line: a listener the app added with `once` removes itself when it is called, so a
+  // listener that runs after it would count one fewer and think it is alone.
+  for (const signal of SIGNALS) process.prependListener(signal, onSignal);
 }
 
 function uninstall(): void {

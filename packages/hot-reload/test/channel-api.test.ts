@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   RegionClosedError,
   SchemaError,
+  TimeoutError,
   ValueError,
 } from '../src/errors.js';
 import { fixedString, u32, unit } from '../src/schema/index.js';
@@ -119,7 +120,9 @@ describe('Channel', () => {
     try {
       const ch = fields[0];
       expect(ch.recvSync(5)).toBeUndefined();
-      await expect(ch.recv({ timeoutMs: 5 })).rejects.toMatchObject({ name: 'TimeoutError' });
+      const timedOut = await ch.recv({ timeoutMs: 5 }).catch((e: unknown) => e);
+      expect(timedOut).toBeInstanceOf(TimeoutError);
+      expect(timedOut).toMatchObject({ code: 'HOTSHM_TIMEOUT', timeoutMs: 5 });
       const controller = new AbortController();
       const pending = ch.recv({ signal: controller.signal });
       controller.abort(new Error('stop'));

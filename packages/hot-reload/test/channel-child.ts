@@ -6,6 +6,7 @@
  */
 import type { Channel } from '../src/channel/index.js';
 import {
+  parkerStats,
   type SharedWord,
   sharedWord,
   storeAndWake,
@@ -86,6 +87,32 @@ function echo(rounds: number): void {
   report({ rounds });
 }
 
+/**
+ * Echoes pings with `for await` (async on both sides), with the same random delays as `echo`,
+ * then reports this process's parker counters.
+ */
+async function echoAsync(rounds: number): Promise<void> {
+  const { fields } = openFields(layouts.pingpong, regionName);
+  const [ping, pong] = fields;
+  let i = 0;
+  for await (const m of ping) {
+    if (m.seq !== i) {
+      report({ error: `round ${i}: expected ping ${i}, got ${JSON.stringify(m)}` });
+      return;
+    }
+    const r = Math.random();
+    if (r < 0.03) sleep(0.05 + Math.random() * 0.3);
+    else if (r < 0.25) spin(Math.random() * 40);
+    if (!pong.trySend(m)) {
+      report({ error: `round ${i}: pong channel full` });
+      return;
+    }
+    if (++i === rounds) break;
+  }
+  const { timeouts, pending } = parkerStats();
+  report({ rounds: i, timeouts, pending });
+}
+
 /** Raw words, no timeouts anywhere: a lost wake-up hangs this process (and fails the test). */
 function wordPingPong(rounds: number): void {
   const { ctx, scratch } = openFields(layouts.mixed, regionName);
@@ -147,6 +174,24 @@ function benchEcho(rounds: number): void {
     pong.send(m);
   }
   report({ rounds });
+}
+
+/**
+ * Echoes pings as a renderer would write it: `for await` over the channel, `trySend` back, no
+ * options (benchmark).
+ */
+async function benchEchoAsync(rounds: number): Promise<void> {
+  const { fields } = openFields(layouts.pingpong, regionName);
+  const [ping, pong] = fields;
+  let n = 0;
+  for await (const m of ping) {
+    if (!pong.trySend(m)) {
+      report({ error: `round ${n}: pong channel full` });
+      return;
+    }
+    if (++n === rounds) break;
+  }
+  report({ rounds: n });
 }
 
 /** Sends `count` 16-byte messages flat out (benchmark). */
@@ -213,6 +258,9 @@ switch (mode) {
   case 'bench-echo':
     benchEcho(numbers[0] ?? 0);
     break;
+  case 'bench-echo-async':
+    void benchEchoAsync(numbers[0] ?? 0);
+    break;
   case 'bench-produce':
     benchProduce(numbers[0] ?? 0);
     break;
@@ -237,6 +285,9 @@ switch (mode) {
     break;
   case 'echo':
     echo(numbers[0] ?? 0);
+    break;
+  case 'echo-async':
+    void echoAsync(numbers[0] ?? 0);
     break;
   case 'word-pingpong':
     wordPingPong(numbers[0] ?? 0);

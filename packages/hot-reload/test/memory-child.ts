@@ -133,6 +133,13 @@ switch (command) {
     // `mode` says once the parent sends a line (or signals us).
     // With the name 'auto' the region carries this child's pid, as a real owner's does.
     const mode = rest[0];
+    if (mode === 'sigint-once-first') {
+      // The app's own handler, registered with `once` before the library's: it finishes its
+      // cleanup asynchronously and exits 4. The library must not take that over.
+      process.once('SIGINT', () => {
+        setTimeout(() => process.exit(4), 50);
+      });
+    }
     const region = createRegion(name === 'auto' ? newRegionName() : name, 4096);
     writeHeader(region, { fingerprint: new Uint8Array(16), signature: 'x', ownerPid: process.pid });
     markReady(region);

@@ -25,17 +25,36 @@ export function startChild(command: string, ...args: (string | number)[]): Child
   return startChildUnder([], command, ...args);
 }
 
+/** Like startChild, with these variables added to the child's environment. */
+export function startChildWithEnv(
+  env: Readonly<Record<string, string>>,
+  command: string,
+  ...args: (string | number)[]
+): Child {
+  return spawnChild([], env, command, args);
+}
+
 /** Like startChild, with the node command line prefixed by `wrapper` (e.g. unshare …). */
 export function startChildUnder(
   wrapper: readonly string[],
   command: string,
   ...args: (string | number)[]
 ): Child {
+  return spawnChild(wrapper, {}, command, args);
+}
+
+function spawnChild(
+  wrapper: readonly string[],
+  env: Readonly<Record<string, string>>,
+  command: string,
+  args: readonly (string | number)[],
+): Child {
   const argv = [process.execPath, '--import', 'tsx', CHILD, command, ...args.map(String)];
   const [file, ...rest] = [...wrapper, ...argv] as [string, ...string[]];
   const child = spawn(file, rest, {
     cwd: PACKAGE_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let buffered = '';
   let stderr = '';

@@ -10,6 +10,8 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -63,7 +65,10 @@ export function createTempImpl(): TempImpl {
   );
   writeFileSync(join(dir, 'package.json'), '{ "name": "example-impl-copy", "type": "module" }\n');
   const entry = join(dir, 'src', 'index.ts');
-  copyFileSync(join(packagesDir, 'example-impl', 'src', 'index.ts'), entry);
+  // The whole src folder: index.ts imports its helpers (draw.ts).
+  for (const name of readdirSync(join(packagesDir, 'example-impl', 'src'))) {
+    copyFileSync(join(packagesDir, 'example-impl', 'src', name), join(dir, 'src', name));
+  }
   const original = readFileSync(entry, 'utf8');
   const write = (source: string): void => writeFileSync(entry, source);
   return {
@@ -169,9 +174,12 @@ export function processesOwnedBy(owner: number): number[] {
   return found;
 }
 
-/** Live child processes of `pid` with their command names (from /proc/<pid>/stat). */
-export function childrenOf(pid: number): { pid: number; comm: string }[] {
-  const found: { pid: number; comm: string }[] = [];
+/**
+ * Live child processes of `pid`: their command names (from /proc/<pid>/stat) and the executable
+ * they run (/proc/<pid>/exe, undefined if it cannot be read).
+ */
+export function childrenOf(pid: number): { pid: number; comm: string; exe: string | undefined }[] {
+  const found: { pid: number; comm: string; exe: string | undefined }[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -180,12 +188,30 @@ export function childrenOf(pid: number): { pid: number; comm: string }[] {
       const close = stat.lastIndexOf(')');
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const [state, ppid] = stat.slice(close + 2).split(' ');
-      if (Number(ppid) === pid && state !== 'Z') found.push({ pid: Number(name), comm });
+      if (Number(ppid) !== pid || state === 'Z') continue;
+      let exe: string | undefined;
+      try {
+        exe = readlinkSync(`/proc/${name}/exe`);
+      } catch {
+        exe = undefined;
+      }
+      found.push({ pid: Number(name), comm, exe });
     } catch {
       // gone meanwhile
     }
   }
   return found;
+}
+
+const NODE_EXE = realpathSync(process.execPath);
+
+/**
+ * True if the process runs the same Node binary as the tests (the app and its renderers are
+ * started with process.execPath). Not by its command name: Node 24 names its main thread
+ * "MainThread" and Node 26 "node-MainThread", and the main thread's name is the process's comm.
+ */
+export function runsNode(child: { exe: string | undefined }): boolean {
+  return child.exe === NODE_EXE;
 }
 
 /** Shared-memory regions the owner `pid` created (POSIX shm lives in /dev/shm on Linux). */

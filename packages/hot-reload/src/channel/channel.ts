@@ -94,7 +94,13 @@ export interface RecvOptions {
 /** Default for `RecvOptions.spinMicros`. */
 export const RECV_SPIN_MICROS = 20;
 
-/** The accessor of a channel field. */
+/**
+ * The accessor of a channel field.
+ *
+ * In a renderer its owner has stopped or replaced ("retired"), every receive ends: `for await`
+ * loops finish, and `recv`, `recvSync`, `tryRecv` and `drain` throw `ChannelClosedError`, so the
+ * messages sent from then on are left for the renderer that replaces it. Sends still work.
+ */
 export interface Channel<T> extends AsyncIterable<T> {
   readonly name: string;
   /** Messages the ring holds (1 with `latest`). */
@@ -235,18 +241,28 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   tryRecv(): T | undefined {
     this.open();
+    if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     const taken = this.take();
     return taken === EMPTY ? undefined : taken;
   }
 
   drain(): T[] {
     this.open();
+    if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     return this.takeAll();
   }
 
-  protected takeAll(): T[] {
+  /**
+   * Messages one by one, at most `limit` of them: a producer that keeps up with this loop must
+   * not keep it going forever (drain() is called from frame loops).
+   */
+  protected takeAll(limit = this.capacity): T[] {
     const out: T[] = [];
-    for (let taken = this.take(); taken !== EMPTY; taken = this.take()) out.push(taken);
+    for (let i = 0; i < limit; i++) {
+      const taken = this.take();
+      if (taken === EMPTY) break;
+      out.push(taken);
+    }
     return out;
   }
 
@@ -457,7 +473,7 @@ class RingChannel<T> extends ChannelBase<T> {
       } catch (error) {
         if (Atomics.load(this.i32, Slot.read) !== read) continue;
         // The owner takes them one by one instead, dropping those that do not decode.
-        if (this.ctx.onCorrupt !== undefined) return super.takeAll();
+        if (this.ctx.onCorrupt !== undefined) return super.takeAll(n);
         throw error;
       }
       if (this.ctx.superseded === true) return [];
@@ -535,9 +551,19 @@ export interface ChannelSchema<T extends Schema<unknown, unknown>>
  * A queue of messages of schema `message`, as a top-level state field.
  *
  * @example
- * const State = defineState({ clicks: channel(struct({ x: i32, y: i32 }), { capacity: 256 }) });
- * state.clicks.send({ x: 3, y: 4 });          // owner
- * for (const c of state.clicks.drain()) …      // reloadable, once per frame
+ * const State = defineState({
+ *   name: 'demo',
+ *   reloadable: new URL('./renderer.ts', import.meta.url),
+ *   args: struct({ players: u8 }),
+ *   fields: ({ players }) => ({
+ *     clicks: channel(struct({ player: u8, x: i32, y: i32 }), { capacity: 64 * players }),
+ *   }),
+ * });
+ * const state = await State.owner({ players: 2 }); // owner
+ * state.clicks.trySend({ player: 1, x: 3, y: 4 }); // false when the ring is full
+ * const s = State.reloadable();                   // renderer
+ * for (const c of s.clicks.drain()) console.log(c.x, c.y); // once per frame, never blocks
+ * for await (const c of s.clicks) console.log(c.x, c.y);   // or as they come
  */
 export function channel<T extends Schema<unknown, unknown>>(
   message: T,

@@ -293,9 +293,21 @@ export interface FrameBufferSchema extends Schema<never, FrameBuffer> {
  * A width × height ARGB8888 framebuffer, as a top-level state field.
  *
  * @example
- * const State = defineState({ screen: framebuffer(640, 480) });
- * const px = state.screen.back(); px.fill(0xff202020); state.screen.present();   // renderer
- * const f = state.screen.acquireFront(); if (f) { SDL_UpdateTexture(tex, null, f.address, f.pitch); state.screen.releaseFront(); }
+ * const State = defineState({
+ *   name: 'demo',
+ *   reloadable: new URL('./renderer.ts', import.meta.url),
+ *   args: struct({ width: u16, height: u16 }),
+ *   fields: ({ width, height }) => ({ screen: framebuffer(width, height) }),
+ * });
+ * const s = State.reloadable();                   // renderer
+ * s.screen.back().fill(0xff202020);
+ * s.screen.present();
+ * const state = await State.owner({ width: 640, height: 480 }); // owner
+ * const front = state.screen.acquireFront();      // null until the first present
+ * if (front !== null) {
+ *   SDL_UpdateTexture(texture, null, front.address, front.pitch); // zero-copy
+ *   state.screen.releaseFront();
+ * }
  */
 export function framebuffer(width: number, height: number): FrameBufferSchema {
   for (const [what, v] of [

@@ -19,8 +19,12 @@ export interface ReloadTimings {
   readonly buildMs: number;
   /** Built → handed to a renderer (waiting for a burst of saves to end, or for a warm process). */
   readonly heldMs: number;
+  /** Handed over → the renderer process got the bundle (null for a worker). */
+  readonly deliverMs: number | null;
   /** The renderer's import of the bundle (its own clock; null for a worker). */
   readonly importMs: number | null;
+  /** Bundle imported → the renderer has its state (null for a worker). */
+  readonly stateMs: number | null;
   /** Handed over → the new renderer has its state (`State.reloadable()` returned). */
   readonly handoffToReadyMs: number;
   /** Handed over → its first frame presented in shared memory (null: none within 2 s). */

@@ -31,7 +31,7 @@ export function attachLogger(host: RendererHost, sink?: (line: string) => void):
           : '',
       ].filter(Boolean);
       out(
-        `reloaded in ${ms(t.totalMs)}: change→built ${ms(t.changeToBuildMs)} (esbuild ${ms(t.buildMs)}), ready ${ms(t.handoffToReadyMs)} (import ${ms(t.importMs)}), frame ${ms(t.handoffToFrameMs)}${extra.length ? `; ${extra.join(', ')}` : ''} (${where})`,
+        `reloaded in ${ms(t.totalMs)}: change→built ${ms(t.changeToBuildMs)} (esbuild ${ms(t.buildMs)}), ready ${ms(t.handoffToReadyMs)} (deliver ${ms(t.deliverMs)}, import ${ms(t.importMs)}, state ${ms(t.stateMs)}), frame ${ms(t.handoffToFrameMs)}${extra.length ? `; ${extra.join(', ')}` : ''} (${where})`,
       );
     }
   });

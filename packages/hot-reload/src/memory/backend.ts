@@ -5,6 +5,7 @@
  */
 
 import { InvalidArgumentError } from '../errors.js';
+import type { RegionRecords } from './records.js';
 
 /** A live mapping of a region into this process. */
 export interface NativeMapping {
@@ -32,6 +33,12 @@ export interface RegionBackend {
    * where the OS offers no way to list named shared memory (macOS, Windows).
    */
   listNames(): string[] | undefined;
+  /**
+   * The regions this user's owners recorded as they created them (records.ts), where regions
+   * outlive their processes (POSIX); absent where the kernel frees them with their last handle
+   * (Windows).
+   */
+  readonly records?: RegionRecords | undefined;
 }
 
 /** macOS caps shm names at 31 bytes (PSHMNAMLEN); we hold every platform to it. */

@@ -1,27 +1,39 @@
 /**
- * macOS: POSIX shared memory through libSystem. Written from the macOS headers and man pages
- * (shm_open(2), mmap(2), <sys/fcntl.h>, <sys/mman.h>, <sys/errno.h>); loaded only on macOS.
+ * macOS: POSIX shared memory through libSystem. Written from XNU's headers and sources
+ * (bsd/sys/fcntl.h, bsd/sys/mman.h, bsd/sys/errno.h, bsd/sys/posix_shm.h, bsd/kern/posix_shm.c,
+ * bsd/kern/kern_mman.c; each value is checked against the header line in darwin.test.ts) and the
+ * shm_open(2) and mmap(2) man pages; loaded only on macOS, and never run by this project's own CI
+ * (the GitHub workflow's macOS runner is where it first can).
  *
  * Differences from Linux that matter here:
+ * - The open flags differ: O_CREAT is 0x200 and O_EXCL 0x800 (Linux: 0o100 and 0o200); MAP_ANON
+ *   is 0x1000 (Linux: 0x20). A Linux value here would silently mean another flag.
  * - `shm_open(const char *, int, ...)` is variadic: the mode travels as a variadic int. On arm64
  *   variadic arguments go on the stack, not in registers, so declaring a fixed third parameter
  *   would pass garbage as the mode. It is declared with `...` and called with ('int', mode).
+ *   The kernel keeps the mode as given (`cmode &= ALLPERMS`, no umask), so regions are 0600.
  * - There is no posix_fallocate, so creation cannot reserve pages (`reserve` is ignored); memory
  *   pressure then shows up as the kernel's usual paging, not as SIGBUS as on a full tmpfs.
- * - Names are limited to 31 bytes (PSHMNAMLEN); `validateRegionName` enforces that everywhere.
- * - Named shm does not appear in the file system and cannot be listed, so stale regions of dead
- *   owners cannot be found: `listStaleRegions` returns [] here. Each region is small and the
- *   kernel frees it at reboot.
- * - ftruncate on a shm object works once, right after creation, which is all we do.
- * - fstat reports the size rounded up to a page, so `openRegion(...).size` may exceed the size
- *   given to `createRegion`; the header's totalSize holds the exact figure.
+ * - Names are at most PSHMNAMLEN (31) bytes, the leading '/' included (the kernel copies at most
+ *   32 bytes with the NUL, ENAMETOOLONG past it); `validateRegionName` enforces that everywhere.
+ * - Named shm does not appear in the file system and cannot be listed, so the owner records
+ *   each region it creates in a private directory (records.ts) and `removeStaleRegions` reads
+ *   those records to find the regions of dead owners.
+ * - ftruncate on a shm object works once, right after creation ("We only allow one ftruncate()
+ *   per lifetime of the shm object", posix_shm.c), which is all we do.
+ * - fstat reports the size rounded up to a page (16 KiB on Apple silicon), so
+ *   `openRegion(...).size` may exceed the size given to `createRegion`; the header's totalSize
+ *   holds the exact figure.
+ * - MAP_NORESERVE (0x40) is accepted and ignored by XNU's mmap: the table leaves it out.
  */
 
 import koffi from 'koffi';
+import { loadLibc } from '../native/libc.js';
 import type { RegionBackend } from './backend.js';
 import { createPosixBackend, type PosixConstants, type PosixLibc } from './posix.js';
+import { RegionRecords } from './records.js';
 
-/** Values from the macOS SDK headers (the same on x86_64 and arm64). */
+/** Values from XNU's headers (the same on x86_64 and arm64); darwin.test.ts names each line. */
 export const DARWIN_CONSTANTS: PosixConstants = {
   O_RDWR: 0x0002,
   O_CREAT: 0x0200,
@@ -41,7 +53,7 @@ export const DARWIN_CONSTANTS: PosixConstants = {
 };
 
 function bindLibc(): PosixLibc {
-  const lib = koffi.load('/usr/lib/libSystem.B.dylib');
+  const lib = loadLibc('darwin');
   const shmOpen = lib.func('int shm_open(const char *name, int oflag, ...)');
   const shmUnlink = lib.func('int shm_unlink(const char *name)');
   const ftruncate = lib.func('int ftruncate(int fd, int64_t length)');
@@ -64,11 +76,18 @@ function bindLibc(): PosixLibc {
   };
 }
 
-export function loadDarwinBackend(): RegionBackend {
+export interface DarwinBackendOptions {
+  /** Where created regions are recorded (default: this user's directory under $TMPDIR). */
+  readonly records?: RegionRecords;
+}
+
+export function loadDarwinBackend(options: DarwinBackendOptions = {}): RegionBackend {
   return createPosixBackend({
     platform: 'darwin',
     constants: DARWIN_CONSTANTS,
     libc: bindLibc(),
+    // Named shm cannot be listed on macOS: the records are the only way back to a dead owner's.
     shmDirectory: undefined,
+    records: options.records ?? new RegionRecords(),
   });
 }

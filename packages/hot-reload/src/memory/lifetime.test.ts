@@ -73,6 +73,13 @@ describe
       expect(existsSync(shmPath(name))).toBe(false);
     });
 
+    it("leaves an app's SIGINT handler registered with once, before the library's, in charge", async (context) => {
+      const { name, child } = await owner('sigint-once-first', context);
+      child.process.kill('SIGINT');
+      expect(await child.exited).toMatchObject({ code: 4, signal: null });
+      expect(existsSync(shmPath(name))).toBe(false);
+    });
+
     it('does not kill or unlink when another SIGTERM handler keeps the process running', async (context) => {
       const { name, child } = await owner('sigterm-other-keeps-running', context);
       child.process.kill('SIGTERM');

@@ -1,11 +1,14 @@
 /**
  * Linux: POSIX shared memory through glibc, which shows regions as files in /dev/shm (tmpfs).
  * Loaded only on Linux; libc is opened the first time a region is used, not at import.
+ * Regions are also recorded (records.ts) as on macOS, so that code path runs here too.
  */
 
 import koffi from 'koffi';
+import { loadLibc } from '../native/libc.js';
 import type { RegionBackend } from './backend.js';
 import { createPosixBackend, type PosixConstants, type PosixLibc } from './posix.js';
+import { RegionRecords } from './records.js';
 
 /** Values from the Linux UAPI headers (x86_64 and aarch64 agree on all of them). */
 export const LINUX_CONSTANTS: PosixConstants = {
@@ -28,7 +31,7 @@ export const LINUX_CONSTANTS: PosixConstants = {
 export const LINUX_SHM_DIRECTORY = '/dev/shm';
 
 function bindLibc(): PosixLibc {
-  const libc = koffi.load('libc.so.6');
+  const libc = loadLibc('linux');
   // shm_open and shm_unlink moved from librt into libc in glibc 2.34; older systems have them
   // only in librt (which then needs libc loaded first, as it is here).
   let shmLib = libc;
@@ -60,11 +63,22 @@ function bindLibc(): PosixLibc {
   };
 }
 
-export function loadLinuxBackend(): RegionBackend {
+export interface LinuxBackendOptions {
+  /**
+   * Find regions by listing /dev/shm (default true). False makes this back end find stale regions
+   * the way macOS must, through `records` alone: how the tests run the macOS path for real.
+   */
+  readonly listShm?: boolean;
+  /** Where created regions are recorded (default: this user's directory under os.tmpdir()). */
+  readonly records?: RegionRecords;
+}
+
+export function loadLinuxBackend(options: LinuxBackendOptions = {}): RegionBackend {
   return createPosixBackend({
     platform: 'linux',
     constants: LINUX_CONSTANTS,
     libc: bindLibc(),
-    shmDirectory: LINUX_SHM_DIRECTORY,
+    shmDirectory: (options.listShm ?? true) ? LINUX_SHM_DIRECTORY : undefined,
+    records: options.records ?? new RegionRecords(),
   });
 }

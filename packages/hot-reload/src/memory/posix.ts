@@ -12,6 +12,7 @@ import {
   RegionSystemError,
 } from '../errors.js';
 import type { NativeMapping, RegionBackend } from './backend.js';
+import { type RegionRecords, warnRecordsFailure } from './records.js';
 
 /** Flag and errno values that differ between POSIX systems. */
 export interface PosixConstants {
@@ -63,10 +64,34 @@ export interface PosixBackendOptions {
   readonly libc: PosixLibc;
   /** Where named shm shows up as files (Linux: /dev/shm); undefined where it cannot be listed. */
   readonly shmDirectory: string | undefined;
+  /**
+   * Where created regions are recorded so stale ones can be found again (records.ts); the only
+   * source on macOS, a second one beside /dev/shm on Linux. Undefined: no records.
+   */
+  readonly records: RegionRecords | undefined;
 }
 
 export function createPosixBackend(options: PosixBackendOptions): RegionBackend {
-  const { constants: c, libc, platform, shmDirectory } = options;
+  const { constants: c, libc, platform, shmDirectory, records } = options;
+
+  function record(name: string): void {
+    try {
+      records?.add(name);
+    } catch (error) {
+      warnRecordsFailure(
+        `could not record region ${name} (where shared memory cannot be listed, as on macOS, a start after this process is killed will not find it to remove it)`,
+        error,
+      );
+    }
+  }
+
+  function forget(name: string): void {
+    try {
+      records?.remove(name);
+    } catch (error) {
+      warnRecordsFailure(`could not remove the record of region ${name}`, error);
+    }
+  }
 
   function fail(syscall: string, errno: number, name: string): never {
     if (errno === c.EEXIST) throw new RegionExistsError(name);
@@ -134,6 +159,8 @@ export function createPosixBackend(options: PosixBackendOptions): RegionBackend 
       if (opened.result < 0) fail('shm_open', opened.errno, name);
       const fd = opened.result;
       // From here on the name is ours: any failure removes it so nothing half-made is left.
+      // Recorded first thing, so an owner killed from here on leaves a record to find it by.
+      record(name);
       try {
         const truncated = retry(() => libc.ftruncate(fd, size));
         if (truncated.result < 0) fail('ftruncate', truncated.errno, name);
@@ -154,6 +181,7 @@ export function createPosixBackend(options: PosixBackendOptions): RegionBackend 
         return map(fd, size, name);
       } catch (error) {
         libc.shmUnlink(name);
+        forget(name);
         throw error;
       } finally {
         // The mapping keeps the memory alive; the descriptor is no longer needed.
@@ -176,11 +204,20 @@ export function createPosixBackend(options: PosixBackendOptions): RegionBackend 
     },
 
     unlink(name) {
-      if (libc.shmUnlink(name) === 0) return true;
+      if (libc.shmUnlink(name) === 0) {
+        forget(name);
+        return true;
+      }
       const errno = libc.errno();
-      if (errno === c.ENOENT) return false;
+      // Gone already (another process's cleanup, a reboot on macOS): the record is obsolete too.
+      if (errno === c.ENOENT) {
+        forget(name);
+        return false;
+      }
       return fail('shm_unlink', errno, name);
     },
+
+    records,
 
     listNames() {
       if (shmDirectory === undefined) return undefined;

@@ -15,6 +15,7 @@ import {
   validateRegionName,
   validateRegionSize,
 } from './backend.js';
+import { trackMapping } from './mapped.js';
 import { currentBackend } from './platform.js';
 
 export interface Region {
@@ -55,6 +56,7 @@ class MappedRegion implements Region {
   readonly buffer: ArrayBuffer;
   readonly #backend: RegionBackend;
   #mapping: NativeMapping | undefined;
+  readonly #untrack: () => void;
 
   constructor(name: string, mapping: NativeMapping, backend: RegionBackend) {
     this.name = name;
@@ -63,6 +65,7 @@ class MappedRegion implements Region {
     this.buffer = koffi.view(mapping.address, mapping.size);
     this.#backend = backend;
     this.#mapping = mapping;
+    this.#untrack = trackMapping(name, mapping.address, mapping.size);
   }
 
   get closed(): boolean {
@@ -72,6 +75,7 @@ class MappedRegion implements Region {
   close(): void {
     const mapping = this.#mapping;
     if (mapping === undefined) return;
+    this.#untrack();
     mapping.release();
     this.#mapping = undefined;
   }

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deadPid, RegionTracker, runUnder } from '../../test/memory-helpers.js';
 import { createRegion, isProcessAlive, listStaleRegions, removeStaleRegions } from './index.js';
@@ -12,7 +14,7 @@ const regions = new RegionTracker();
 const files: string[] = [];
 afterEach(() => {
   regions.cleanup();
-  for (const file of files.splice(0)) rmSync(file, { force: true });
+  for (const file of files.splice(0)) rmSync(file, { force: true, recursive: true });
 });
 
 describe('stale-region logic (pure)', () => {
@@ -84,8 +86,8 @@ describe.runIf(isLinux)('stale regions in /dev/shm (Linux)', () => {
 
   // The test above shares /dev/shm with everything else on the machine, so it cannot insist that
   // *its* scan found the stale region. This one runs the scan in a child with a private, empty
-  // /dev/shm (a mount namespace; needs CAP_SYS_ADMIN, skipped without it), where the result is
-  // exact.
+  // /dev/shm (a mount namespace; needs CAP_SYS_ADMIN, skipped without it) and its own TMPDIR
+  // (so it reads no other process's region records), where the result is exact.
   it.runIf(canMountPrivateShm())(
     'in a private /dev/shm: lists and removes exactly the dead owner’s region',
     async () => {
@@ -93,8 +95,19 @@ describe.runIf(isLinux)('stale regions in /dev/shm (Linux)', () => {
       const staleName = `/hotshm-${dead}-0a1b2c3d`;
       const liveName = `/hotshm-${process.pid}-0a1b2c3d`;
       const otherName = `/other-${dead}-0a1b2c3d`;
+      const ownTmp = mkdtempSync(join(tmpdir(), 'hotshm-stale-test-'));
+      files.push(ownTmp);
       const [line] = await runUnder(
-        ['unshare', '-m', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$@"', '-'],
+        [
+          'env',
+          `TMPDIR=${ownTmp}`,
+          'unshare',
+          '-m',
+          'sh',
+          '-c',
+          'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$@"',
+          '-',
+        ],
         'stale-scan',
         staleName,
         liveName,

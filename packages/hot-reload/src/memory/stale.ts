@@ -3,23 +3,27 @@
  * power loss of the terminal). Every region name carries its owner's pid, so at the next start
  * we can find the ones whose owner is gone and remove them.
  *
- * Only names of the form `/hotshm-<pid>-<8 hex>` owned by this user are considered, and a region
- * is stale only if no process has its pid (kill(pid, 0) says ESRCH). A live pid keeps its region
- * even if the pid was reused by an unrelated process: leaking one region is better than pulling
- * it from under a running owner. Caveat: a pid from another pid namespace sharing this /dev/shm
- * (containers) looks dead here.
+ * Two sources of names, both of this user only: the OS's own list where there is one (Linux:
+ * /dev/shm), and the records owners keep of the regions they create (records.ts; the only source
+ * on macOS, which cannot list named shared memory). Only names of the form
+ * `/hotshm-<pid>-<8 hex>` are considered, and a region is stale only if no process has its pid
+ * (kill(pid, 0) says ESRCH) — for a record, neither the name's pid nor the pid of the process that
+ * created it. A live pid keeps its region even if the pid was reused by an unrelated process:
+ * leaking one region is better than pulling it from under a running owner. Caveat: a pid from
+ * another pid namespace sharing this /dev/shm or this temporary directory (containers) looks dead
+ * here.
  *
- * macOS and Windows cannot list named shared memory: there both functions return [] (on Windows
- * the kernel frees a mapping with its last handle anyway, so nothing can be left behind).
+ * Windows needs none of this: the kernel frees a mapping with its last handle, so nothing can be
+ * left behind, and both functions return [] there.
  */
 
+import type { RegionBackend } from './backend.js';
 import { currentBackend } from './platform.js';
-
-const REGION_NAME = /^\/hotshm-([1-9][0-9]*)-[0-9a-f]{8}$/;
+import { RECORDED_NAME, type RegionRecord, warnRecordsFailure } from './records.js';
 
 /** The owner pid encoded in a region name, or undefined if the name is not one of ours. */
 export function ownerPidOf(name: string): number | undefined {
-  const match = REGION_NAME.exec(name);
+  const match = RECORDED_NAME.exec(name);
   if (match === null) return undefined;
   const pid = Number(match[1]);
   return Number.isSafeInteger(pid) ? pid : undefined;
@@ -45,6 +49,64 @@ export function staleNames(names: readonly string[], isAlive: (pid: number) => b
   });
 }
 
+/** Pure core of the record scan: the recorded names whose name pid and creator pid are both dead. */
+export function staleRecords(
+  records: readonly RegionRecord[],
+  isAlive: (pid: number) => boolean,
+): string[] {
+  return records
+    .filter(({ name, pid }) => {
+      const owner = ownerPidOf(name);
+      return owner !== undefined && !isAlive(owner) && (pid === undefined || !isAlive(pid));
+    })
+    .map(({ name }) => name);
+}
+
+/**
+ * The stale regions `backend` can find: from its listing and from its records. A record whose
+ * region is already gone is listed too (removing it then just drops the record).
+ */
+export function staleRegionsOf(
+  backend: RegionBackend,
+  isAlive: (pid: number) => boolean = isProcessAlive,
+): string[] {
+  const found = new Set<string>();
+  const listed = backend.listNames();
+  if (listed !== undefined) for (const name of staleNames(listed, isAlive)) found.add(name);
+  let records: RegionRecord[] = [];
+  try {
+    records = backend.records?.list() ?? [];
+  } catch (error) {
+    warnRecordsFailure(
+      'could not read the region records, so regions of killed owners stay',
+      error,
+    );
+  }
+  for (const name of staleRecords(records, isAlive)) found.add(name);
+  return [...found];
+}
+
+/**
+ * Unlinks the regions `staleRegionsOf(backend)` finds (which also drops their records) and
+ * returns the names that were there to remove. One failure does not stop the others.
+ */
+export function removeStaleRegionsOf(
+  backend: RegionBackend,
+  isAlive: (pid: number) => boolean = isProcessAlive,
+): string[] {
+  const removed: string[] = [];
+  let firstError: unknown;
+  for (const name of staleRegionsOf(backend, isAlive)) {
+    try {
+      if (backend.unlink(name)) removed.push(name);
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError !== undefined) throw firstError;
+  return removed;
+}
+
 /**
  * Names of this user's regions whose owner process no longer exists.
  *
@@ -52,8 +114,7 @@ export function staleNames(names: readonly string[], isAlive: (pid: number) => b
  * listStaleRegions(); // ['/hotshm-31337-0a1b2c3d']
  */
 export function listStaleRegions(): string[] {
-  const names = currentBackend().listNames();
-  return names === undefined ? [] : staleNames(names, isProcessAlive);
+  return staleRegionsOf(currentBackend());
 }
 
 /**
@@ -61,6 +122,5 @@ export function listStaleRegions(): string[] {
  * at every start; mappings other processes still hold stay valid.
  */
 export function removeStaleRegions(): string[] {
-  const backend = currentBackend();
-  return listStaleRegions().filter((name) => backend.unlink(name));
+  return removeStaleRegionsOf(currentBackend());
 }

@@ -1,7 +1,8 @@
 /**
  * Windows: a named, pagefile-backed file mapping (CreateFileMappingW on INVALID_HANDLE_VALUE)
  * mapped with MapViewOfFile. Written from the Win32 documentation (memoryapi.h, winbase.h,
- * errhandlingapi.h); loaded only on Windows. Not run in this project's CI, which is Linux.
+ * errhandlingapi.h); loaded only on Windows. CI runs it under Wine with the official Windows
+ * Node (scripts/windows-lane.mjs), between real processes.
  *
  * Differences from POSIX that matter here:
  * - Names: the POSIX-style '/hotshm-…' becomes 'Local\hotshm-…' (this logon session's

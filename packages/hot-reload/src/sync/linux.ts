@@ -7,6 +7,7 @@
 
 import koffi from 'koffi';
 import { RegionSystemError, UnsupportedPlatformError } from '../errors.js';
+import { loadLibc } from '../native/libc.js';
 import type { SharedWord, SyncBackend } from './types.js';
 
 const FUTEX_WAIT = 0;
@@ -33,11 +34,40 @@ function isBenign(errno: number): boolean {
   return errno === EAGAIN || errno === EINTR || errno === ETIMEDOUT;
 }
 
-function timespec(ms: number): { tv_sec: number; tv_nsec: number } | null {
+/**
+ * A struct timespec { int64 tv_sec; int64 tv_nsec } in native memory, written through a typed
+ * view and handed to the syscall as its address (a BigInt).
+ *
+ * Never as a JS object: koffi reads an object argument's fields with napi_get_named_property, and
+ * when worker.terminate() lands during that read the call fails, koffi (release build) goes on
+ * with the uninitialised value and crashes the process in napi_typeof (SIGSEGV, seen as exit 139
+ * of no-hot owners). A BigInt, a number or null is read without running any JavaScript. The
+ * memory is koffi.alloc'd (malloc): the GC never moves or frees it, and it does not go away with
+ * this thread's isolate while a pool thread may still read it. It is never freed: 16 bytes for
+ * the synchronous waits of each thread that loads this module, and 16 per async wait it ever had
+ * in flight at once (one, with the parker).
+ */
+interface NativeTimespec {
+  readonly address: bigint;
+  readonly fields: BigInt64Array;
+}
+
+function nativeTimespec(): NativeTimespec {
+  const memory = koffi.alloc('int64_t', 2);
+  return {
+    address: koffi.address(memory) as bigint,
+    fields: new BigInt64Array(koffi.view(memory, 16) as ArrayBuffer),
+  };
+}
+
+/** Writes `ms` into `ts`; returns what to pass as the timeout (null: no limit). */
+function timeout(ts: NativeTimespec, ms: number): bigint | null {
   if (!Number.isFinite(ms)) return null;
   const clamped = Math.max(0, ms);
   const sec = Math.floor(clamped / 1000);
-  return { tv_sec: sec, tv_nsec: Math.floor((clamped - sec * 1000) * 1e6) };
+  ts.fields[0] = BigInt(sec);
+  ts.fields[1] = BigInt(Math.min(999_999_999, Math.floor((clamped - sec * 1000) * 1e6)));
+  return ts.address;
 }
 
 function systemError(errno: number): RegionSystemError {
@@ -47,33 +77,29 @@ function systemError(errno: number): RegionSystemError {
 export function createLinuxBackend(arch: string = process.arch): SyncBackend {
   const nr = SYS_FUTEX[arch];
   if (nr === undefined) throw new UnsupportedPlatformError(`futex on ${arch}`, `linux-${arch}`);
-  const libc = koffi.load('libc.so.6');
-  // koffi.struct names are global to the process: reuse the type if another copy of this module
-  // (tests, two bundles) declared it already.
-  try {
-    koffi.struct('hotshm_futex_timespec', { tv_sec: 'int64_t', tv_nsec: 'int64_t' });
-  } catch {
-    // already declared under this name: same layout
-  }
+  const libc = loadLibc('linux');
   // syscall() is variadic, but on every Linux ABI integer and pointer arguments travel the same
   // way to a variadic and a fixed-argument function, so a fixed prototype is exact and cheaper
-  // (koffi parses no argument types per call). Two prototypes: the wake needs no struct.
-  const futexWait = libc.func(
-    'long syscall(long nr, void *uaddr, int op, int val, _In_ hotshm_futex_timespec *timeout, void *uaddr2, int val3)',
-  );
-  const futexWake = libc.func(
+  // (koffi parses no argument types per call). Every pointer is passed as a BigInt or null.
+  const futex = libc.func(
     'long syscall(long nr, void *uaddr, int op, int val, void *timeout, void *uaddr2, int val3)',
   );
+  // One timespec for synchronous waits (one at a time on this thread), and one per async wait
+  // in flight: the kernel reads it when the pool thread enters the syscall, so it is not reused
+  // until that call has returned. The parker keeps one async wait in flight, and a synchronous
+  // park may run meanwhile on this thread: each has its own.
+  const syncTimespec = nativeTimespec();
+  const freeAsync: NativeTimespec[] = [];
 
   return {
     name: 'linux-futex',
     park(word: SharedWord, expected: number, timeoutMs: number): void {
-      const result = futexWait(
+      const result = futex(
         nr,
         word.address,
         FUTEX_WAIT,
         expected,
-        timespec(timeoutMs),
+        timeout(syncTimespec, timeoutMs),
         null,
         0,
       );
@@ -88,15 +114,17 @@ export function createLinuxBackend(arch: string = process.arch): SyncBackend {
       timeoutMs: number,
       done: (error: Error | undefined, timedOut: boolean) => void,
     ) {
-      futexWait.async(
+      const ts = freeAsync.pop() ?? nativeTimespec();
+      futex.async(
         nr,
         word.address,
         FUTEX_WAIT,
         expected,
-        timespec(timeoutMs),
+        timeout(ts, timeoutMs),
         null,
         0,
         (error: unknown, result: unknown) => {
+          freeAsync.push(ts);
           // errno must be read here, in the callback: koffi saves it per call on the pool thread.
           const errno = result === -1 ? koffi.errno() : 0;
           if (error) done(error instanceof Error ? error : new Error(String(error)), false);
@@ -107,14 +135,14 @@ export function createLinuxBackend(arch: string = process.arch): SyncBackend {
       // Ending our own sleep early: a wake on the same word. Other processes parked there wake
       // too, which is harmless: every waiter loops on the word's value.
       return () => {
-        futexWake(nr, word.address, FUTEX_WAKE, INT_MAX, null, null, 0);
+        futex(nr, word.address, FUTEX_WAKE, INT_MAX, null, null, 0);
       };
     },
     wake(word: SharedWord, count: number): void {
       const n = Number.isFinite(count)
         ? Math.max(1, Math.min(INT_MAX, Math.floor(count)))
         : INT_MAX;
-      futexWake(nr, word.address, FUTEX_WAKE, n, null, null, 0);
+      futex(nr, word.address, FUTEX_WAKE, n, null, null, 0);
     },
   };
 }

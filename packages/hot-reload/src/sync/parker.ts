@@ -10,6 +10,27 @@
  *   - every pending wait is on the same word: sleep on that word;
  *   - otherwise (waits on unrelated words): sleep in short slices and poll them all.
  *
+ * Right after this thread has woken a sleeper (a send that made the wake syscall), a wait does
+ * not park at once: for REPLY_WINDOW_MICROS after that wake it polls on the event loop instead
+ * (one look per setImmediate turn). The peer just woken answers only after its own wake-up — the
+ * kernel wakes its pool thread, which wakes its event loop: two thread switches, 40–300 µs on this
+ * 2-core machine — and if we were parked by then, its answer would cost us the same two switches
+ * again. Both sides then sleep on every round trip, each wake-up outlasts the other side's spin,
+ * and the pair stays in that mode: measured with async ping-pongs between two processes, runs of
+ * more than 300 consecutive round trips at 60–600 µs each, from one late reply. Polling through
+ * the peer's wake-up catches its answer awake, the next message finds the peer still spinning,
+ * and the pair is back on the spin path after one slow round trip. A blocking spin would do the
+ * same for the round trip but hold the event loop, and was worse besides: the woken threads often
+ * queue on the spinning core. The cost is at most one window of polling per wake syscall.
+ *
+ * Polling only pays while this thread has a core to itself. With every core busy (measured with
+ * a load average of 10 on the 2 cores: other test suites running), polling takes a core from the
+ * very peer it waits for, its wake-ups stretch to milliseconds, and pure polling did worse than
+ * parking at once. So a turn that comes more than POLL_TURN_MAX_MICROS after the previous one
+ * (this thread was preempted, or the loop had other work) ends the polling and parks. Nothing
+ * that spins holds up on such a machine, recvSync's spin included; what would is a wake-up in one
+ * thread switch instead of two, which the futex-on-a-pool-thread design cannot give.
+ *
  * Sleeps are finite slices, so a lost wake could only ever cost one slice, and when the last
  * pending wait goes away (met, timed out or aborted) the parker wakes its own sleep at once: no
  * pool thread stays parked and process exit is never held up. While a wait is pending the parked
@@ -21,12 +42,17 @@
 
 import { syncBackend } from './backend.js';
 import type { SharedWord, WaitResult } from './types.js';
-import { arriveWaiter, checkTimeout, leaveWaiter } from './wait.js';
+import { arriveWaiter, checkTimeout, lastWakeAt, leaveWaiter } from './wait.js';
 
 /** Longest single sleep while one word (or one doorbell) serves every pending wait. */
 export const PARK_SLICE_MS = 500;
 /** Sleep length while waits on unrelated words are polled. */
 export const MIXED_SLICE_MS = 1;
+/**
+ * How long after this thread's last wake syscall a wait polls on the event loop rather than park
+ * (see above): longer than most wake-ups of a peer on a busy 2-core machine (40–300 µs measured).
+ */
+export const REPLY_WINDOW_MICROS = 200;
 
 export interface WaitAsyncOptions {
   /** Rejects the promise with `signal.reason` when aborted. */
@@ -57,14 +83,19 @@ interface PendingWait {
 
 const pending = new Set<PendingWait>();
 let parked: { readonly cancel: () => void; readonly on: SharedWord | undefined } | undefined;
+/** Whether a setImmediate look is scheduled (polling through a woken peer's wake-up). */
+let polling = false;
 let parkCount = 0;
 let timeoutCount = 0;
+let pollCount = 0;
 
 export interface ParkerStats {
   /** Sleeps started in this process. */
   readonly parks: number;
   /** Sleeps that lasted their whole slice with no wake (a ping-pong should see none). */
   readonly timeouts: number;
+  /** Event-loop turns spent looking at pending waits instead of sleeping, after a wake syscall. */
+  readonly polls: number;
   /** Waits pending now. */
   readonly pending: number;
   /** Whether a sleep is in progress (holding one pool thread). */
@@ -76,6 +107,7 @@ export function parkerStats(): ParkerStats {
   return {
     parks: parkCount,
     timeouts: timeoutCount,
+    polls: pollCount,
     pending: pending.size,
     parked: parked !== undefined,
   };
@@ -120,10 +152,35 @@ function target(): SharedWord | undefined {
   return bell ?? word;
 }
 
-function pump(): void {
-  if (parked !== undefined) return;
+/** When the last polling turn ran (performance.now()), to tell a free core from a contended one. */
+let lastTurn = Number.NEGATIVE_INFINITY;
+/**
+ * A polling turn that comes later than this after the previous one means this thread lost its core
+ * meanwhile (preempted, or the event loop had other work): the cores are contended, and polling
+ * on would take one from the peer we wait for. Park instead.
+ */
+const POLL_TURN_MAX_MICROS = 50;
+
+function pollTurn(): void {
+  polling = false;
+  const now = performance.now();
+  const late = (now - lastTurn) * 1000 > POLL_TURN_MAX_MICROS;
+  lastTurn = now;
+  pump(late);
+}
+
+function pump(contended = false): void {
+  if (parked !== undefined || polling) return;
   sweep();
   if (pending.size === 0) return;
+  if (!contended && (performance.now() - lastWakeAt()) * 1000 < REPLY_WINDOW_MICROS) {
+    lastTurn = performance.now();
+    // A peer we just woke is on its way: look again next turn rather than sleep (see above).
+    pollCount++;
+    polling = true;
+    setImmediate(pollTurn);
+    return;
+  }
   const backend = syncBackend();
   const on = target();
   if (on === undefined) {

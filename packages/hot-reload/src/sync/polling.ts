@@ -1,8 +1,9 @@
 /**
  * The fallback that is correct everywhere: no kernel wait at all, just short sleeps between
- * re-checks (the caller has already spun). Used on Windows, whose WaitOnAddress only works
- * between threads of one process, and on any platform without a native module. Costs up to about
- * a millisecond of latency per wake and a few hundred tiny wake-ups per second while parked.
+ * re-checks (the caller has already spun). Used on any platform without a native module, or when
+ * HOTSHM_SYNC_BACKEND=polling asks for it. Costs up to about a millisecond of latency per wake
+ * (about 15.6 ms on Windows, whose default timer rounds short sleeps up to its tick) and a few
+ * hundred tiny wake-ups per second while parked.
  */
 
 import type { SharedWord, SyncBackend } from './types.js';

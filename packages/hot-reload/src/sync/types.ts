@@ -24,7 +24,7 @@ export interface SharedWord {
  */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
-export type SyncBackendName = 'linux-futex' | 'darwin-ulock' | 'polling';
+export type SyncBackendName = 'linux-futex' | 'darwin-ulock' | 'windows-semaphore' | 'polling';
 
 /**
  * What a platform module provides. Every call may return early for any reason (a signal, a
@@ -44,6 +44,10 @@ export interface SyncBackend {
     timeoutMs: number,
     done: (error: Error | undefined, timedOut: boolean) => void,
   ): () => void;
-  /** Wakes up to `count` processes parked on the word. */
-  wake(word: SharedWord, count: number): void;
+  /**
+   * Wakes up to `count` processes parked on the word. `previous`, when the caller knows it, is
+   * the value the word held before the caller's change: a back end may use it to wake exactly
+   * the sleepers that saw that value (Windows does; futex and ulock need not).
+   */
+  wake(word: SharedWord, count: number, previous?: number): void;
 }

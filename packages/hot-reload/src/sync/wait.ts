@@ -50,6 +50,16 @@ export function leaveWaiter(i32: Int32Array, waiters: number): void {
   Atomics.sub(i32, waiters, 1);
 }
 
+let lastWake = Number.NEGATIVE_INFINITY;
+
+/**
+ * When this thread last made a wake syscall (`performance.now()`), i.e. last woke someone who
+ * was asleep. The async parker uses it: a peer just woken will answer only after its wake-up.
+ */
+export function lastWakeAt(): number {
+  return lastWake;
+}
+
 export interface WaitSyncOptions {
   /** Microseconds to spin re-reading the word before parking; 0 parks at once. */
   readonly spinMicros?: number;
@@ -120,9 +130,15 @@ export function waitSync(
  * which costs one atomic read).
  */
 export function wake(word: SharedWord, count = Number.POSITIVE_INFINITY): boolean {
+  return wakeFrom(word, count, undefined);
+}
+
+/** `wake`, telling the back end which value the word held before the change, when known. */
+function wakeFrom(word: SharedWord, count: number, previous: number | undefined): boolean {
   // After the caller's change of the word (see the module comment).
   if (readWaiters(word.i32, word.waiters) === 0) return false;
-  syncBackend().wake(word, count);
+  syncBackend().wake(word, count, previous);
+  lastWake = performance.now();
   return true;
 }
 
@@ -130,8 +146,8 @@ export function wake(word: SharedWord, count = Number.POSITIVE_INFINITY): boolea
  * Sets the word to `value` and wakes its waiters if any are parked.
  */
 export function storeAndWake(word: SharedWord, value: number): boolean {
-  Atomics.store(word.i32, word.index, value);
-  return wake(word);
+  const previous = Atomics.exchange(word.i32, word.index, value);
+  return wakeFrom(word, Number.POSITIVE_INFINITY, previous);
 }
 
 /**
@@ -144,8 +160,8 @@ export function ringDoorbell(bell: SharedWord): boolean {
   // queues; the caller published BEFORE this read. Either we see the count and ring, or the
   // waiter's look comes after our publish and finds the message without sleeping.
   if (readWaiters(bell.i32, bell.waiters) === 0) return false;
-  Atomics.add(bell.i32, bell.index, 1);
-  return wake(bell);
+  const previous = Atomics.add(bell.i32, bell.index, 1);
+  return wakeFrom(bell, Number.POSITIVE_INFINITY, previous);
 }
 
 /** Builds a SharedWord over byte `byteOffset` of a mapping (its waiter counter at `waitersByteOffset`). */

@@ -1,13 +1,17 @@
 /**
- * Library bugs found by the stress and security work, each as a test that fails today. They are
- * marked `it.fails` so the suite stays green until the fix lands; once it does, the test starts
- * failing as a reminder: change `it.fails` to `it`. Each names the file, the cause and the fix.
+ * Library bugs found by the stress and security work, all fixed since: each test is the
+ * regression test of one, and fails if its fix is undone. Each comment names the bug as it
+ * was, where it lived, and what the fix is now.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defineState, struct, u8, u16 } from '../../src/index.js';
+import { REGION_ALIGNMENT } from '../../src/memory/header.js';
+import { createRegion, newRegionName } from '../../src/memory/index.js';
+import type { Cell } from '../../src/schema/index.js';
+import { sharedWord, storeAndWake } from '../../src/sync/index.js';
 import { startOwnerChild } from './child.js';
 import { makeEntry, sleep, until } from './fixtures.js';
 import { readProc } from './procs.js';
@@ -15,18 +19,36 @@ import { StressSession } from './session.js';
 import { Fault } from './stress-state.js';
 
 describe('library bugs found by the fault suite, now fixed (regression tests)', () => {
-  // BUG 1 (fixed meanwhile in src/sync/wait.ts; kept as a regression test) — sharedWord(): `new Int32Array(buffer)` over the WHOLE mapping
-  // throws "RangeError: byte length of Int32Array should be a multiple of 4" when the region's
-  // size is not a multiple of 4. A state region ends with its layout signature (any length), so
-  // owner() fails for roughly 3 states in 4 (createBindContext → sharedWord for the doorbell).
-  // Fix: `new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4))` in sharedWord, and/or
-  // round `totalSize` up to a multiple of 64 in headerLayout (src/memory/header.ts).
-  it('owner() works whatever the length of the layout signature (BUG 1, fixed: regression test)', async () => {
+  // BUG 1 — sharedWord() (src/sync/wait.ts) made `new Int32Array(buffer)` over the WHOLE
+  // mapping, which throws "RangeError: byte length of Int32Array should be a multiple of 4" when
+  // the region's size is not a multiple of 4. A state region ended with its layout signature (any
+  // length), so owner() failed for about 3 states in 4 (the doorbell's sharedWord). Fixed twice:
+  // sharedWord's array covers only the whole words (`Math.floor(buffer.byteLength / 4)`), and
+  // headerLayout rounds a state region's size up to REGION_ALIGNMENT. One test for each.
+  it('sharedWord() works over a region whose size is not a multiple of 4 (BUG 1)', () => {
+    for (const size of [4097, 4098, 4099]) {
+      const region = createRegion(newRegionName(), size);
+      try {
+        expect(region.buffer.byteLength).toBe(size);
+        // The last whole word of the mapping, its waiter count just before it.
+        const word = sharedWord(region.buffer, region.address, 4092, 4088);
+        expect(word.i32.length).toBe(1024);
+        expect(storeAndWake(word, size)).toBe(false);
+        expect(new DataView(region.buffer).getInt32(4092, true)).toBe(size);
+      } finally {
+        region.unlink();
+        region.close();
+      }
+    }
+  });
+
+  it('owner() works whatever the length of the layout signature (BUG 1)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hotshm-bug-'));
     const entry = join(dir, 'entry.mjs');
     writeFileSync(entry, 'export async function main() {}\n');
     try {
-      for (const extra of ['', '_', '__', '___']) {
+      // One more character of field name each time: the signature ends at every offset modulo 4.
+      for (const [i, extra] of ['', '_', '__', '___'].entries()) {
         const State = defineState({
           name: 'bug-1',
           reloadable: entry,
@@ -34,19 +56,24 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
           fields: () => ({ [`value${extra}`]: u8 }),
         });
         const state = await State.owner({ n: 1 }, { hot: false, log: false });
-        await state.close();
+        try {
+          expect(state.region.buffer.byteLength % REGION_ALIGNMENT).toBe(0);
+          const cell = (state as unknown as Record<string, Cell<number>>)[`value${extra}`];
+          cell?.set(40 + i);
+          expect(cell?.get()).toBe(40 + i);
+        } finally {
+          await state.close();
+        }
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  // BUG 2 — src/supervisor/supervisor.ts, runBuilds(): reload() "forces a rebuild and reload",
-  // but a rebuild with the same bytes is skipped when the current renderer is alive
-  // (`out.hash === this.lastGood.hash && this.current?.alive && change.reason !== 'restart'`),
-  // so an owner cannot replace a renderer stuck in an endless loop without a source change.
-  // Fix: give reload() its own reason (e.g. 'manual', or a `force` flag on the pending change)
-  // that bypasses the same-hash skip, as 'restart' does.
+  // BUG 2 — src/supervisor/supervisor.ts, runBuilds(): reload() promised "a rebuild and reload",
+  // but a rebuild with the same bytes was skipped while the current renderer was alive, so an
+  // owner could not replace a renderer stuck in an endless loop without a source change. Fixed:
+  // reload() schedules its build with the reason 'restart', which bypasses the same-output skip.
   it('supervisor.reload() replaces a renderer stuck in an endless loop (BUG 2)', async () => {
     const { dir, entry } = makeEntry(1);
     const session = await StressSession.start(entry);
@@ -70,12 +97,10 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
     }
   });
 
-  // BUG 3 — src/supervisor/supervisor.ts, constructor: the supervisor's temporary folder
-  // (/tmp/hotshm-XXXXXX: runner.mjs and bundles) is removed only by close(). An owner killed by
-  // SIGKILL or SIGTERM leaves it behind for good (the regions of dead owners are cleaned at the
-  // next start; these folders never are). Fix: name it `hotshm-<pid>-XXXXXX` and, at start,
-  // remove the folders whose pid is dead (as removeStaleRegions does), and/or remove it from the
-  // same exit/signal hook that unlinks the region (src/memory/lifetime.ts).
+  // BUG 3 — src/supervisor/supervisor.ts, constructor: the supervisor's temporary folder (the
+  // runner and the bundles) was removed only by close(), so an owner killed by SIGKILL left it
+  // behind for good. Fixed: it is named `hotshm-<pid>-XXXXXX`, and each supervisor's start
+  // removes the folders whose owner pid is dead (removeStaleTempDirs).
   it('a killed owner’s supervisor folder is removed by the next start (BUG 3)', async () => {
     const { dir, entry } = makeEntry(1);
     try {
@@ -95,14 +120,12 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
     }
   });
 
-  // BUG 4 — src/supervisor/child.ts, RendererProcess constructor: when spawn fails (EMFILE: the
-  // file-descriptor limit is reached), `this.proc.pid` is undefined and the constructor throws
-  // BEFORE `this.proc.on('error', …)` is attached; the ChildProcess then emits 'error' with no
-  // listener and the OWNER PROCESS DIES ("Unhandled 'error' event … spawn /usr/bin/node EMFILE").
-  // Fix: attach the 'error' listener right after spawn(), before the pid check. Then, in
-  // supervisor.ts, a spawn that throws inside activate() ends in queueActivation's catch as a
-  // warning and no restart is ever scheduled: catch it in activate()/handleCrash and retry with
-  // the back-off, so the renderer comes back once descriptors are free again.
+  // BUG 4 — src/supervisor/child.ts, RendererProcess: when spawn failed (EMFILE at the
+  // file-descriptor limit) the constructor threw before attaching its 'error' listener, and the
+  // ChildProcess's unhandled 'error' event killed the OWNER ("Unhandled 'error' event … spawn
+  // EMFILE"); a spawn failing inside activate() was then never retried. Fixed: the listener is
+  // attached right after spawn(), and a failed spawn is retried with the crash back-off, so the
+  // renderer comes back once descriptors are free again.
   it('an owner survives reaching the file-descriptor limit while a renderer restarts (BUG 4)', async () => {
     const { dir, entry } = makeEntry(1);
     try {
@@ -116,5 +139,3 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
     }
   });
 });
-
-void readdirSync;

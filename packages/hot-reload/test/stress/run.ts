@@ -4,9 +4,9 @@
  * `--json` prints the report as one JSON line at the end (for the vitest wrapper).
  *
  *   node --import tsx packages/hot-reload/test/stress/run.ts [--short] [--json]
- *     [--only=renderer,edits,region,nohot,grandchildren,owner,resource]
+ *     [--only=renderer,edits,region,nohot,grandchildren,owner,resource,worker]
  *     [--kills=N] [--each=N] [--owners=N] [--removals=N] [--hangs=N] [--headers=N] [--rings=N]
- *     [--exits=N] [--families=N]   (override the counts)
+ *     [--exits=N] [--families=N] [--workers=N]   (override the counts)
  */
 import { editFaults } from './edit-faults.js';
 import { ownerFaults } from './owner-faults.js';
@@ -15,6 +15,7 @@ import { regionFaults } from './region-faults.js';
 import { rendererFaults } from './renderer-faults.js';
 import { resourceFaults } from './resource-faults.js';
 import { formatTable, ok, type Report, type Row } from './table.js';
+import { workerFaults } from './worker-faults.js';
 
 const argv = process.argv.slice(2);
 const short = argv.includes('--short');
@@ -40,6 +41,7 @@ const base = short
       rings: 3,
       exits: 8,
       families: 2,
+      workers: 20,
     }
   : {
       kills: 200,
@@ -51,6 +53,7 @@ const base = short
       rings: 30,
       exits: 100,
       families: 8,
+      workers: 1000,
     };
 const counts = {
   kills: flag('kills') ?? base.kills,
@@ -62,6 +65,7 @@ const counts = {
   rings: flag('rings') ?? base.rings,
   exits: flag('exits') ?? base.exits,
   families: flag('families') ?? base.families,
+  workers: flag('workers') ?? base.workers,
 };
 
 const t0 = performance.now();
@@ -112,6 +116,12 @@ if (wants('owner')) {
 if (wants('resource')) {
   log('resource faults');
   const r = await resourceFaults(log);
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (wants('worker')) {
+  log(`worker faults: ${counts.workers} terminations mid-wait`);
+  const r = await workerFaults(counts.workers, log);
   rows.push(...r.rows);
   notes.push(...r.notes);
 }

@@ -74,6 +74,7 @@ describe('pnpm stress --short', () => {
     '/dev/shm full',
     'file-descriptor limit',
     'inotify watch limit',
+    'worker terminated mid-wait',
   ]) {
     it(`${fault}: every fault survived; 0 lost, torn, orphaned, leaked`, () => clean(fault));
   }

@@ -11,8 +11,9 @@ export async function dieWithParent(expectedParent: number): Promise<void> {
   if (process.ppid !== expectedParent) process.exit(0);
   if (process.platform === 'linux') {
     try {
-      const koffi = (await import('koffi')).default;
-      const libc = koffi.load('libc.so.6');
+      // Loaded only now: the check above must not wait for koffi.
+      const { loadLibc } = await import('../../native/libc.js');
+      const libc = loadLibc();
       const prctl = libc.func('int prctl(int option, ...)');
       prctl(
         PR_SET_PDEATHSIG,

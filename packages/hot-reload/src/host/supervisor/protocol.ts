@@ -14,8 +14,18 @@ export type FailStage = 'import' | 'main';
 export type FromRunner =
   /** Node, koffi, the library and the region are loaded: ready to take a bundle. */
   | { readonly type: 'warm'; readonly ms: number }
-  /** The renderer has its state (`State.reloadable()` returned), or its `main()` settled. */
-  | { readonly type: 'ready'; readonly ms: number; readonly importMs: number }
+  /**
+   * The renderer has its state (`State.reloadable()` returned), or its `main()` settled.
+   * `receivedAt` is when `load` arrived (performance.timeOrigin + now(), comparable across
+   * processes of one machine); `importMs` the bundle's import; `stateMs` import → state.
+   */
+  | {
+      readonly type: 'ready';
+      readonly ms: number;
+      readonly receivedAt: number;
+      readonly importMs: number;
+      readonly stateMs: number;
+    }
   /** The bundle threw while loading, or `main` is missing or threw before it was ready. */
   | {
       readonly type: 'failed';

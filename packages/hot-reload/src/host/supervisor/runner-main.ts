@@ -4,14 +4,17 @@
  * and runs the bundle on `load`.
  *
  * This file is built by the owner together with the library's public modules (see
- * ../build/library.ts): the bundle's `import … from '@hotshm/hot-reload'` is the very module this
- * runner already loaded, so the region mapped here is the one `State.reloadable()` finds.
+ * ../build/library.ts), which it imports while warming up: the bundle's
+ * `import … from '@hotshm/hot-reload'` is then the very module this runner already loaded, and
+ * every module they share (the hand-off, the futex bindings) is one instance.
  */
 import { pathToFileURL } from 'node:url';
+import { type Channel, channel } from '../../channel/index.js';
 import { ChannelClosedError, HotshmError } from '../../errors.js';
-import * as library from '../../index.js';
+import { type FrameBuffer, framebuffer } from '../../frames/index.js';
 import { HEADER_SIZE, readHeader } from '../../memory/header.js';
 import { openRegion } from '../../memory/index.js';
+import { type Cell, fixedString, i32, struct, u8, u32 } from '../../schema/index.js';
 import { createBindContext } from '../../state/context.js';
 import { layoutState } from '../../state/layout.js';
 import {
@@ -97,6 +100,7 @@ process.on('message', (m: unknown) => {
   if (loaded) return;
   loaded = true;
   const start = performance.now();
+  const receivedAt = performance.timeOrigin + start;
   let importMs = 0;
   handoff.epoch = checkEpoch(m.epoch, 'load.epoch');
   // "Ready" means the renderer has its state: State.reloadable() validated the region and began
@@ -108,7 +112,14 @@ process.on('message', (m: unknown) => {
     if (ready) return;
     ready = true;
     clearTimeout(fallback);
-    send({ type: 'ready', ms: performance.now() - start, importMs });
+    const now = performance.now();
+    send({
+      type: 'ready',
+      ms: now - start,
+      receivedAt,
+      importMs,
+      stateMs: now - start - importMs,
+    });
   };
   handoff.onReloadable = readyOnce;
   const fallback = setTimeout(readyOnce, 1000);
@@ -174,10 +185,10 @@ async function warmUp(): Promise<void> {
   const lay = layoutState(
     'warm',
     {
-      framebuffer: library.framebuffer(8, 8),
-      input: library.channel(library.struct({ kind: library.u8, x: library.i32 }), { capacity: 4 }),
-      text: library.channel(library.fixedString(16), { capacity: 4 }),
-      memory: library.struct({ n: library.u32 }),
+      framebuffer: framebuffer(8, 8),
+      input: channel(struct({ kind: u8, x: i32 }), { capacity: 4 }),
+      text: channel(fixedString(16), { capacity: 4 }),
+      memory: struct({ n: u32 }),
     },
     HEADER_SIZE,
   );
@@ -188,10 +199,10 @@ async function warmUp(): Promise<void> {
   const fields = Object.fromEntries(
     lay.fields.map((f) => [f.name, f.schema.bind(ctx, f.offset, f.name)]),
   ) as {
-    framebuffer: library.FrameBuffer;
-    input: library.Channel<{ kind: number; x: number }>;
-    text: library.Channel<string>;
-    memory: { n: library.Cell<number> };
+    framebuffer: FrameBuffer;
+    input: Channel<{ kind: number; x: number }>;
+    text: Channel<string>;
+    memory: { n: Cell<number> };
   };
   fields.framebuffer.beginEpoch(1);
   fields.framebuffer.back().fill(0);

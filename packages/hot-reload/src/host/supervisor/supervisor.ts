@@ -1,54 +1,49 @@
 /**
- * Hot mode: the process host. It watches the reloadable's sources, rebuilds them with an
- * incremental in-memory esbuild context, and swaps renderer processes without the owner noticing:
+ * Hot mode: the process host. It watches the reloadable's sources (watcher.ts), rebuilds them
+ * with an incremental in-memory esbuild context (builds.ts), and hands each good build to a warm
+ * standby process (pool.ts) without the owner noticing:
  *
  *   save → change seen → build (~3 ms) → a warm standby imports the bundle → its main() gets its
  *   state and begins its epoch (its frames are shown from here) → ready → the old renderer is
  *   retired (its channels close) and, after the new one's first frame, stopped with its process
  *   group → a new standby warms up in the background.
  *
- * What keeps every save landing, and landing once:
- *   - A build is handed over only if it is good: it built, its entry exports `main`, and the files
- *     it read are still what is on disk (stat before and after; an in-place save that was caught
- *     half-written is rebuilt, never started). A failed build is reported only once the files have
- *     been quiet for `errorQuietMs`: the empty file of a truncate-then-write never reaches anyone.
- *   - Builds coalesce: events during a build mark it dirty and exactly one more follows; a newer
- *     good build replaces one still waiting to be handed over (a burst lands its last content).
- *   - `standbys` processes are kept warm (2 by default). A save lands at once on a warm one; during
- *     a burst of saves (events less than `burstMs` apart) the last warm standby is kept for the
- *     burst's last save, which lands `burstMs` after it. No save waits for a cold process unless
- *     saves come faster than processes can boot for longer than a burst.
+ * What this file decides is when and to whom a build is handed:
+ *   - A newer good build replaces one still waiting to be handed over: a burst lands its last
+ *     content. A save lands at once on a warm standby; during a burst of saves (events less than
+ *     `burstMs` apart) the last warm standby is kept for the burst's last save, which lands
+ *     `burstMs` after it. No save waits for a cold process unless saves come faster than processes
+ *     can boot for longer than a burst.
  *   - A renderer that does not become ready within `startTimeoutMs` (a loop at its top level) is
  *     killed and reported; the renderer it was to replace never stopped presenting. A newer save
  *     replaces a start that is taking long.
+ *   - Crashes are reported with the exit code or signal and the tail of stderr, and restarted by
+ *     the restart policy (../restart.ts).
  *
  * Epochs keep frames honest: each renderer gets a writer epoch and begins it itself when it has
  * its state; framebuffers refuse presents from any other epoch. A renderer of epoch E writes only
  * its parity's pair of pixel buffers, so before a renderer of epoch E+2 starts, the one of epoch E
  * must be gone (`parityFree`).
  *
- * The region is checked while renderers come and go: before each hand-over and once a second the
- * owner compares its header with what it wrote and each channel's indices with what they can be,
- * repairs what was damaged, and reports it once (`repair` event).
+ * The region is checked while renderers come and go: before each hand-over, after a crash, and
+ * once a second the owner compares its header with what it wrote and each channel's indices with
+ * what they can be, repairs what was damaged, and reports it once (`repair` event).
  */
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BuildError,
-  ErrorCode,
-  RendererCrashError,
-  RendererStartError,
-  SpawnError,
-} from '../../errors.js';
+import { ErrorCode, RendererCrashError, RendererStartError } from '../../errors.js';
 import { ENV } from '../../state/runtime.js';
 import { type BuildOutput, type Bundler, createBundler } from '../build/bundler.js';
 import { buildLibrary, type LibraryBuild } from '../build/library.js';
 import { TypedEmitter } from '../emitter.js';
-import type { HostEvents, HostStats, HostTarget, ReloadReason, RendererHost } from '../events.js';
+import type { HostEvents, HostStats, HostTarget, RendererHost } from '../events.js';
+import { reapOrphans } from '../orphans.js';
 import { type RestartOptions, RestartPolicy } from '../restart.js';
 import { createTempDir, type TempDir } from '../temp.js';
+import { BuildLoop, type Built, changedSince } from './builds.js';
+import { StandbyPool } from './pool.js';
 import { type ChildExit, describeExit, RendererProcess, type Writable } from './standby.js';
-import { SourceWatcher, type WatchEvent } from './watcher.js';
+import { SourceWatcher } from './watcher.js';
 
 export interface SupervisorOptions extends RestartOptions {
   /** The owner's side of the state: region, epochs, checks. */
@@ -73,27 +68,21 @@ export interface SupervisorOptions extends RestartOptions {
   readonly usePolling?: boolean;
 }
 
-interface Change {
-  at: number;
-  files: Set<string>;
-  reason: ReloadReason;
-}
-
-type Stamp = string | null;
-
-interface Candidate {
-  readonly out: BuildOutput;
-  readonly reason: ReloadReason;
-  readonly changeAt: number | null;
-  readonly builtAt: number;
-  /** What the build read, as it was on disk when the build began. */
-  readonly stamps: ReadonlyMap<string, Stamp>;
+/** A good build waiting to be handed to a standby. */
+interface Candidate extends Built {
+  /** Builds of earlier saves it made unnecessary. */
   superseded: number;
+  /** It had to wait for a standby that was not warm. */
   cold: boolean;
 }
 
 type Outcome =
-  | { readonly ok: true; readonly importMs: number }
+  | {
+      readonly ok: true;
+      readonly receivedAt: number;
+      readonly importMs: number;
+      readonly stateMs: number;
+    }
   | {
       readonly ok: false;
       readonly why: 'failed' | 'exited' | 'timeout' | 'superseded' | 'closed';
@@ -101,9 +90,8 @@ type Outcome =
       readonly code?: string;
     };
 
-const PARITY_FRAME_POLL_MS = 1;
+const FRAME_POLL_MS = 1;
 const FIRST_FRAME_WAIT_MS = 2000;
-const RECHECK_MS = 80;
 /** A start that has taken this long gives way to a newer save. */
 const SUPERSEDE_AFTER_MS = 50;
 
@@ -126,32 +114,20 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
   #library: LibraryBuild | undefined;
   #bundler: Bundler | undefined;
   #watcher: SourceWatcher | undefined;
+  #builds: BuildLoop | undefined;
+  readonly #pool: StandbyPool;
 
-  // Renderer processes.
-  #pool: RendererProcess[] = [];
-  #spawning = false;
-  #spawnFailures = 0;
-  #spawnTimer: ReturnType<typeof setTimeout> | undefined;
-  #spawnPaused = 0;
+  // Renderers handed a bundle.
   #current: RendererProcess | undefined;
   #starting: RendererProcess | undefined;
   readonly #holders = new Set<RendererProcess>();
   #lastEpoch = 0;
 
-  // Builds.
-  #building = false;
-  #pending: Change | undefined;
-  #lastChangeAt = Number.NEGATIVE_INFINITY;
-  #prevChangeAt = Number.NEGATIVE_INFINITY;
-  #lastBuildFailed = false;
-  #errorTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #recheck = new Map<string, Stamp | undefined>();
-  #recheckTimer: ReturnType<typeof setTimeout> | undefined;
-  #inputs: readonly string[] = [];
-
   // Hand-overs.
   #candidate: Candidate | undefined;
   #activating: Promise<void> | undefined;
+  /** The hash of the build being handed over, while it is. */
+  #activatingHash: string | undefined;
   #decideTimer: ReturnType<typeof setTimeout> | undefined;
   #lastGood: BuildOutput | undefined;
   #liveHash = '';
@@ -178,6 +154,17 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
       usePolling: options.usePolling ?? false,
     };
     this.#policy = new RestartPolicy(options);
+    this.#pool = new StandbyPool({
+      size: this.#opts.standbys,
+      spawn: () => this.#spawn(),
+      backoff: (n) => this.#policy.backoff(n),
+      onWarm: () => this.#decide(),
+      onWarning: (message, error) => this.emit('warning', { message, ...(error ? { error } : {}) }),
+      onGiveUp: () => {
+        this.#candidate = undefined;
+        this.#waitingForChange = true;
+      },
+    });
   }
 
   get rendererPid(): number | undefined {
@@ -185,11 +172,11 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
   }
 
   get standbyPid(): number | undefined {
-    return this.#pool.find((p) => p.alive)?.pid;
+    return this.#pool.all().find((p) => p.alive)?.pid;
   }
 
   get stats(): HostStats {
-    return { ...this.#stats };
+    return { ...this.#stats, builds: this.#builds?.builds ?? 0 };
   }
 
   /**
@@ -199,24 +186,58 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
    */
   async start(): Promise<void> {
     this.#temp = createTempDir();
+    const reaped = reapOrphans();
+    if (reaped.length > 0) {
+      this.emit('warning', {
+        message: `stopped ${reaped.length} process${reaped.length > 1 ? 'es' : ''} that renderers of owners that died had started (pid ${reaped.join(', ')})`,
+      });
+    }
     this.#library = await buildLibrary(this.#temp.path);
-    this.#ensureStandby();
-    this.#bundler = await createBundler(this.#target.entry, {
+    this.#pool.fill();
+    const bundler = await createBundler(this.#target.entry, {
       aliases: this.#library.aliases,
       outDir: this.#temp.path,
     });
-    this.#watcher = new SourceWatcher({
+    this.#bundler = bundler;
+    const watcher = new SourceWatcher({
       usePolling: this.#opts.usePolling,
-      onChange: (path, event) => this.#onFileEvent(path, event),
+      onChange: (path) => {
+        this.#waitingForChange = false;
+        this.#policy.reset();
+        this.#builds?.changed(path);
+      },
       onWarning: (message) => this.emit('warning', { message }),
     });
-    this.#watcher.update([this.#target.entry]);
-    await this.#watcher.start();
+    this.#watcher = watcher;
+    this.#builds = new BuildLoop({
+      bundler,
+      entry: this.#target.entry,
+      errorQuietMs: this.#opts.errorQuietMs,
+      onStart: (reason, files) => this.emit('build-start', { reason, files }),
+      isRunning: (out, reason) =>
+        out.hash === (this.#candidate?.out.hash ?? this.#activatingHash ?? this.#liveHash) &&
+        this.#current?.alive === true &&
+        reason !== 'restart',
+      onDone: (buildMs, unchanged) => this.emit('build-done', { buildMs, unchanged }),
+      onBuilt: (built) => this.#offer({ ...built, superseded: 0, cold: false }),
+      onError: (error) =>
+        this.emit('build-error', {
+          error,
+          messages: error.messages,
+          locations: error.locations,
+          buildMs: error.buildMs,
+        }),
+      onInputs: (inputs) => watcher.update([this.#target.entry, ...inputs]),
+      onSuperseded: () => this.#stats.superseded++,
+      onWarning: (message) => this.emit('warning', { message }),
+    });
+    watcher.update([this.#target.entry]);
+    await watcher.start();
     if (this.#opts.inspectEveryMs > 0) {
       this.#inspectTimer = setInterval(() => this.#inspect(false), this.#opts.inspectEveryMs);
       this.#inspectTimer.unref();
     }
-    this.#schedule({ at: performance.now(), files: new Set(), reason: 'start' });
+    this.#builds.schedule(performance.now(), [], 'start');
     await this.idle();
   }
 
@@ -227,28 +248,28 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
       await new Promise((r) => setTimeout(r, 5));
       if (this.#closed) return;
       const busy =
-        this.#building ||
-        this.#pending !== undefined ||
+        this.#builds?.busy === true ||
         this.#activating !== undefined ||
-        (this.#candidate !== undefined && this.#spawnFailures <= 8);
+        (this.#candidate !== undefined && !this.#pool.gaveUp);
       if (!busy) return;
     }
   }
 
   reload(): void {
     // 'restart' bypasses the same-output check: this replaces a renderer stuck in a loop.
-    this.#schedule({ at: performance.now(), files: new Set(), reason: 'restart' });
+    this.#builds?.schedule(performance.now(), [], 'restart');
   }
 
   async close(reason = 'closed'): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const t of [this.#restartTimer, this.#recheckTimer, this.#errorTimer, this.#decideTimer])
-      clearTimeout(t);
-    clearTimeout(this.#spawnTimer);
+    clearTimeout(this.#restartTimer);
+    clearTimeout(this.#decideTimer);
     clearInterval(this.#inspectTimer);
+    this.#builds?.close();
+    this.#pool.close();
     await this.#watcher?.close();
-    const all = new Set([...this.#pool, ...this.#holders]);
+    const all = new Set([...this.#pool.all(), ...this.#holders]);
     if (this.#current) all.add(this.#current);
     if (this.#starting) all.add(this.#starting);
     if (this.#current) this.#target.retire(this.#current.epoch);
@@ -257,147 +278,6 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
     await this.#bundler?.dispose().catch(() => {});
     this.#temp?.remove();
     this.emit('exit', { reason });
-  }
-
-  // --- watching and building -------------------------------------------------------------
-
-  #onFileEvent(path: string, _event: WatchEvent): void {
-    const now = performance.now();
-    this.#prevChangeAt = this.#lastChangeAt;
-    this.#lastChangeAt = now;
-    this.#waitingForChange = false;
-    this.#policy.reset();
-    this.#schedule({ at: now, files: new Set([path]), reason: 'change' });
-    this.#recheckLater(path);
-  }
-
-  /**
-   * chokidar drops a second 'change' of the same file within 50 ms of the first (editors that
-   * write twice, tools that touch then write). So each event is followed by one look at the file
-   * 80 ms later: if it is not as the last build that read it found it, build again. The first
-   * build is never delayed, and a save seen once costs one build, not two.
-   */
-  #recheckLater(path: string): void {
-    // undefined until a build reads the file: a file no build has read yet has one coming.
-    if (!this.#recheck.has(path)) this.#recheck.set(path, undefined);
-    if (this.#recheckTimer) return;
-    this.#recheckTimer = setTimeout(() => {
-      this.#recheckTimer = undefined;
-      const changed = [...this.#recheck].filter(
-        ([p, built]) => built !== undefined && stamp(p) !== built,
-      );
-      this.#recheck.clear();
-      if (changed.length > 0 && !this.#closed) {
-        const files = new Set(changed.map(([p]) => p));
-        this.#schedule({ at: performance.now(), files, reason: 'change' });
-      }
-    }, RECHECK_MS);
-    this.#recheckTimer.unref();
-  }
-
-  #schedule(change: Change): void {
-    if (this.#closed) return;
-    if (this.#pending) {
-      for (const f of change.files) this.#pending.files.add(f);
-      this.#pending.at = change.at;
-      if (change.reason !== 'start') this.#pending.reason = change.reason;
-    } else {
-      this.#pending = change;
-    }
-    // A pending error report is dropped: a newer save is on its way.
-    clearTimeout(this.#errorTimer);
-    // Events of one save usually arrive in the same tick or the next: one setImmediate gathers
-    // them without a timer; anything later marks the running build dirty (see #runBuilds).
-    if (!this.#building) setImmediate(() => void this.#runBuilds());
-  }
-
-  async #runBuilds(): Promise<void> {
-    const bundler = this.#bundler;
-    if (this.#building || !bundler) return;
-    this.#building = true;
-    try {
-      while (this.#pending && !this.#closed) {
-        const change = this.#pending;
-        this.#pending = undefined;
-        this.emit('build-start', { reason: change.reason, files: [...change.files] });
-        // Stamped before esbuild reads anything: a write after this changes the stamp.
-        const stamps = new Map<string, Stamp>();
-        for (const f of new Set([this.#target.entry, ...this.#inputs, ...change.files]))
-          stamps.set(f, stamp(f));
-        if (this.#lastBuildFailed) bundler.invalidate();
-        let out: BuildOutput;
-        try {
-          out = await bundler.build();
-        } catch (e) {
-          if (!(e instanceof BuildError)) throw e;
-          this.#lastBuildFailed = true;
-          if (this.#pending || changedSince(stamps)) continue;
-          this.#reportErrorSoon(e);
-          continue;
-        } finally {
-          for (const f of change.files) {
-            if (this.#recheck.has(f)) this.#recheck.set(f, stamps.get(f) ?? null);
-          }
-        }
-        this.#lastBuildFailed = false;
-        this.#inputs = out.inputs;
-        this.#watcher?.update([this.#target.entry, ...out.inputs]);
-        // A file changed while esbuild read it (an in-place save caught half-written): what it
-        // built may be neither version. The change's own event is already pending, or this is.
-        if (this.#pending || changedSince(stamps)) {
-          this.#stats.superseded++;
-          this.#pending ??= { at: change.at, files: change.files, reason: change.reason };
-          continue;
-        }
-        if (!out.exports.includes('main')) {
-          this.#reportErrorSoon(
-            new BuildError(this.#target.entry, [
-              {
-                text: `the entry exports no main(): expected \`export async function main() { … }\`, got exports [${out.exports.join(', ')}]`,
-                location: this.#target.entry,
-              },
-            ]),
-          );
-          continue;
-        }
-        this.#stats.builds++;
-        const builtAt = performance.now();
-        const running = this.#candidate?.out.hash ?? this.#liveHash;
-        const unchanged =
-          out.hash === running && this.#current?.alive === true && change.reason !== 'restart';
-        this.emit('build-done', { buildMs: out.ms, unchanged });
-        if (unchanged) continue;
-        this.#offer({
-          out,
-          reason: change.reason,
-          changeAt: change.reason === 'restart' ? null : change.at,
-          builtAt,
-          stamps,
-          superseded: 0,
-          cold: false,
-        });
-      }
-    } catch (e) {
-      this.emit('warning', {
-        message: `the build loop failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
-      });
-    } finally {
-      this.#building = false;
-    }
-  }
-
-  /** Reports a failed build once the files have been quiet for a moment (see the module comment). */
-  #reportErrorSoon(error: BuildError): void {
-    clearTimeout(this.#errorTimer);
-    this.#errorTimer = setTimeout(() => {
-      if (this.#closed || this.#pending || this.#building) return;
-      this.emit('build-error', {
-        error,
-        messages: error.messages,
-        locations: error.locations,
-        buildMs: error.buildMs,
-      });
-    }, this.#opts.errorQuietMs);
   }
 
   // --- handing builds to renderers -------------------------------------------------------
@@ -417,27 +297,25 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
     this.#decideTimer = undefined;
     const c = this.#candidate;
     if (!c || this.#closed || this.#activating) return;
-    const warm = this.#pool.filter((p) => p.isWarm && p.alive);
+    const warm = this.#pool.warm();
     const standby = warm[0];
     if (standby === undefined) {
       c.cold = true;
-      this.#ensureStandby();
+      this.#pool.fill(true);
       return;
     }
     const now = performance.now();
+    const last = this.#builds?.lastChangeAt ?? Number.NEGATIVE_INFINITY;
+    const prev = this.#builds?.prevChangeAt ?? Number.NEGATIVE_INFINITY;
     const inBurst =
-      c.reason === 'change' &&
-      this.#lastChangeAt - this.#prevChangeAt < this.#opts.burstMs &&
-      now - this.#lastChangeAt < this.#opts.burstMs;
+      c.reason === 'change' && last - prev < this.#opts.burstMs && now - last < this.#opts.burstMs;
     if (warm.length < 2 && this.#opts.standbys > 1 && inBurst) {
       // Keep the last warm standby for the last save of the burst.
-      this.#decideTimer = setTimeout(
-        () => this.#decide(),
-        this.#lastChangeAt + this.#opts.burstMs - now,
-      );
+      this.#decideTimer = setTimeout(() => this.#decide(), last + this.#opts.burstMs - now);
       return;
     }
     this.#candidate = undefined;
+    this.#activatingHash = c.out.hash;
     this.#activating = this.#activate(c, standby)
       .catch((e: unknown) => {
         this.emit('warning', {
@@ -446,6 +324,7 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
       })
       .finally(() => {
         this.#activating = undefined;
+        this.#activatingHash = undefined;
         this.#decide();
       });
   }
@@ -453,24 +332,17 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
   async #activate(c: Candidate, standby: RendererProcess): Promise<void> {
     if (this.#closed) return;
     clearTimeout(this.#restartTimer);
-    this.#pool = this.#pool.filter((p) => p !== standby);
+    this.#pool.take(standby);
     const previous = this.#current?.alive ? this.#current : undefined;
     const epoch = (previous?.epoch ?? this.#lastEpoch) + 1;
-    this.#spawnPaused++;
-    let resumed = false;
-    const resumeSpawning = (): void => {
-      if (resumed) return;
-      resumed = true;
-      this.#spawnPaused--;
-      this.#ensureStandby();
-    };
+    const resumeSpawning = this.#pool.pause();
     try {
       await this.#parityFree(epoch, standby);
       if (this.#closed) return;
       if (changedSince(c.stamps)) {
         // Saved again while this build waited: the newer save's build takes its place.
         this.#stats.superseded++;
-        this.#pool.unshift(standby);
+        this.#pool.putBack(standby);
         return;
       }
       this.#inspect(false);
@@ -500,7 +372,8 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
         return;
       }
 
-      const importMs = outcome.importMs;
+      const { importMs, stateMs } = outcome;
+      const deliverMs = outcome.receivedAt - (performance.timeOrigin + handedAt);
       this.#target.beginEpoch(epoch);
       this.#current = standby;
       this.#lastEpoch = epoch;
@@ -527,7 +400,9 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
             changeToBuildMs: c.changeAt === null ? null : c.builtAt - c.changeAt,
             buildMs: c.out.ms,
             heldMs: handedAt - c.builtAt,
+            deliverMs,
             importMs,
+            stateMs,
             handoffToReadyMs: readyAt - handedAt,
             handoffToFrameMs: frameAt === null ? null : frameAt - handedAt,
             totalMs: c.changeAt === null || frameAt === null ? null : frameAt - c.changeAt,
@@ -566,8 +441,9 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
         resolve(o);
       };
       const off = standby.on((m) => {
-        if (m.type === 'ready') finish({ ok: true, importMs: m.importMs });
-        else if (m.type === 'failed') {
+        if (m.type === 'ready') {
+          finish({ ok: true, receivedAt: m.receivedAt, importMs: m.importMs, stateMs: m.stateMs });
+        } else if (m.type === 'failed') {
           finish({
             ok: false,
             why: 'failed',
@@ -652,7 +528,7 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
         if (this.#closed) resolve(null);
         else if (this.#target.frameCount() !== base) resolve(now);
         else if (now > deadline) resolve(null);
-        else setTimeout(tick, PARITY_FRAME_POLL_MS);
+        else setTimeout(tick, FRAME_POLL_MS);
       };
       tick();
     });
@@ -673,67 +549,10 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
     return p;
   }
 
-  /** Starts one standby if fewer than `standbys` are warm or warming (one boot at a time). */
-  #ensureStandby(): void {
-    if (this.#closed || this.#spawning || !this.#library || this.#spawnTimer) return;
-    this.#pool = this.#pool.filter((p) => p.alive);
-    const wanted = this.#candidate && this.#pool.length === 0;
-    if (this.#pool.length >= this.#opts.standbys) return;
-    // While a hand-over is in flight a boot would take a core from it, unless nothing is warm.
-    if (this.#spawnPaused > 0 && !wanted) return;
-    let p: RendererProcess;
-    try {
-      p = this.#spawn();
-    } catch (e) {
-      this.#spawnFailed(e);
-      return;
-    }
-    this.#pool.push(p);
-    this.#spawning = true;
-    p.warm.then(
-      () => {
-        this.#spawning = false;
-        this.#spawnFailures = 0;
-        this.#decide();
-        this.#ensureStandby();
-      },
-      (e: unknown) => {
-        this.#spawning = false;
-        this.#pool = this.#pool.filter((q) => q !== p);
-        if (!p.stopReason) this.#spawnFailed(e);
-      },
-    );
-  }
-
-  #spawnFailed(e: unknown): void {
-    this.#spawnFailures++;
-    const retryMs = this.#policy.backoff(this.#spawnFailures);
-    const giveUp = this.#spawnFailures > 8;
-    this.emit('warning', {
-      message: `${e instanceof Error ? e.message : String(e)}; ${giveUp ? 'giving up until the next change' : `trying again in ${retryMs} ms`}`,
-      ...(e instanceof SpawnError ? { error: e } : {}),
-    });
-    if (giveUp || this.#closed) {
-      this.#candidate = undefined;
-      this.#waitingForChange = true;
-      return;
-    }
-    this.#spawnTimer = setTimeout(() => {
-      this.#spawnTimer = undefined;
-      this.#ensureStandby();
-    }, retryMs);
-  }
-
   #onExit(p: RendererProcess, e: ChildExit): void {
     if (this.#closed || p.stopReason) return;
-    if (this.#pool.includes(p)) {
-      this.#pool = this.#pool.filter((q) => q !== p);
-      if (p.isWarm) {
-        this.emit('warning', {
-          message: `a standby process died (${describeExit(e)})${lastError(p.stderr)}; starting another`,
-        });
-        this.#ensureStandby();
-      }
+    if (this.#pool.has(p)) {
+      this.#pool.died(p, `${describeExit(e)}${lastError(p.stderr)}`);
       return;
     }
     if (p !== this.#current) return;
@@ -804,21 +623,6 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A file's identity and content state: a change of any means a different file. */
-function stamp(path: string): Stamp {
-  try {
-    const s = statSync(path, { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-  } catch {
-    return null;
-  }
-}
-
-function changedSince(stamps: ReadonlyMap<string, Stamp>): boolean {
-  for (const [path, before] of stamps) if (stamp(path) !== before) return true;
-  return false;
-}
 
 function isRegionError(code: string | undefined): boolean {
   return (

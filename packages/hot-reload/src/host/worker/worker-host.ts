@@ -18,6 +18,7 @@ import { createBundler } from '../build/bundler.js';
 import { buildLibrary } from '../build/library.js';
 import { TypedEmitter } from '../emitter.js';
 import type { HostEvents, HostStats, HostTarget, RendererHost } from '../events.js';
+import { reapOrphans } from '../orphans.js';
 import { type RestartOptions, RestartPolicy } from '../restart.js';
 import { createTempDir, type TempDir } from '../temp.js';
 import type { FromWorker, WorkerData } from './worker-entry.js';
@@ -87,6 +88,12 @@ export class WorkerHost extends TypedEmitter<HostEvents> implements RendererHost
   /** Builds the entry and starts the renderer; rejects with the error that kept it from starting. */
   async start(): Promise<void> {
     this.#temp = createTempDir();
+    const reaped = reapOrphans();
+    if (reaped.length > 0) {
+      this.emit('warning', {
+        message: `stopped ${reaped.length} process${reaped.length > 1 ? 'es' : ''} that renderers of owners that died had started (pid ${reaped.join(', ')})`,
+      });
+    }
     const library = await buildLibrary(this.#temp.path);
     this.#workerEntry = library.worker;
     this.emit('build-start', { reason: 'start', files: [this.#target.entry] });
@@ -246,7 +253,9 @@ export class WorkerHost extends TypedEmitter<HostEvents> implements RendererHost
           changeToBuildMs: null,
           buildMs: reason === 'start' ? this.#buildMs : 0,
           heldMs: 0,
+          deliverMs: null,
           importMs: null,
+          stateMs: null,
           handoffToReadyMs: readyAt - t0,
           handoffToFrameMs: frameAt === null ? null : frameAt - t0,
           totalMs: null,
@@ -320,10 +329,15 @@ export class WorkerHost extends TypedEmitter<HostEvents> implements RendererHost
   async #stopWorker(running: Running): Promise<void> {
     running.stopping = true;
     this.#target.retire(running.epoch);
+    let grace: ReturnType<typeof setTimeout> | undefined;
     const ended = await Promise.race([
       running.exited.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), this.#graceMs)),
+      new Promise<boolean>((r) => {
+        grace = setTimeout(() => r(false), this.#graceMs);
+      }),
     ]);
+    // A pending grace timer would keep the owner's event loop alive for graceMs after close().
+    clearTimeout(grace);
     if (!ended) {
       this.emit('warning', {
         message: `the renderer's worker did not return from main() within ${this.#graceMs} ms of being stopped; terminating it`,

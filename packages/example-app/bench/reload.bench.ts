@@ -1,0 +1,396 @@
+/**
+ * What a user feels: the example as `pnpm dev` runs it — the launcher (scripts/run.mjs), the SDL
+ * back end in a real window under Xvfb, example-impl importing hot-reloaded-state — with edits of a
+ * copy of example-impl's sources, timed from just before the write to the moment the new pixels
+ * are in the framebuffer in shared memory (read from this process, see test/e2e/observe.ts).
+ *
+ * - reload.p50_ms / p95_ms / max_ms: over EDITS in-place saves (truncate + write, as `cat >` and
+ *   many editors do) and EDITS atomic saves (a temporary file renamed over the source), 0.6 s apart;
+ *   reload.inplace_* and reload.atomic_* for each style.
+ * - reload.formatter_ms: a save, then 20 ms later a formatter's rewrite: the rewrite → its frame (p50).
+ * - reload.helper_p50_ms: an edit of draw.ts, which the entry imports.
+ * - reload.burst_last_ms: 50 different saves 20 ms apart, alternating both styles: the last save →
+ *   its frame. reload.burst_reloads: renderers started for the 50.
+ * - reload.cold_starts: reloads over the whole run that had to wait for a process that was not warm.
+ * - reload.vs_full_restart: the same edit when the whole app restarts on save (`node --watch` over
+ *   the launcher, renderer on a worker: what a user without hot reload gets): its p50 ÷ ours.
+ * - reload.rss_growth_mb_500: the owner's RSS after 500 more reloads minus before, both after a
+ *   full GC (a preload, only in this phase, exposes gc() to the owner on SIGUSR2).
+ * - reload.phase_*: medians of the phases the owner reports for each reload.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { percentile, record } from '../../../scripts/bench-record.js';
+import {
+  type AppProcess,
+  appDir,
+  appEnv,
+  createTempImpl,
+  mainScript,
+  startApp,
+  type TempImpl,
+} from '../test/e2e/harness.js';
+import { type FrameObserver, observeFrames } from '../test/e2e/observe.js';
+import { startXvfb, waitFor } from '../test/x11.js';
+
+const EDITS = Number(process.env.HOTSHM_BENCH_EDITS ?? 40);
+const SOAK = Number(process.env.HOTSHM_BENCH_SOAK ?? 500);
+const RESTARTS = 8;
+const GAP_MS = 600;
+
+const ORANGE_LINE = 'export const ORANGE: number = rgb(1.0, 0.7, 0.0);';
+const FILL_LINE = '  pixels.fill(colour);';
+const REGION_LINE = /region (\/hotshm-\S+), backend/;
+const RELOAD_LINE = /^\[hotshm\] reloaded in/;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A colour per edit; rgb() in example-impl truncates r * 255, so exact fractions are written. */
+const colourOf = (i: number): number => (0xff000000 + ((i * 2654435761) & 0xffffff)) >>> 0;
+const rgbSource = (c: number): string =>
+  `rgb(${(c >> 16) & 255} / 255, ${(c >> 8) & 255} / 255, ${c & 255} / 255)`;
+
+type Style = 'inplace' | 'atomic';
+
+function save(path: string, source: string, style: Style): void {
+  if (style === 'inplace') {
+    writeFileSync(path, source);
+  } else {
+    const tmp = join(dirname(path), `.${Date.now()}-${Math.random().toString(16).slice(2)}.tmp`);
+    writeFileSync(tmp, source);
+    renameSync(tmp, path);
+  }
+}
+
+interface Running {
+  readonly app: AppProcess;
+  readonly observer: FrameObserver;
+  readonly impl: TempImpl;
+  /** Saves the entry with ORANGE = colourOf(i); resolves with write → pixel ms. */
+  edit(i: number, style: Style): Promise<number>;
+  reloadLines(): string[];
+}
+
+async function launch(display: string, extraEnv: Record<string, string> = {}): Promise<Running> {
+  const impl = createTempImpl();
+  const app = startApp({
+    env: appEnv(display, { HOTSHM_BACKEND: 'sdl', HOTSHM_EXAMPLE_ENTRY: impl.entry, ...extraEnv }),
+  });
+  const line = await app.line('the region line', REGION_LINE, 0, 60_000);
+  const observer = observeFrames(REGION_LINE.exec(line)![1]!);
+  await observer.waitFor((p) => p !== undefined, 30_000);
+  const source = (i: number): string =>
+    impl.original.replace(ORANGE_LINE, `export const ORANGE: number = ${rgbSource(colourOf(i))};`);
+  if (!impl.original.includes(ORANGE_LINE)) throw new Error(`example-impl lost ${ORANGE_LINE}`);
+  return {
+    app,
+    observer,
+    impl,
+    async edit(i, style) {
+      const want = colourOf(i);
+      const text = source(i);
+      const t0 = performance.now();
+      save(impl.entry, text, style);
+      const t1 = await observer.waitFor((p) => p === want, 30_000);
+      return t1 - t0;
+    },
+    reloadLines: () => app.stdout.filter((l) => RELOAD_LINE.test(l)),
+  };
+}
+
+async function close(r: Running): Promise<void> {
+  r.observer.close();
+  await r.app.stop();
+  r.impl.remove();
+}
+
+/** Medians of the phases in the owner's reload lines (`change→built 3.1 ms (esbuild 2.9 ms)…`). */
+function phases(lines: readonly string[]): Record<string, number> {
+  const fields: Record<string, RegExp> = {
+    total: /reloaded in (\d+\.\d) ms/,
+    change_to_built: /change→built (\d+\.\d) ms/,
+    esbuild: /esbuild (\d+\.\d) ms/,
+    ready: /ready (\d+\.\d) ms/,
+    deliver: /deliver (-?\d+\.\d) ms/,
+    import: /import (\d+\.\d) ms/,
+    state: /state (\d+\.\d) ms/,
+    frame: /frame (\d+\.\d) ms/,
+  };
+  const out: Record<string, number> = {};
+  for (const [name, re] of Object.entries(fields)) {
+    const values = lines.map((l) => Number(re.exec(l)?.[1])).filter((v) => Number.isFinite(v));
+    if (values.length > 0) out[name] = percentile(values, 50);
+  }
+  return out;
+}
+
+async function userPath(display: string): Promise<void> {
+  const r = await launch(display);
+  try {
+    // The standbys warm up after the first frame; a user's first save comes later than this.
+    await sleep(1500);
+    for (let i = 1; i <= 3; i++) {
+      await r.edit(i, 'inplace');
+      await sleep(GAP_MS);
+    }
+    const firstLine = r.reloadLines().length;
+    const inplace: number[] = [];
+    const atomic: number[] = [];
+    for (let i = 0; i < EDITS; i++) {
+      inplace.push(await r.edit(100 + i, 'inplace'));
+      await sleep(GAP_MS);
+    }
+    for (let i = 0; i < EDITS; i++) {
+      atomic.push(await r.edit(200 + i, 'atomic'));
+      await sleep(GAP_MS);
+    }
+    const measuredLines = r.reloadLines().slice(firstLine);
+
+    // A save, then a formatter's rewrite 20 ms later: the rewrite must land.
+    const formatter: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const first = 300 + 2 * i;
+      const second = first + 1;
+      const text = (n: number): string =>
+        r.impl.original.replace(
+          ORANGE_LINE,
+          `export const ORANGE: number = ${rgbSource(colourOf(n))};`,
+        );
+      save(r.impl.entry, text(first), 'inplace');
+      await sleep(20);
+      const t0 = performance.now();
+      save(r.impl.entry, `${text(second)}\n// formatted\n`, 'inplace');
+      formatter.push((await r.observer.waitFor((p) => p === colourOf(second), 30_000)) - t0);
+      await sleep(GAP_MS);
+    }
+
+    // An edit of draw.ts, which index.ts imports: the fill colour is changed there.
+    const drawPath = join(dirname(r.impl.entry), 'draw.ts');
+    const draw = readFileSync(drawPath, 'utf8');
+    if (!draw.includes(FILL_LINE)) throw new Error(`draw.ts lost ${FILL_LINE}`);
+    const helper: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const c = colourOf(400 + i);
+      const t0 = performance.now();
+      save(drawPath, draw.replace(FILL_LINE, `  pixels.fill(0x${c.toString(16)});`), 'inplace');
+      helper.push((await r.observer.waitFor((p) => p === c, 30_000)) - t0);
+      await sleep(GAP_MS);
+    }
+    save(drawPath, draw, 'inplace');
+    await r.observer.waitFor((p) => p === colourOf(319), 30_000);
+    await sleep(GAP_MS);
+
+    // A burst: 50 different saves 20 ms apart, alternating in place and atomic.
+    const beforeBurst = r.reloadLines().length;
+    let lastAt = 0;
+    for (let i = 0; i < 50; i++) {
+      const text = r.impl.original.replace(
+        ORANGE_LINE,
+        `export const ORANGE: number = ${rgbSource(colourOf(500 + i))};`,
+      );
+      lastAt = performance.now();
+      save(r.impl.entry, text, i % 2 === 0 ? 'inplace' : 'atomic');
+      if (i < 49) await sleep(20);
+    }
+    const burstLast = (await r.observer.waitFor((p) => p === colourOf(549), 30_000)) - lastAt;
+    await sleep(1000);
+    const burstReloads = r.reloadLines().length - beforeBurst;
+    const cold = r.reloadLines().filter((l) => l.includes('cold start')).length;
+
+    const both = [...inplace, ...atomic];
+    const p = phases(measuredLines);
+    record({
+      'reload.p50_ms': {
+        value: percentile(both, 50),
+        unit: 'ms',
+        baseline: `${both.length} saves, ${process.version}`,
+      },
+      'reload.p95_ms': { value: percentile(both, 95), unit: 'ms' },
+      'reload.max_ms': { value: Math.max(...both), unit: 'ms' },
+      'reload.inplace_p50_ms': { value: percentile(inplace, 50), unit: 'ms' },
+      'reload.inplace_p95_ms': { value: percentile(inplace, 95), unit: 'ms' },
+      'reload.atomic_p50_ms': { value: percentile(atomic, 50), unit: 'ms' },
+      'reload.atomic_p95_ms': { value: percentile(atomic, 95), unit: 'ms' },
+      'reload.formatter_ms': { value: percentile(formatter, 50), unit: 'ms' },
+      'reload.helper_p50_ms': { value: percentile(helper, 50), unit: 'ms' },
+      'reload.burst_last_ms': { value: burstLast, unit: 'ms' },
+      'reload.burst_reloads': {
+        value: burstReloads,
+        unit: 'renderers',
+        baseline: '50 saves 20 ms apart',
+      },
+      'reload.cold_starts': { value: cold, unit: 'reloads' },
+      ...Object.fromEntries(
+        Object.entries(p).map(([k, v]) => [`reload.phase_${k}_ms`, { value: v, unit: 'ms' }]),
+      ),
+    });
+    await fullRestartBaseline(display, percentile(both, 50));
+  } finally {
+    await close(r);
+  }
+}
+
+/**
+ * The baseline: the whole app restarted on every save, as a user without hot reload would run it
+ * (`node --watch-path <src> scripts/run.mjs --no-hot`): a new process bundles the owner, opens
+ * the window, creates the region, builds the renderer and starts it on a worker.
+ */
+async function fullRestartBaseline(display: string, ours: number): Promise<void> {
+  const impl = createTempImpl();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--watch-path', dirname(impl.entry), mainScript, '--no-hot'],
+    {
+      cwd: appDir,
+      env: appEnv(display, { HOTSHM_BACKEND: 'sdl', HOTSHM_EXAMPLE_ENTRY: impl.entry }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.resume();
+  const regionAfter = (from: number): string | undefined => REGION_LINE.exec(out.slice(from))?.[1];
+  const samples: number[] = [];
+  try {
+    let from = 0;
+    let name = await waitFor('the first owner', () => regionAfter(from), 60_000);
+    await sleep(1000);
+    for (let i = 0; i < RESTARTS; i++) {
+      const c = colourOf(900 + i);
+      from = out.length;
+      const t0 = performance.now();
+      save(
+        impl.entry,
+        impl.original.replace(ORANGE_LINE, `export const ORANGE: number = ${rgbSource(c)};`),
+        'inplace',
+      );
+      const next = await waitFor(
+        `restart ${i}`,
+        () => {
+          const n = regionAfter(from);
+          return n && n !== name ? n : undefined;
+        },
+        60_000,
+      );
+      name = next;
+      let observer: FrameObserver | undefined;
+      try {
+        observer = await waitFor('the new region', () => {
+          try {
+            return observeFrames(next);
+          } catch {
+            return undefined;
+          }
+        });
+        samples.push((await observer.waitFor((p) => p === c, 30_000)) - t0);
+      } finally {
+        observer?.close();
+      }
+      await sleep(GAP_MS);
+    }
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    impl.remove();
+  }
+  const full = percentile(samples, 50);
+  record({
+    'reload.vs_full_restart': {
+      value: full / ours,
+      unit: '×',
+      baseline: `the app restarted on each save (node --watch, --no-hot): p50 ${full.toFixed(0)} ms`,
+      ratio: full / ours,
+    },
+  });
+}
+
+/** 500 reloads: the owner's memory, its processes and regions come back to where they were. */
+async function soak(display: string): Promise<void> {
+  const preload = join(tmpdir(), `hotshm-bench-gc-${process.pid}.mjs`);
+  writeFileSync(
+    preload,
+    [
+      "import { writeFileSync } from 'node:fs';",
+      'if (process.env.HOTSHM_OWNER_PID === undefined) {',
+      "  process.on('SIGUSR2', () => {",
+      '    globalThis.gc?.(); globalThis.gc?.();',
+      `    writeFileSync(process.env.HOTSHM_BENCH_RSS, String(process.memoryUsage().rss));`,
+      '  });',
+      '}',
+    ].join('\n'),
+  );
+  const rssFile = join(tmpdir(), `hotshm-bench-rss-${process.pid}`);
+  const r = await launch(display, {
+    NODE_OPTIONS: `--expose-gc --import=${preload}`,
+    HOTSHM_BENCH_RSS: rssFile,
+  });
+  const rss = async (): Promise<number> => {
+    writeFileSync(rssFile, '');
+    process.kill(r.app.pid, 'SIGUSR2');
+    return waitFor('the owner RSS', () => {
+      const t = readFileSync(rssFile, 'utf8');
+      return t ? Number(t) : undefined;
+    });
+  };
+  const owned = (): number => {
+    let n = 0;
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const env = readFileSync(`/proc/${name}/environ`, 'latin1');
+        if (env.includes(`HOTSHM_OWNER_PID=${r.app.pid}\0`)) n++;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return n;
+  };
+  const regions = (): number =>
+    readdirSync('/dev/shm').filter((f) => f.startsWith(`hotshm-${r.app.pid}-`)).length;
+  try {
+    await sleep(1500);
+    for (let i = 0; i < 50; i++) {
+      await r.edit(2000 + i, i % 2 === 0 ? 'inplace' : 'atomic');
+      await sleep(60);
+    }
+    await sleep(1500);
+    const before = await rss();
+    const procsBefore = owned();
+    const regionsBefore = regions();
+    for (let i = 0; i < SOAK; i++) {
+      await r.edit(3000 + i, i % 2 === 0 ? 'inplace' : 'atomic');
+      await sleep(60);
+    }
+    await sleep(1500);
+    const after = await rss();
+    const procsAfter = owned();
+    const regionsAfter = regions();
+    record({
+      'reload.rss_growth_mb_500': {
+        value: (after - before) / 2 ** 20,
+        unit: 'MB',
+        baseline: `owner RSS ${(before / 2 ** 20).toFixed(0)} MB before; renderer processes ${procsBefore}→${procsAfter}, regions ${regionsBefore}→${regionsAfter} over ${SOAK} reloads`,
+      },
+    });
+    if (procsAfter > procsBefore || regionsAfter !== regionsBefore) {
+      throw new Error(
+        `leak: renderer processes ${procsBefore}→${procsAfter}, regions ${regionsBefore}→${regionsAfter}`,
+      );
+    }
+  } finally {
+    await close(r);
+  }
+}
+
+const xvfb = await startXvfb('640x480x24');
+try {
+  await userPath(xvfb.display);
+  if (SOAK > 0) await soak(xvfb.display);
+} finally {
+  await xvfb.stop();
+}
+process.exit(0);

@@ -1,0 +1,241 @@
+/**
+ * The build loop of hot mode: file events in, good builds out.
+ *
+ * - Events coalesce without a fixed debounce: events of one save arrive in the same tick or the
+ *   next (one setImmediate gathers them); events during a build mark it dirty and exactly one
+ *   more build follows.
+ * - A build is good only if it built, its entry exports `main`, and the files it read are still
+ *   what is on disk: every file is stamped (inode, size, mtime, ctime) before esbuild reads it and
+ *   again after; a save caught half-written (truncate, then write) is built again, never handed on.
+ * - A failed build is reported only once the files have been quiet for `errorQuietMs`: the empty
+ *   file of an in-place save, or a file half-written by a slow editor, never reaches anyone.
+ * - chokidar drops a second 'change' of the same file within 50 ms of the first (editors that write
+ *   twice, tools that touch then write), so each event is followed by one look at the file 80 ms
+ *   later: if it is not as the last build that read it found it, build again.
+ */
+import { statSync } from 'node:fs';
+import { BuildError } from '../../errors.js';
+import type { BuildOutput, Bundler } from '../build/bundler.js';
+import type { ReloadReason } from '../events.js';
+
+/** A file's identity and content state (null: absent). A change of any means a different file. */
+export type Stamp = string | null;
+
+export function stamp(path: string): Stamp {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether any file differs from its stamp. */
+export function changedSince(stamps: ReadonlyMap<string, Stamp>): boolean {
+  for (const [path, before] of stamps) if (stamp(path) !== before) return true;
+  return false;
+}
+
+/** A good build, ready to be handed to a renderer. */
+export interface Built {
+  readonly out: BuildOutput;
+  readonly reason: ReloadReason;
+  /** performance.now() when the change it contains was seen (null for a restart). */
+  readonly changeAt: number | null;
+  readonly builtAt: number;
+  /** What the build read, as it was on disk when the build began. */
+  readonly stamps: ReadonlyMap<string, Stamp>;
+}
+
+export interface BuildLoopOptions {
+  readonly bundler: Bundler;
+  readonly entry: string;
+  readonly errorQuietMs: number;
+  readonly onStart: (reason: ReloadReason, files: readonly string[]) => void;
+  /** Whether `out` is what already runs (then nothing reloads). */
+  readonly isRunning: (out: BuildOutput, reason: ReloadReason) => boolean;
+  readonly onDone: (buildMs: number, unchanged: boolean) => void;
+  readonly onBuilt: (built: Built) => void;
+  readonly onError: (error: BuildError) => void;
+  /** The files the last good build read (the watcher follows them). */
+  readonly onInputs: (inputs: readonly string[]) => void;
+  /** A build thrown away because a newer save was already on its way. */
+  readonly onSuperseded: () => void;
+  readonly onWarning: (message: string) => void;
+}
+
+interface Change {
+  at: number;
+  files: Set<string>;
+  reason: ReloadReason;
+}
+
+const RECHECK_MS = 80;
+
+export class BuildLoop {
+  readonly #o: BuildLoopOptions;
+  #building = false;
+  #pending: Change | undefined;
+  #failed = false;
+  #errorTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #recheck = new Map<string, Stamp | undefined>();
+  #recheckTimer: ReturnType<typeof setTimeout> | undefined;
+  #inputs: readonly string[] = [];
+  #closed = false;
+  /** When the last two changes were seen: saves closer than a burst's gap are one burst. */
+  lastChangeAt = Number.NEGATIVE_INFINITY;
+  prevChangeAt = Number.NEGATIVE_INFINITY;
+  builds = 0;
+
+  constructor(options: BuildLoopOptions) {
+    this.#o = options;
+  }
+
+  /** A build or a pending change is in flight. */
+  get busy(): boolean {
+    return this.#building || this.#pending !== undefined;
+  }
+
+  /** A file the user saved (or removed, or created). */
+  changed(path: string): void {
+    const now = performance.now();
+    this.prevChangeAt = this.lastChangeAt;
+    this.lastChangeAt = now;
+    this.schedule(now, [path], 'change');
+    this.#recheckLater(path);
+  }
+
+  schedule(at: number, files: readonly string[], reason: ReloadReason): void {
+    if (this.#closed) return;
+    if (this.#pending) {
+      for (const f of files) this.#pending.files.add(f);
+      this.#pending.at = at;
+      if (reason !== 'start') this.#pending.reason = reason;
+    } else {
+      this.#pending = { at, files: new Set(files), reason };
+    }
+    // A pending error report is dropped: a newer save is on its way.
+    clearTimeout(this.#errorTimer);
+    if (!this.#building) setImmediate(() => void this.#run());
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#errorTimer);
+    clearTimeout(this.#recheckTimer);
+  }
+
+  /**
+   * Looks at `path` again RECHECK_MS after the last event (each event moves the look later), and
+   * keeps looking while builds run: chokidar suppresses a 'change' within 50 ms of the last one
+   * it emitted, with no trailing event, so the last save of a burst may come with no event at all.
+   */
+  #recheckLater(path: string): void {
+    // undefined until a build reads the file: then it is built, whatever its stamp.
+    if (!this.#recheck.has(path)) this.#recheck.set(path, undefined);
+    clearTimeout(this.#recheckTimer);
+    this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
+    this.#recheckTimer.unref();
+  }
+
+  #recheckNow(): void {
+    this.#recheckTimer = undefined;
+    if (this.#closed) return;
+    if (this.busy) {
+      // The build under way records what it read; look after it.
+      this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
+      this.#recheckTimer.unref();
+      return;
+    }
+    const changed = [...this.#recheck]
+      .filter(([p, built]) => built === undefined || stamp(p) !== built)
+      .map(([p]) => p);
+    this.#recheck.clear();
+    if (changed.length === 0) return;
+    for (const p of changed) this.#recheck.set(p, undefined);
+    this.schedule(performance.now(), changed, 'change');
+    this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
+    this.#recheckTimer.unref();
+  }
+
+  async #run(): Promise<void> {
+    if (this.#building) return;
+    this.#building = true;
+    const o = this.#o;
+    try {
+      while (this.#pending && !this.#closed) {
+        const change = this.#pending;
+        this.#pending = undefined;
+        o.onStart(change.reason, [...change.files]);
+        // Stamped before esbuild reads anything: a write after this changes the stamp.
+        const stamps = new Map<string, Stamp>();
+        for (const f of new Set([o.entry, ...this.#inputs, ...change.files])) {
+          stamps.set(f, stamp(f));
+        }
+        // After a failure a package may have been installed since: resolve afresh.
+        if (this.#failed) o.bundler.invalidate();
+        let out: BuildOutput;
+        try {
+          out = await o.bundler.build();
+        } catch (e) {
+          if (!(e instanceof BuildError)) throw e;
+          this.#failed = true;
+          if (!this.#pending && !changedSince(stamps)) this.#reportSoon(e);
+          continue;
+        } finally {
+          for (const f of change.files) {
+            if (this.#recheck.has(f)) this.#recheck.set(f, stamps.get(f) ?? null);
+          }
+        }
+        this.#failed = false;
+        this.#inputs = out.inputs;
+        o.onInputs(out.inputs);
+        // A file changed while esbuild read it: what it built may be neither version. The
+        // change's own event is pending already, or this makes one.
+        if (this.#pending || changedSince(stamps)) {
+          o.onSuperseded();
+          this.#pending ??= change;
+          continue;
+        }
+        if (!out.exports.includes('main')) {
+          this.#reportSoon(
+            new BuildError(o.entry, [
+              {
+                text: `the entry exports no main(): expected \`export async function main() { … }\`, got exports [${out.exports.join(', ')}]`,
+                location: o.entry,
+              },
+            ]),
+          );
+          continue;
+        }
+        this.builds++;
+        const builtAt = performance.now();
+        const unchanged = o.isRunning(out, change.reason);
+        o.onDone(out.ms, unchanged);
+        if (unchanged) continue;
+        o.onBuilt({
+          out,
+          reason: change.reason,
+          changeAt: change.reason === 'restart' ? null : change.at,
+          builtAt,
+          stamps,
+        });
+      }
+    } catch (e) {
+      o.onWarning(
+        `the build loop failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
+    } finally {
+      this.#building = false;
+    }
+  }
+
+  /** Reports a failed build once the files have been quiet for a moment. */
+  #reportSoon(error: BuildError): void {
+    clearTimeout(this.#errorTimer);
+    this.#errorTimer = setTimeout(() => {
+      if (this.#closed || this.busy) return;
+      this.#o.onError(error);
+    }, this.#o.errorQuietMs);
+  }
+}
