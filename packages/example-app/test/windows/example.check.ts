@@ -2,14 +2,20 @@
  * The example on Windows, as `pnpm dev` runs it (`node scripts/run.mjs`), with the headless back
  * end: the owner under Windows Node bundles itself with esbuild, supervises example-impl (a copy
  * the check edits, through HOTSHM_EXAMPLE_ENTRY), and reloads it on a save. What the owner
- * shows is read from its region by this process, which maps it as a reader (the example's own
- * state definition, as the renderer would).
+ * shows is read from its region by this process, a passive reader (test/e2e/observe.ts: it maps
+ * the region and reads the front buffer where the example's layout puts it).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { State } from 'hot-reloaded-state';
 import {
   descendants,
   isAlive,
@@ -18,22 +24,26 @@ import {
   startPeer,
   waitFor,
 } from '../../../hot-reload/test/windows/helpers.js';
+import { type FrameObserver, observeFrames } from '../e2e/observe.js';
 
 const ORANGE_LINE = 'export const ORANGE: number = rgb(1.0, 0.7, 0.0);';
 /** rgb(1.0, 0.7, 0.0) and rgb(0.0, 0.7, 1.0), as example-impl computes them. */
 const ORANGE = 0xffffb200;
 const SKY = 0xff00b2ff;
-const RELOAD_LINE = /^hotshm: reload (\d+) in /;
+/** The one line the owner prints per reload. */
+const RELOAD_LINE = /^\[hotshm\] reloaded in /;
 
 let owner: Peer;
 let entry = '';
-let state: ReturnType<typeof State.reloadable> | undefined;
+let observer: FrameObserver | undefined;
 
 before(() => {
   const dir = mkdtempSync(join(projectDir, 'work-example-'));
   mkdirSync(join(dir, 'src'));
   entry = join(dir, 'src', 'index.ts');
-  copyFileSync(join(projectDir, 'packages', 'example-impl', 'src', 'index.ts'), entry);
+  // The whole src folder: index.ts imports its helpers (draw.ts).
+  const src = join(projectDir, 'packages', 'example-impl', 'src');
+  for (const name of readdirSync(src)) copyFileSync(join(src, name), join(dir, 'src', name));
   owner = startPeer(join(projectDir, 'packages', 'example-app', 'scripts', 'run.mjs'), [], {
     cwd: join(projectDir, 'packages', 'example-app'),
     env: { HOTSHM_BACKEND: 'headless', HOTSHM_EXAMPLE_ENTRY: entry },
@@ -42,17 +52,12 @@ before(() => {
 
 after(() => {
   owner?.kill();
-  state?.region.close();
+  observer?.close();
 });
 
 /** The first pixel of the frame the owner shows, or undefined before there is one. */
 function shown(): number | undefined {
-  const fb = state?.framebuffer;
-  const front = fb?.acquireFront();
-  if (!fb || !front) return undefined;
-  const pixel = front.pixels[0]!;
-  fb.releaseFront();
-  return pixel;
+  return observer?.frontPixel();
 }
 
 function ownerSaid(pattern: RegExp): RegExpExecArray | undefined {
@@ -72,11 +77,7 @@ test('the example starts hot with the headless back end and shows orange', async
     120_000,
   );
   assert.equal(m[2], 'headless');
-  process.env.HOTSHM_REGION = m[1];
-  process.env.HOTSHM_OWNER_PID = String(owner.pid);
-  process.env.HOTSHM_ARGS = JSON.stringify({ width: 300, height: 300 });
-  process.env.HOTSHM_EPOCH = '1';
-  state = State.reloadable();
+  observer = observeFrames(m[1]!);
   await waitFor('an orange frame', () => (shown() === ORANGE ? true : undefined), 60_000);
 });
 
@@ -90,8 +91,7 @@ test('saving an edit of the renderer reloads it, and the owner shows the new col
     entry,
     source.replace(ORANGE_LINE, 'export const ORANGE: number = rgb(0.0, 0.7, 1.0);'),
   );
-  const m = await waitFor('the reload line', () => ownerSaid(RELOAD_LINE), 60_000);
-  assert.equal(m[1], '2');
+  await waitFor('the reload line', () => ownerSaid(RELOAD_LINE), 60_000);
   await waitFor('a sky-blue frame', () => (shown() === SKY ? true : undefined), 30_000);
 });
 
@@ -112,8 +112,8 @@ test('killing the example leaves no process of its tree behind', async () => {
     return now.length >= 2 && Date.now() - since >= 1000 ? now : undefined;
   });
   assert.ok(tree.length >= 2, `a renderer and a standby run under the owner: ${tree}`);
-  state?.region.close();
-  state = undefined;
+  observer?.close();
+  observer = undefined;
   owner.kill();
   // 'exit', not 'close': a process holding the owner's stdout must not hold this up.
   await waitFor('the owner to end', () => (owner.gone ? true : undefined));

@@ -12,10 +12,11 @@ import { pathToFileURL } from 'node:url';
 import { type Channel, channel } from '../../channel/index.js';
 import { ChannelClosedError, HotshmError } from '../../errors.js';
 import { type FrameBuffer, framebuffer } from '../../frames/index.js';
-import { HEADER_SIZE, readHeader } from '../../memory/header.js';
+import { HEADER_SIZE, readHeader, validateHeader } from '../../memory/header.js';
 import { openRegion } from '../../memory/index.js';
 import { type Cell, fixedString, i32, struct, u8, u32 } from '../../schema/index.js';
 import { createBindContext } from '../../state/context.js';
+import { defineStateCore } from '../../state/define.js';
 import { layoutState } from '../../state/layout.js';
 import {
   checkEpoch,
@@ -25,6 +26,7 @@ import {
   installHandoff,
   type RuntimeHandoff,
 } from '../../state/runtime.js';
+import { syncBackend } from '../../sync/backend.js';
 import { PUBLIC_MODULES, WARM_MODULE } from '../build/modules.js';
 import type { FailStage, FromRunner } from './protocol.js';
 import { isToRunner } from './protocol.js';
@@ -121,7 +123,11 @@ process.on('message', (m: unknown) => {
       stateMs: now - start - importMs,
     });
   };
-  handoff.onReloadable = readyOnce;
+  // Sent once the code that called State.reloadable() yields: a renderer that draws right after
+  // getting its state presents its first frame before this IPC write, which is not on that path.
+  // A renderer that never yields after that is not ready: the supervisor's deadline ends it, and
+  // the renderer it was to replace gets the floor back.
+  handoff.onReloadable = () => queueMicrotask(readyOnce);
   const fallback = setTimeout(readyOnce, 1000);
   let stage: FailStage = 'import';
   void (async () => {
@@ -213,4 +219,14 @@ async function warmUp(): Promise<void> {
   fields.text.drain();
   fields.memory.n.set(fields.memory.n.get() + 1);
   JSON.parse(handoff.argsJson);
+  // What State.reloadable() does on the real region, and what the first receive does: the wait
+  // back end is built (koffi bindings, native timespecs) and the header checked, once, here.
+  syncBackend();
+  validateHeader(region, { fingerprint: header.fingerprint });
+  defineStateCore({
+    name: 'warm',
+    reloadable: '/warm.ts',
+    args: struct({ n: u32 }),
+    fields: () => ({ n: u32 }),
+  }).layout({ n: 1 });
 }
