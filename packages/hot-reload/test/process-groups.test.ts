@@ -10,6 +10,7 @@ import {
   frontPixel,
   type Owner,
   openOwner,
+  parentOf,
   processesRunning,
   record,
   startOwnerProcess,
@@ -72,7 +73,13 @@ describe("a renderer's own children (issue 11, case 6)", () => {
     );
 
     // A crash (killed from outside): the restarted renderer starts its own; the dead one's goes.
-    const crashed = owner.host.rendererPid!;
+    // The renderer that started the second sleep (its parent), once the host has made it the
+    // live one (its first frame can be on screen a moment before).
+    const crashed = parentOf(processesRunning(second)[0]!);
+    await until(
+      'the second renderer to be the live one',
+      () => owner!.host.rendererPid === crashed,
+    );
     process.kill(crashed, 'SIGKILL');
     await until('the crash report', () => seen.crashes.some((c) => c.pid === crashed));
     await until('the restarted renderer', () => {

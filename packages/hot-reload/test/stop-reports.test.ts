@@ -83,9 +83,14 @@ describe('reports of renderers the supervisor stopped (issue 11, case 9)', () =>
 
   it('a replaced renderer that ignores SIGTERM is killed after the grace period, and that is no crash', async () => {
     const { owner, ws, seen, log } = await start();
+    const reloads = seen.reloads.length;
     ws.writeRenderer(rendererSource(GREEN, { onStart: "process.on('SIGTERM', () => {});" }));
     await until('the stubborn renderer on screen', () => frontPixel(owner) === GREEN);
-    const stubborn = owner.host.rendererPid;
+    // Its first frame can be on screen a moment before the host has made it the live renderer.
+    const stubborn = await until('the stubborn renderer to be the live one', () => {
+      const pid = seen.reloads[reloads]?.pid;
+      return pid !== undefined && owner.host.rendererPid === pid ? pid : undefined;
+    });
     ws.writeRenderer(rendererSource(BLUE));
     await until('its successor on screen', () => frontPixel(owner) === BLUE);
     await until('the stubborn renderer to be gone', () => !isAlive(stubborn));
