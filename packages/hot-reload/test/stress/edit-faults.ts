@@ -51,15 +51,21 @@ export async function editFaults(
   const notes: string[] = [];
   let revision = 1;
   let closed = false;
-  /** Revision `r` runs, and the supervisor has made its renderer the live one (reload event). */
-  const landed = (r: number): Promise<boolean | undefined> =>
-    until(
-      () =>
+  /**
+   * Revision `r` runs in a renderer other than `before` (the live one when it was saved), and the
+   * supervisor has made it the live one (its reload event). A renderer records its revision as it
+   * starts, a moment before it is made live: the revision alone does not say the swap is done.
+   */
+  const landed = (r: number, before: number | undefined): Promise<boolean | undefined> =>
+    until(() => {
+      const pid = session.rendererPid;
+      return (
         session.state.revision.get() === r &&
-        session.rendererPid !== undefined &&
-        session.reloads.at(-1)?.pid === session.rendererPid,
-      RECOVERY_MS,
-    );
+        pid !== undefined &&
+        pid !== before &&
+        session.reloads.at(-1)?.pid === pid
+      );
+    }, RECOVERY_MS);
   try {
     if ((await session.healthy(60_000)) === undefined)
       throw new Error('the first renderer never drew a frame');
@@ -74,32 +80,37 @@ export async function editFaults(
       const errors = session.buildErrors.length;
       let ok = false;
       if (kind === 'delete') {
+        const before = session.rendererPid;
         rmSync(entry);
         const reported = await until(() => session.buildErrors.length > errors, RECOVERY_MS);
         writeEntry(entry, ++revision);
-        ok = reported === true && (await landed(revision)) === true;
+        ok = reported === true && (await landed(revision, before)) === true;
       } else if (kind === 'rename') {
+        const before = session.rendererPid;
         const away = `${entry}.away`;
         renameSync(entry, away);
         const reported = await until(() => session.buildErrors.length > errors, RECOVERY_MS);
         writeEntry(away, ++revision);
         renameSync(away, entry);
-        ok = reported === true && (await landed(revision)) === true;
+        ok = reported === true && (await landed(revision, before)) === true;
       } else {
         // A link to a new file, renamed over the entry; then a file renamed over the link.
+        const before = session.rendererPid;
         const target = join(dirname(entry), `entry-v${revision + 1}.ts`);
         writeEntry(target, ++revision);
         symlinkSync(target, `${entry}.link`);
         renameSync(`${entry}.link`, entry);
-        const viaLink = await landed(revision);
+        const viaLink = await landed(revision, before);
+        const linked = session.rendererPid;
         writeEntry(`${entry}.file`, ++revision);
         renameSync(`${entry}.file`, entry);
-        ok = viaLink === true && (await landed(revision)) === true;
+        ok = viaLink === true && (await landed(revision, linked)) === true;
         rmSync(target, { force: true });
       }
       // And a save in place afterwards still lands.
+      const restored = session.rendererPid;
       writeEntry(entry, ++revision);
-      if (ok && (await landed(revision)) === true) removal.survived++;
+      if (ok && (await landed(revision, restored)) === true) removal.survived++;
       else
         log(
           `entry ${kind} #${i + 1}: revision ${session.state.revision.get()} (expected ${revision}); build errors ${session.buildErrors.length - errors}; warnings ${JSON.stringify(session.warnings.slice(-3))}`,
@@ -147,7 +158,7 @@ export async function editFaults(
       hungFrames += framesDuring;
       const stillOld = session.rendererPid === old && old !== undefined;
       writeEntry(entry, ++revision);
-      const applied = await landed(revision);
+      const applied = await landed(revision, old);
       const gone = await until(
         () => hungPid !== undefined && readProc(hungPid) === undefined,
         5_000,

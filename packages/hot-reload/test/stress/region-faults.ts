@@ -93,13 +93,19 @@ export async function regionFaults(
         scribble(region, RETIRED_OFFSET, word);
       }
       const reported = await until(() => headerRepairs() > before, RECOVERY_MS);
+      // A new renderer runs the save and the supervisor made it the live one (a renderer records
+      // its revision a moment before that).
+      const live = session.rendererPid;
       writeEntry(entry, ++revision);
-      const reloaded = await until(
-        () =>
+      const reloaded = await until(() => {
+        const pid = session.rendererPid;
+        return (
           session.state.revision.get() === revision &&
-          session.reloads.at(-1)?.pid === session.rendererPid,
-        RECOVERY_MS,
-      );
+          pid !== undefined &&
+          pid !== live &&
+          session.reloads.at(-1)?.pid === pid
+        );
+      }, RECOVERY_MS);
       const acked = session.acknowledged();
       const flowing = await until(() => session.acknowledged() > acked + 50, RECOVERY_MS);
       // Reported once: the owner's next checks (every second) find nothing more.
