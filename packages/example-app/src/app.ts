@@ -97,10 +97,17 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
     showTitle();
   });
   sup.on('crash', (e) => {
+    // A start that failed is told by what failed, not by the signal the supervisor then sent to
+    // stop it (that would read like an outside kill).
+    const stage = 'stage' in e.error ? e.error.stage : undefined;
     const how =
-      e.error.name === 'RendererStartError' && 'stage' in e.error && e.error.stage === 'timeout'
+      stage === 'timeout'
         ? 'timed out'
-        : (e.signal ?? `exit ${e.code}`);
+        : stage === 'main'
+          ? 'threw in main()'
+          : stage === 'import'
+            ? 'threw at its top level'
+            : (e.signal ?? `exit ${e.code}`);
     problem = `renderer ${e.phase === 'start' ? 'failed to start' : 'crashed'} (${how})`;
     showTitle();
   });

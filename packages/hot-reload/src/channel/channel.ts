@@ -440,6 +440,10 @@ class RingChannel<T> extends ChannelBase<T> {
         if (this.#skipCorrupt(read, error)) continue;
         throw error;
       }
+      // Checked after readIndex was loaded: a newer renderer that began its epoch before this
+      // load has committed nothing this load did not see, so no take of ours lands after one of
+      // its takes (messages stay in order across a hand-over).
+      if (this.ctx.superseded === true) return EMPTY;
       // Commit AFTER the copy is complete (see the module comment).
       if (Atomics.compareExchange(this.i32, Slot.read, read, (read + 1) | 0) === read) return value;
     }
@@ -472,6 +476,7 @@ class RingChannel<T> extends ChannelBase<T> {
         if (this.ctx.onCorrupt !== undefined) return super.takeAll(n);
         throw error;
       }
+      if (this.ctx.superseded === true) return [];
       if (Atomics.compareExchange(this.i32, Slot.read, read, (read + n) | 0) === read) return out;
     }
   }
@@ -524,6 +529,7 @@ class LatestChannel<T> extends ChannelBase<T> {
       }
       // The producer moved while we copied: the copy may be torn; read the newer value instead.
       if (Atomics.load(this.i32, Slot.write) !== seq) continue;
+      if (this.ctx.superseded === true) return EMPTY;
       // Claim it: another consumer that got there first makes this CAS fail, and the value is
       // then theirs.
       if (Atomics.compareExchange(this.i32, Slot.read, seen, seq) === seen) return value;

@@ -41,6 +41,13 @@ export interface BindContext {
    */
   readonly retired?: boolean;
   /**
+   * True while a newer renderer has begun its epoch (it has its state): messages queued from then
+   * on are its own, so this one commits no take, and each message is received in order by the
+   * current renderer. Not final, unlike `retired`: if the newer one fails to start, the owner
+   * gives the floor back and this one takes again. Absent or false for the owner.
+   */
+  readonly superseded?: boolean;
+  /**
    * Owner side only: a field found damaged while in use (a ring index out of range, a message
    * that does not decode) is repaired by its accessor, which reports it here instead of throwing
    * into the owner's frame loop. Absent: accessors throw `CorruptRegionError`.

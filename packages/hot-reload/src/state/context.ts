@@ -65,6 +65,14 @@ export class RegionContext implements BindContext {
     );
   }
 
+  get superseded(): boolean {
+    return (
+      this.role === 'reloadable' &&
+      !this.region.closed &&
+      Atomics.load(this.#header, HeaderSlot.epoch) > this.epoch
+    );
+  }
+
   assertOpen(what?: string): void {
     if (this.region.closed) throw new RegionClosedError(this.region.name, what);
   }

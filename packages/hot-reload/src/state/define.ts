@@ -207,6 +207,9 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
       const framebuffers = Object.values(fields).filter(isFrameBuffer);
       const channels = Object.values(fields).filter(isInterruptible);
       let closed = false;
+      // Only this owner writes the retired word; what it wrote is what the word must hold. A stray
+      // write of a larger value would close the channels of every renderer, present and future.
+      let retiredWritten = 0;
 
       return {
         fields: fields as StateFields<F>,
@@ -222,6 +225,7 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
         },
         retire(epoch) {
           if (closed) return;
+          retiredWritten = Math.max(retiredWritten, epoch);
           // Only ever moves forward: a late retire of an older epoch never revives a newer one.
           for (;;) {
             const current = Atomics.load(headerI32, HeaderSlot.retired);
@@ -239,6 +243,14 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
           if (damage !== undefined) {
             header.restore();
             repairs.push({ part: 'header', message: `${damage}; the owner wrote it back` });
+          }
+          const retired = Atomics.load(headerI32, HeaderSlot.retired);
+          if (retired !== retiredWritten) {
+            Atomics.store(headerI32, HeaderSlot.retired, retiredWritten);
+            repairs.push({
+              part: 'header',
+              message: `the retired word of region ${region.name} was overwritten (expected ${retiredWritten}, got ${retired}); the owner wrote it back`,
+            });
           }
           for (const f of lay.fields) {
             const message = f.schema.repair?.(view, f.offset, f.name, deep);

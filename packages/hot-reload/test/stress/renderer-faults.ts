@@ -199,7 +199,7 @@ export async function rendererFaults(
     log(`messages: ${JSON.stringify(acc)}; frames: ${JSON.stringify(frames)}`);
     const lost = acc.lost + acc.duplicated + acc.outOfOrder;
     notes.push(
-      `messages: ${acc.sent} sent while renderers were killed, ${acc.acknowledged} acknowledged exactly once, ${acc.takenByKilled} taken by a renderer killed before it could acknowledge (not losses: exactly-once ends where a consumer dies after committing), ${acc.duplicated} duplicated, ${acc.outOfOrder} out of order, ${acc.lost} lost`,
+      `messages: ${acc.sent} sent while renderers were killed, ${acc.acknowledged} acknowledged exactly once, ${acc.takenByKilled} taken by a renderer killed (or stopped after it was replaced) before it could acknowledge (not losses: exactly-once ends where a consumer dies after committing), ${acc.duplicated} duplicated, ${acc.outOfOrder} out of order, ${acc.lost} lost`,
       `frames: ${frames.samples} front frames sampled, ${frames.torn} torn, ${frames.blank} samples with no frame after the first`,
     );
     for (const row of [killRow, ...faultRows]) row.torn = 0;

@@ -4,10 +4,14 @@
  * `--json` prints the report as one JSON line at the end (for the vitest wrapper).
  *
  *   node --import tsx packages/hot-reload/test/stress/run.ts [--short] [--json]
- *     [--only=renderer,owner,resource,worker] [--kills=N] [--each=N] [--owners=N] [--workers=N]
- *     (override the counts)
+ *     [--only=renderer,edits,region,nohot,grandchildren,owner,resource,worker]
+ *     [--kills=N] [--each=N] [--owners=N] [--removals=N] [--hangs=N] [--headers=N] [--rings=N]
+ *     [--exits=N] [--families=N] [--workers=N]   (override the counts)
  */
+import { editFaults } from './edit-faults.js';
 import { ownerFaults } from './owner-faults.js';
+import { grandchildFaults, noHotExits } from './process-faults.js';
+import { regionFaults } from './region-faults.js';
 import { rendererFaults } from './renderer-faults.js';
 import { resourceFaults } from './resource-faults.js';
 import { formatTable, ok, type Report, type Row } from './table.js';
@@ -27,12 +31,40 @@ const flag = (name: string): number | undefined => {
   return v === undefined ? undefined : Number(v);
 };
 const base = short
-  ? { kills: 20, each: 1, owners: 6, workers: 20 }
-  : { kills: 200, each: 3, owners: 50, workers: 1000 };
+  ? {
+      kills: 20,
+      each: 1,
+      owners: 6,
+      removals: 1,
+      hangs: 1,
+      headers: 2,
+      rings: 3,
+      exits: 8,
+      families: 2,
+      workers: 20,
+    }
+  : {
+      kills: 200,
+      each: 3,
+      owners: 50,
+      removals: 10,
+      hangs: 5,
+      headers: 20,
+      rings: 30,
+      exits: 100,
+      families: 8,
+      workers: 1000,
+    };
 const counts = {
   kills: flag('kills') ?? base.kills,
   each: flag('each') ?? base.each,
   owners: flag('owners') ?? base.owners,
+  removals: flag('removals') ?? base.removals,
+  hangs: flag('hangs') ?? base.hangs,
+  headers: flag('headers') ?? base.headers,
+  rings: flag('rings') ?? base.rings,
+  exits: flag('exits') ?? base.exits,
+  families: flag('families') ?? base.families,
   workers: flag('workers') ?? base.workers,
 };
 
@@ -46,6 +78,32 @@ const notes: string[] = [];
 if (wants('renderer')) {
   log(`renderer faults: ${counts.kills} SIGKILLs, ${counts.each} of each crash`);
   const r = await rendererFaults({ kills: counts.kills, each: counts.each }, log);
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (wants('edits')) {
+  log(
+    `editing faults: ${counts.removals} rounds of entry removal/rename/symlink, ${counts.hangs} hung starts`,
+  );
+  const r = await editFaults({ removals: counts.removals, hangs: counts.hangs }, log);
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (wants('region')) {
+  log(`region faults: ${counts.headers} header overwrites, ${counts.rings} ring index overwrites`);
+  const r = await regionFaults({ headers: counts.headers, rings: counts.rings }, log);
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (wants('nohot')) {
+  log(`no-hot exits: ${counts.exits} owners ending right after a burst of input`);
+  const r = await noHotExits(counts.exits, log);
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (wants('grandchildren')) {
+  log(`renderer grandchildren: ${counts.families} owners whose renderer starts a process`);
+  const r = await grandchildFaults(counts.families, log);
   rows.push(...r.rows);
   notes.push(...r.notes);
 }

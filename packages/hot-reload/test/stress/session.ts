@@ -2,11 +2,12 @@
  * An owner under stress: it creates the stress state with a supervised renderer, sends numbered
  * messages without pause, drains the acknowledgements, and samples the front frame all the time.
  * At the end it accounts for every message: acknowledged once, taken by a renderer that was
- * killed before it could acknowledge (allowed: at most one per killed renderer, right where that
- * renderer stopped), or lost.
+ * killed (or stopped by the supervisor after it was replaced) before it could acknowledge
+ * (allowed: right where that renderer stopped), or lost.
  */
+import type { HostOptions, RegionRepair } from '@hotshm/hot-reload';
 import { STRESS_SUPERVISOR, sleep, stderrSink, until } from './fixtures.js';
-import { StressState } from './stress-state.js';
+import { StressState, TAKEN_SLOTS } from './stress-state.js';
 
 type State = Awaited<ReturnType<typeof StressState.owner>>;
 
@@ -33,8 +34,19 @@ export class StressSession {
   readonly killedEpochs = new Set<number>();
   /** The last sequence each killed renderer had taken (its acknowledgements may have died with it). */
   private readonly killedTaken = new Map<number, number>();
-  readonly crashes: { pid: number; epoch: number; code: number | null; signal: string | null }[] =
-    [];
+  /** Epochs of renderers replaced by a reload: the supervisor stops them (SIGTERM, then SIGKILL). */
+  private readonly replacedEpochs = new Set<number>();
+  readonly crashes: {
+    pid: number;
+    epoch: number;
+    code: number | null;
+    signal: string | null;
+    phase: 'start' | 'running';
+    /** A failed start's stage (RendererStartError), e.g. 'timeout'. */
+    stage: string | undefined;
+  }[] = [];
+  readonly buildErrors: string[] = [];
+  readonly repairs: RegionRepair[] = [];
   readonly warnings: string[] = [];
   readonly reloads: { epoch: number; pid: number; reason: string }[] = [];
   private nextSeq = 1;
@@ -51,16 +63,27 @@ export class StressSession {
     this.state = state;
     const sup = state.host;
     sup.on('crash', (e) => {
-      this.crashes.push({ pid: e.pid, epoch: e.epoch, code: e.code, signal: e.signal });
+      this.crashes.push({
+        pid: e.pid,
+        epoch: e.epoch,
+        code: e.code,
+        signal: e.signal,
+        phase: e.phase,
+        stage: 'stage' in e.error ? String(e.error.stage) : undefined,
+      });
       if (e.epoch > 0) {
         this.killedEpochs.add(e.epoch);
-        // The renderer is dead: what it had taken is final (its successor of the same parity
-        // starts only after the next reload).
-        this.killedTaken.set(e.epoch, state.taken.at(e.epoch & 1).get());
+        // The renderer is dead: what it had taken is final.
+        this.killedTaken.set(e.epoch, state.taken.at(e.epoch % TAKEN_SLOTS).get());
       }
     });
     sup.on('warning', (e) => this.warnings.push(e.message));
-    sup.on('reload', (e) => this.reloads.push({ epoch: e.epoch, pid: e.pid, reason: e.reason }));
+    sup.on('build-error', (e) => this.buildErrors.push(e.messages.join('\n')));
+    sup.on('repair', (e) => this.repairs.push(...e.repairs));
+    sup.on('reload', (e) => {
+      this.reloads.push({ epoch: e.epoch, pid: e.pid, reason: e.reason });
+      for (const r of this.reloads) if (r.epoch < e.epoch) this.replacedEpochs.add(r.epoch);
+    });
     this.loop();
   }
 
@@ -73,13 +96,14 @@ export class StressSession {
     entry: string,
     size = { width: 96, height: 64 },
     log = false,
+    host: HostOptions = {},
   ): Promise<StressSession> {
     const sink = stderrSink();
     const state = await StressState.owner(size, {
       hot: true,
       entry,
       log,
-      host: { ...STRESS_SUPERVISOR, stderr: sink },
+      host: { ...STRESS_SUPERVISOR, stderr: sink, ...host },
     });
     return new StressSession(state);
   }
@@ -165,6 +189,35 @@ export class StressSession {
     }, timeoutMs);
   }
 
+  /** Messages acknowledged so far (each sequence number once). */
+  acknowledged(): number {
+    this.drainAcks();
+    return this.acks.size;
+  }
+
+  /**
+   * Stops sending and waits until every message sent so far is acknowledged or excused (taken by
+   * a killed renderer): the rings are empty, so what is done to them next loses nothing real.
+   * True when that happened within `timeoutMs`.
+   */
+  async pause(timeoutMs: number): Promise<boolean> {
+    this.sending = false;
+    const sent = this.nextSeq - 1;
+    const quiet = await until(
+      () => {
+        this.drainAcks();
+        return this.state.messages.length === 0 && this.accountFor(sent).lost === 0;
+      },
+      timeoutMs,
+      5,
+    );
+    return quiet === true;
+  }
+
+  resume(): void {
+    this.sending = true;
+  }
+
   frames(): FrameStats {
     return { samples: this.samples, torn: this.torn, blank: this.blank };
   }
@@ -183,10 +236,10 @@ export class StressSession {
     );
     await sleep(50);
     this.drainAcks();
-    return this.accountFor(sent);
+    return this.accountFor(sent, true);
   }
 
-  private accountFor(sent: number): Accounting {
+  private accountFor(sent: number, final = false): Accounting {
     let acknowledged = 0;
     let duplicated = 0;
     let outOfOrder = 0;
@@ -204,12 +257,15 @@ export class StressSession {
       if (epochs[0]! < prevEpoch) outOfOrder++;
       prevEpoch = epochs[0]!;
     }
-    // A missing message is excused only if a killed renderer took it: one whose epoch lies
-    // between the epochs that acknowledged the nearest acknowledged messages around it, and which
-    // had recorded taking at least that sequence number before it died.
+    // A missing message is excused only if a renderer that is gone took it (killed, or stopped
+    // after it was replaced, both abruptly): one whose epoch lies between the epochs that
+    // acknowledged the nearest acknowledged messages around it, and which had recorded taking at
+    // least that sequence number before it died.
     let takenByKilled = 0;
     let lost = 0;
-    const killed = [...this.killedEpochs].sort((a, b) => a - b);
+    const gone = [...new Set([...this.killedEpochs, ...this.replacedEpochs])].sort((a, b) => a - b);
+    const takenBy = (e: number): number =>
+      this.killedTaken.get(e) ?? this.state.taken.at(e % TAKEN_SLOTS).get();
     for (const seq of missing) {
       let lo = seq - 1;
       while (lo > 0 && !this.acks.has(lo)) lo--;
@@ -217,11 +273,15 @@ export class StressSession {
       while (hi <= sent && !this.acks.has(hi)) hi++;
       const before = this.acks.get(lo)?.[0] ?? 0;
       const after = this.acks.get(hi)?.[0] ?? Number.POSITIVE_INFINITY;
-      const taker = killed.find(
-        (e) => e >= before && e <= after && (this.killedTaken.get(e) ?? 0) >= seq,
-      );
-      if (taker === undefined) lost++;
-      else takenByKilled++;
+      const taker = gone.find((e) => e >= before && e <= after && takenBy(e) >= seq);
+      if (taker !== undefined) takenByKilled++;
+      else {
+        lost++;
+        if (final && process.env.HOTSHM_STRESS_VERBOSE === '1')
+          process.stderr.write(
+            `[stress] message ${seq} lost: acknowledged around it by epochs ${before} (message ${lo}) and ${after} (message ${hi}); renderers gone: ${JSON.stringify(gone)}\n`,
+          );
+      }
     }
     return { sent, acknowledged, duplicated, takenByKilled, lost, outOfOrder };
   }

@@ -4,7 +4,7 @@
  * message), draws a frame in which every pixel carries the same value (half of it, a pause, the
  * other half, so a kill often lands mid-frame), presents it, and looks for an injected fault.
  */
-import { Fault, StressState } from './stress-state.js';
+import { Fault, StressState, TAKEN_SLOTS } from './stress-state.js';
 
 const pause = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +17,7 @@ export async function runRenderer(revision: number): Promise<never> {
   const hoard: unknown[] = [];
   for (let frame = 1; ; frame++) {
     for (let m = s.messages.tryRecv(); m !== undefined; m = s.messages.tryRecv()) {
-      s.taken.at(s.epoch & 1).set(m.seq);
+      s.taken.at(s.epoch % TAKEN_SLOTS).set(m.seq);
       while (!acks.send({ seq: m.seq, epoch: s.epoch })) await sleep(1);
     }
     const fault = s.faults.tryRecv();

@@ -21,6 +21,9 @@ export const Fault = {
 
 export const StressArgs = struct({ width: u16, height: u16 });
 
+/** Epochs remembered in `taken`: more renderers than any stress session starts. */
+export const TAKEN_SLOTS = 1024;
+
 export const StressState = defineState({
   name: 'hotshm-stress',
   reloadable: new URL('./stress-renderer.ts', import.meta.url),
@@ -38,10 +41,12 @@ function stressFields({ width, height }: { width: number; height: number }) {
     /** The revision of the entry the live renderer was built from (see fixtures.ts). */
     revision: u32,
     /**
-     * The last sequence number taken by the renderer of each epoch parity, stored before its
-     * acknowledgement is sent: a renderer killed before it became the only producer on its rings
-     * dies with the acknowledgements it was holding (see ProducerGate), and this says which.
+     * The last sequence number taken by the renderer of each epoch (slot epoch % TAKEN_SLOTS),
+     * stored before its acknowledgement is sent: a renderer killed, or stopped by the supervisor,
+     * between taking a message and acknowledging it takes the acknowledgement with it (as does one
+     * killed before it became the only producer on its rings, see ProducerGate), and this says
+     * which messages it had taken.
      */
-    taken: array(u32, 2),
+    taken: array(u32, TAKEN_SLOTS),
   };
 }

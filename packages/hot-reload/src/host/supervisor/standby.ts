@@ -136,8 +136,9 @@ export class RendererProcess {
 
   /** SIGTERM, then SIGKILL once `graceMs` has passed; resolves when the process is gone. */
   async stop(graceMs: number, reason: string): Promise<ChildExit> {
-    this.stopReason ??= reason;
+    // A process that already ended on its own was not stopped: its exit is what it did.
     if (this.exit) return this.exit;
+    this.stopReason ??= reason;
     this.signal('SIGTERM');
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     const e = await this.exited;
@@ -147,8 +148,8 @@ export class RendererProcess {
 
   /** SIGKILL at once; resolves when the process is gone. */
   async kill(reason: string): Promise<ChildExit> {
-    this.stopReason ??= reason;
     if (this.exit) return this.exit;
+    this.stopReason ??= reason;
     this.signal('SIGKILL');
     return this.exited;
   }

@@ -363,7 +363,7 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
       const readyAt = performance.now();
 
       if (!outcome.ok) {
-        await standby.kill(`stopped by the supervisor: its start ${outcome.why}`);
+        await standby.kill('the supervisor stopped it');
         // Give the floor back to the renderer that still runs: its presents count again.
         if (previous?.alive && this.#target.currentEpoch() !== previous.epoch) {
           this.#target.beginEpoch(previous.epoch);
@@ -589,7 +589,8 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
       signal: e.signal,
       phase,
       error,
-      message: `${error.message} (pid ${p.pid})`,
+      // A start the supervisor ended itself is not an outside kill: say who stopped it.
+      message: `${error.message}${p.stopReason ? `; ${p.stopReason}` : ''} (pid ${p.pid})`,
       stderr: p.stderr,
       willRestart,
       restartInMs,

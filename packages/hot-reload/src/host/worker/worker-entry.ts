@@ -69,6 +69,10 @@ const onUncaught = (error: unknown): void => {
 process.on('uncaughtException', onUncaught);
 process.on('unhandledRejection', onUncaught);
 
+// Stack traces name the user's files, as in a renderer process (which runs with
+// --enable-source-maps): the bundle's inline source map points at them.
+process.setSourceMapsEnabled(true);
+
 let stage: 'import' | 'main' = 'import';
 try {
   const mod = (await import(pathToFileURL(data.bundle).href)) as { main?: unknown };
