@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegionTracker } from '../../test/memory-helpers.js';
-import { mappingAt } from './mapped.js';
+import { mappingAt } from '../native/mapped.js';
 import { createRegion, openRegion } from './region.js';
 
 const regions = new RegionTracker();

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import koffi from 'koffi';
 import { InvalidArgumentError, SizeMismatchError } from '../errors.js';
+import { trackMapping } from '../native/mapped.js';
 import {
   describe,
   MAX_REGION_SIZE,
@@ -15,7 +16,6 @@ import {
   validateRegionName,
   validateRegionSize,
 } from './backend.js';
-import { trackMapping } from './mapped.js';
 import { currentBackend } from './platform.js';
 
 export interface Region {

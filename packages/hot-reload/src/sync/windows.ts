@@ -32,7 +32,7 @@
 
 import koffi from 'koffi';
 import { RegionSystemError } from '../errors.js';
-import { type MappedSpan, mappingAt } from '../memory/mapped.js';
+import { type MappedSpan, mappingAt } from '../native/mapped.js';
 import type { SharedWord, SyncBackend } from './types.js';
 
 export const WINDOWS_SYNC_CONSTANTS = {

@@ -1,5 +1,6 @@
 /**
- * The regions this process has mapped, by address. A word's native address differs from one
+ * The regions this process has mapped, by address (recorded by memory/region.ts; a registry of the
+ * process's native mappings, so it sits below both memory and sync). A word's native address differs from one
  * process to the next; its region name and offset do not. The Windows wait module names its
  * kernel objects after them (see sync/windows.ts), and closes those objects when the region is
  * closed.
