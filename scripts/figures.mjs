@@ -7,7 +7,7 @@
  * fails when the README says something the results files do not.
  *
  *   pnpm bench && pnpm figures     measure, then write the table
- *   PATH=<node 24>/bin:$PATH HOTSHM_BENCH_RESULTS=bench-results.node24.json pnpm bench reload
+ *   PATH=<node 24>/bin:$PATH HOTSHM_BENCH_RESULTS=bench-results.node24.json pnpm bench reload.bench
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -17,6 +17,9 @@ const resultsPath = new URL('bench-results.json', root);
 const node24Path = new URL('bench-results.node24.json', root);
 const START = '<!-- figures:start -->';
 const END = '<!-- figures:end -->';
+const STRESS_START = '<!-- stress:start -->';
+const STRESS_END = '<!-- stress:end -->';
+const stressPath = new URL('stress-results.json', root);
 
 /**
  * id, what it measures, the floor the issues set (a string with its comparison), and how a value
@@ -32,7 +35,9 @@ const ROWS = [
   ['reload.p95_ms', '… p95', '≤ 30', (v) => v <= 30],
   ['reload.max_ms', '… the slowest of them', '≤ 60', (v) => v <= 60],
   ['reload.inplace_p50_ms', 'in-place saves (truncate, then write), p50', '', null],
+  ['reload.inplace_p95_ms', '… p95', '', null],
   ['reload.atomic_p50_ms', 'atomic saves (a temporary file renamed over), p50', '', null],
+  ['reload.atomic_p95_ms', '… p95', '', null],
   [
     'reload.formatter_ms',
     "a save, then a formatter's rewrite 20 ms later: the rewrite → its frame",
@@ -40,6 +45,17 @@ const ROWS = [
     null,
   ],
   ['reload.helper_p50_ms', 'an edit of a module the entry imports (draw.ts), p50', '', null],
+  [
+    'reload.phase_change_to_built_ms',
+    "phases, p50 of the owner's reload lines: change seen → built",
+    '',
+    null,
+  ],
+  ['reload.phase_esbuild_ms', '… of which the rebuild (esbuild)', '', null],
+  ['reload.phase_deliver_ms', '… handed over → the standby has the bundle', '', null],
+  ['reload.phase_import_ms', "… the standby's import of the bundle", '', null],
+  ['reload.phase_state_ms', '… imported → `main()` has its state, drew, and yielded', '', null],
+  ['reload.phase_frame_ms', '… handed over → the first frame, as the owner saw it', '', null],
   [
     'reload.burst_last_ms',
     '50 saves 20 ms apart: the last save → its frame',
@@ -153,6 +169,46 @@ export function table(results, only = () => true) {
   return lines.join('\n');
 }
 
+/** The long `pnpm stress` run: its table and its notes, as the harness wrote them. */
+export function stressTable(report) {
+  const head = [
+    'fault',
+    'injected',
+    'survived',
+    'messages lost',
+    'frames torn',
+    'processes orphaned',
+    'regions leaked',
+  ];
+  const keys = ['injected', 'survived', 'lost', 'torn', 'orphaned', 'leaked'];
+  const body = report.rows.map((r) => [r.fault, ...keys.map((k) => String(r[k]))]);
+  const total = ['total', ...keys.map((k) => String(report.rows.reduce((n, r) => n + r[k], 0)))];
+  const line = (row) => `| ${row.join(' | ')} |`;
+  const meta = report._meta;
+  return [
+    `A long run: \`pnpm stress\`, ${Math.round(report.seconds)} s${meta ? `, ${meta.date}, Node ${meta.node}, ${meta.cores} cores` : ''}.`,
+    '',
+    line(head),
+    `| --- | ${keys.map(() => '---:').join(' | ')} |`,
+    ...body.map(line),
+    line(total),
+    '',
+    'What the harness reported beside the table:',
+    '',
+    ...report.notes.map((n) => `- ${n}`),
+  ].join('\n');
+}
+
+function between(text, start, end, body, file) {
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) {
+    console.error(`README.md: expected the markers ${start} … ${end} (for ${file})`);
+    process.exit(1);
+  }
+  return `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`;
+}
+
 function main() {
   const check = process.argv.includes('--check');
   const results = JSON.parse(readFileSync(resultsPath, 'utf8'));
@@ -172,15 +228,19 @@ function main() {
       .slice(2)
       .join('\n');
   }
-  const next = `${readme.slice(0, start + START.length)}\n${body}\n${readme.slice(end)}`;
+  let next = `${readme.slice(0, start + START.length)}\n${body}\n${readme.slice(end)}`;
+  if (existsSync(stressPath)) {
+    const stress = JSON.parse(readFileSync(stressPath, 'utf8'));
+    next = between(next, STRESS_START, STRESS_END, stressTable(stress), 'stress-results.json');
+  }
   if (check) {
     if (next !== readme) {
       console.error(
-        'README.md: the figures table is not what bench-results.json says; run `pnpm figures` (after `pnpm bench`)',
+        'README.md: the figures are not what bench-results.json and stress-results.json say; run `pnpm figures` (after `pnpm bench` or `pnpm stress`)',
       );
       process.exit(1);
     }
-    console.log('figures: the README table matches bench-results.json');
+    console.log('figures: the README matches bench-results.json and stress-results.json');
     return;
   }
   writeFileSync(readmePath, next);

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appDir, childrenOf, isAlive, mainScript, regionsOf } from './e2e/harness.js';
+import { appDir, childrenOf, isAlive, mainScript, regionsOf, runsNode } from './e2e/harness.js';
 import { waitFor } from './x11.js';
 
 const logOf = (pid: number): string => join(tmpdir(), `hotshm-${pid}.log`);
@@ -34,7 +34,7 @@ async function startInTerminal(): Promise<TerminalApp> {
   const exited = new Promise<number | null>((r) => script.once('exit', (code) => r(code)));
   const pid = await waitFor(
     'the app process on the pty',
-    () => childrenOf(script.pid!).find((c) => c.comm.startsWith('node'))?.pid,
+    () => childrenOf(script.pid!).find(runsNode)?.pid,
     30_000,
   );
   await waitFor(

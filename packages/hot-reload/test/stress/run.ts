@@ -8,6 +8,8 @@
  *     [--kills=N] [--each=N] [--owners=N] [--removals=N] [--hangs=N] [--headers=N] [--rings=N]
  *     [--exits=N] [--families=N] [--workers=N]   (override the counts)
  */
+import { writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
 import { editFaults } from './edit-faults.js';
 import { ownerFaults } from './owner-faults.js';
 import { grandchildFaults, noHotExits } from './process-faults.js';
@@ -135,4 +137,24 @@ process.stdout.write(
   `\n${formatTable(report)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\n${report.mode} run, ${report.seconds.toFixed(0)} s: ${ok(report) ? 'every fault survived, nothing lost, torn, orphaned or leaked' : 'FAILED'}\n`,
 );
 if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
+// `pnpm stress` (the long run of every fault) keeps its report for the README (scripts/figures.mjs).
+const resultsFile = process.env.HOTSHM_STRESS_RESULTS;
+if (resultsFile) {
+  writeFileSync(
+    resultsFile,
+    `${JSON.stringify(
+      {
+        ...report,
+        _meta: {
+          date: new Date().toISOString().slice(0, 10),
+          node: process.version,
+          cores: cpus().length,
+          os: `${process.platform} ${release()}`,
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
 process.exit(ok(report) ? 0 : 1);
