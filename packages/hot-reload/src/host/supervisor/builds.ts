@@ -81,6 +81,8 @@ export class BuildLoop {
   readonly #recheck = new Map<string, Stamp | undefined>();
   #recheckTimer: ReturnType<typeof setTimeout> | undefined;
   #inputs: readonly string[] = [];
+  /** What the latest build read (its stamps, taken before esbuild read the files). */
+  #read: ReadonlyMap<string, Stamp> = new Map();
   #closed = false;
   /** When the last two changes were seen: saves closer than a burst's gap are one burst. */
   lastChangeAt = Number.NEGATIVE_INFINITY;
@@ -96,8 +98,14 @@ export class BuildLoop {
     return this.#building || this.#pending !== undefined;
   }
 
-  /** A file the user saved (or removed, or created). */
+  /**
+   * A file the user saved (or removed, or created). An event for a file that is still as the
+   * latest build read it is a duplicate (chokidar's and the raw watcher's for one save): dropped,
+   * so that it neither builds twice nor looks like a second save of a burst.
+   */
   changed(path: string): void {
+    const read = this.#read.get(path);
+    if (read !== undefined && stamp(path) === read) return;
     const now = performance.now();
     this.prevChangeAt = this.lastChangeAt;
     this.lastChangeAt = now;
@@ -172,6 +180,7 @@ export class BuildLoop {
         for (const f of new Set([o.entry, ...this.#inputs, ...change.files])) {
           stamps.set(f, stamp(f));
         }
+        this.#read = stamps;
         // After a failure a package may have been installed since: resolve afresh.
         if (this.#failed) o.bundler.invalidate();
         let out: BuildOutput;

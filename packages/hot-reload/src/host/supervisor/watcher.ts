@@ -11,9 +11,15 @@
  * to). Editors' temporary files (`.index.ts.swp`, `index.ts~`, `index.ts.tmp-123`) are not source
  * files and are ignored.
  *
+ * chokidar's own 'change' events are throttled: a change within 50 ms of the last one it emitted
+ * for the same file is dropped, with no trailing event, so a formatter's rewrite 20 ms after a save
+ * (or every other save of a burst) would be seen only by the build loop's late re-check. The raw
+ * events of the folders' watchers (one per inotify event) are therefore passed on too, for files
+ * the bundle was made of; the build loop drops the duplicates (a file as the last build read it).
+ *
  * On ENOSPC/EMFILE (inotify exhausted) it falls back to polling and says so once.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 
 export type WatchEvent = 'add' | 'change' | 'unlink';
@@ -89,6 +95,12 @@ export class SourceWatcher {
         if (!this.#closed && this.relevant(path, event)) this.#opts.onChange(path, event);
       };
     watcher.on('change', on('change')).on('add', on('add')).on('unlink', on('unlink'));
+    watcher.on('raw', (_event: string, name: unknown, details: unknown) => {
+      const dir = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+      if (this.#closed || typeof name !== 'string' || typeof dir !== 'string') return;
+      const path = join(dir, name);
+      if (this.#files.has(path)) this.#opts.onChange(path, 'change');
+    });
     watcher.on('error', (err: unknown) => {
       const code = (err as { code?: string }).code;
       if ((code === 'ENOSPC' || code === 'EMFILE') && !this.#polling && !this.#closed) {
