@@ -75,9 +75,10 @@ const ROWS = [
     '≥ 5×',
     (v) => v >= 5,
   ],
+  ['reload.rss_warmup_mb', "the owner's RSS over its first reloads, to its working size", '', null],
   [
     'reload.rss_growth_mb_500',
-    "the owner's RSS after 500 more reloads, after GC",
+    '… then after 500 more reloads, after GC (a leak would show here)',
     '< 10',
     (v) => v < 10,
   ],
