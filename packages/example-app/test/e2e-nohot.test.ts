@@ -3,11 +3,17 @@
  * Xvfb, with the renderer on a worker thread of the owner. It must look and react like the hot
  * app (orange, a click gives "Render 1") without starting any process of its own.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AppProcess,
+  appDir,
   appEnv,
   childrenOf,
+  mainScript,
   ORANGE,
   processesOwnedBy,
   regionsOf,
@@ -75,5 +81,39 @@ describe('the example app without hot reload, under Xvfb', () => {
     await x.key(window, 'Escape');
     expect(await app.exited).toBe(0);
     expect(regionsOf(app.pid)).toEqual([]);
+  });
+});
+
+describe('the example app without hot reload, under `node --watch`', () => {
+  // Node's watch mode makes a worker thread post its own messages (the modules it loads) on the
+  // port the worker host listens to; on Node 24 and later they reached the host as a failed start.
+  it('starts its renderer on a worker thread all the same', async () => {
+    const watched = mkdtempSync(join(tmpdir(), 'hotshm-watch-'));
+    const child = spawn(process.execPath, ['--watch-path', watched, mainScript, '--no-hot'], {
+      cwd: appDir,
+      env: { ...appEnv(''), HOTSHM_BACKEND: 'headless' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      const line = await waitFor(
+        'the start line',
+        () => out.split('\n').find((l) => l.startsWith('hotshm: region ')),
+        60_000,
+      );
+      expect(line).toMatch(/backend headless, renderer on a worker thread \(no hot reload\)$/);
+      expect(out).not.toContain('RendererStartError');
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(watched, { recursive: true, force: true });
+    }
   });
 });

@@ -174,7 +174,8 @@ export class WorkerHost extends TypedEmitter<HostEvents> implements RendererHost
       exited: new Promise((resolve) => worker.once('exit', resolve)),
     };
     this.#running = running;
-    worker.on('message', (m: FromWorker) => {
+    worker.on('message', (m: unknown) => {
+      if (!isFromWorker(m)) return;
       if (m.type === 'ready') running.ready = true;
       else running.failure = m;
     });
@@ -192,8 +193,8 @@ export class WorkerHost extends TypedEmitter<HostEvents> implements RendererHost
           ),
         this.#startTimeoutMs,
       );
-      const onMessage = (m: FromWorker): void => {
-        if (m.type === 'crashed') return;
+      const onMessage = (m: unknown): void => {
+        if (!isFromWorker(m) || m.type === 'crashed') return;
         clearTimeout(timer);
         worker.off('message', onMessage);
         resolve(m.type === 'ready' ? undefined : new RendererStartError(m.stage, m.message));
@@ -375,4 +376,18 @@ export class WorkerHost extends TypedEmitter<HostEvents> implements RendererHost
     this.#temp?.remove();
     this.emit('exit', { reason });
   }
+}
+
+/**
+ * Only the entry's own messages count: Node posts others on the same port (under `node --watch`
+ * a worker reports every module it loads to the watcher, as `{ "watch:import": [...] }`).
+ */
+function isFromWorker(m: unknown): m is FromWorker {
+  if (typeof m !== 'object' || m === null) return false;
+  const { type } = m as { type?: unknown };
+  if (type === 'ready') return typeof (m as { importMs?: unknown }).importMs === 'number';
+  if (type === 'failed' || type === 'crashed') {
+    return typeof (m as { message?: unknown }).message === 'string';
+  }
+  return false;
 }
