@@ -15,11 +15,14 @@
  * - reload.vs_full_restart: the same edit when the whole app restarts on save (`node --watch` over
  *   the launcher, renderer on a worker: what a user without hot reload gets): its p50 ÷ ours.
  * - reload.rss_growth_mb_500: the owner's RSS after 500 more reloads minus before, both after a
- *   full GC (a preload, only in this phase, exposes gc() to the owner on SIGUSR2), once the owner
- *   has reached its working size: over its first few hundred reloads V8's young generation grows
- *   to its maximum and malloc's per-thread arenas to theirs (measured here: +17, +8, +17, +1, +1 MB
- *   for each 300 reloads, with the JS heap in use flat), so the 500 are counted after a warm-up of
- *   SOAK_WARMUP reloads, whose own growth is reload.rss_warmup_mb.
+ *   full GC, then a memory-reducing one (`gc({ flavor: 'last-resort' })`, which Node 20's V8
+ *   ignores): a preload, only in this phase, runs them in the owner on SIGUSR2. After an ordinary GC, V8's young generation stays at the size
+ *   it grew to, and it grows with the bytes that ever survived a scavenge, up to its maximum (32 MB
+ *   on Node 20, 64 MB on Node 24 here): a cache, not a leak, that the memory-reducing GC gives
+ *   back on Node 24 but not on Node 20. Over the first few hundred reloads malloc's per-thread
+ *   arenas grow too, so the 500 are counted after a warm-up of SOAK_WARMUP reloads, whose own
+ *   growth is reload.rss_warmup_mb. HOTSHM_BENCH_SOAK_TRACE=N prints the owner's memory, heap
+ *   spaces included, every N reloads (HOTSHM_BENCH_SOAK_ONLY=1 runs this phase alone).
  * - reload.phase_*: medians of the phases the owner reports for each reload.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -42,6 +45,7 @@ import { startXvfb, waitFor } from '../test/x11.js';
 const EDITS = Number(process.env.HOTSHM_BENCH_EDITS ?? 40);
 const SOAK = Number(process.env.HOTSHM_BENCH_SOAK ?? 500);
 const SOAK_WARMUP = Number(process.env.HOTSHM_BENCH_SOAK_WARMUP ?? 900);
+const TRACE = Number(process.env.HOTSHM_BENCH_SOAK_TRACE ?? 0);
 const RESTARTS = 8;
 const GAP_MS = 600;
 
@@ -320,10 +324,12 @@ async function soak(display: string): Promise<void> {
     preload,
     [
       "import { writeFileSync } from 'node:fs';",
+      "import { getHeapSpaceStatistics } from 'node:v8';",
       'if (process.env.HOTSHM_OWNER_PID === undefined) {',
       "  process.on('SIGUSR2', () => {",
-      '    globalThis.gc?.(); globalThis.gc?.();',
-      `    writeFileSync(process.env.HOTSHM_BENCH_RSS, String(process.memoryUsage().rss));`,
+      "    globalThis.gc?.(); globalThis.gc?.(); globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });",
+      '    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));',
+      '    writeFileSync(process.env.HOTSHM_BENCH_RSS, JSON.stringify({ ...process.memoryUsage(), spaces }));',
       '  });',
       '}',
     ].join('\n'),
@@ -333,13 +339,32 @@ async function soak(display: string): Promise<void> {
     NODE_OPTIONS: `--expose-gc --import=${preload}`,
     HOTSHM_BENCH_RSS: rssFile,
   });
-  const rss = async (): Promise<number> => {
+  type Usage = NodeJS.MemoryUsage & { spaces: Record<string, number> };
+  const usage = async (): Promise<Usage> => {
     writeFileSync(rssFile, '');
     process.kill(r.app.pid, 'SIGUSR2');
     return waitFor('the owner RSS', () => {
       const t = readFileSync(rssFile, 'utf8');
-      return t ? Number(t) : undefined;
+      return t ? (JSON.parse(t) as Usage) : undefined;
     });
+  };
+  const mb = (n: number): string => (n / 2 ** 20).toFixed(1);
+  const measure = async (label?: string): Promise<Usage> => {
+    const u = await usage();
+    if (label !== undefined && TRACE > 0) {
+      console.log(
+        `  soak ${label}: rss ${mb(u.rss)} MB, heap ${mb(u.heapUsed)}/${mb(u.heapTotal)} MB, external ${mb(u.external)} MB, array buffers ${mb(u.arrayBuffers)} MB; spaces ${Object.entries(
+          u.spaces,
+        )
+          .filter(([, size]) => size >= 2 ** 20)
+          .map(([name, size]) => `${name} ${mb(size)}`)
+          .join(', ')}`,
+      );
+    }
+    return u;
+  };
+  const trace = async (i: number): Promise<void> => {
+    if (TRACE > 0 && i > 0 && i % TRACE === 0) await measure(`after ${i}`);
   };
   const owned = (): number => {
     let n = 0;
@@ -358,21 +383,25 @@ async function soak(display: string): Promise<void> {
     readdirSync('/dev/shm').filter((f) => f.startsWith(`hotshm-${r.app.pid}-`)).length;
   try {
     await sleep(1500);
-    const start = await rss();
+    const start = (await measure('start')).rss;
     for (let i = 0; i < SOAK_WARMUP; i++) {
       await r.edit(2000 + i, i % 2 === 0 ? 'inplace' : 'atomic');
       await sleep(60);
+      await trace(i);
     }
     await sleep(1500);
-    const before = await rss();
+    const atBefore = await measure('before');
+    const before = atBefore.rss;
     const procsBefore = owned();
     const regionsBefore = regions();
     for (let i = 0; i < SOAK; i++) {
       await r.edit(3000 + i, i % 2 === 0 ? 'inplace' : 'atomic');
       await sleep(60);
+      await trace(SOAK_WARMUP + i);
     }
     await sleep(1500);
-    const after = await rss();
+    const atAfter = await measure('after');
+    const after = atAfter.rss;
     const procsAfter = owned();
     const regionsAfter = regions();
     record({
@@ -384,7 +413,7 @@ async function soak(display: string): Promise<void> {
       'reload.rss_growth_mb_500': {
         value: (after - before) / 2 ** 20,
         unit: 'MB',
-        baseline: `owner RSS ${(before / 2 ** 20).toFixed(0)} MB after ${SOAK_WARMUP} reloads of warm-up; renderer processes ${procsBefore}→${procsAfter}, regions ${regionsBefore}→${regionsAfter} over ${SOAK} more`,
+        baseline: `owner RSS ${(before / 2 ** 20).toFixed(0)} MB after ${SOAK_WARMUP} reloads of warm-up; JS heap in use ${mb(atBefore.heapUsed)}→${mb(atAfter.heapUsed)} MB, renderer processes ${procsBefore}→${procsAfter}, regions ${regionsBefore}→${regionsAfter} over ${SOAK} more`,
       },
     });
     if (procsAfter > procsBefore || regionsAfter !== regionsBefore) {
@@ -399,7 +428,7 @@ async function soak(display: string): Promise<void> {
 
 const xvfb = await startXvfb('640x480x24');
 try {
-  await userPath(xvfb.display);
+  if (process.env.HOTSHM_BENCH_SOAK_ONLY !== '1') await userPath(xvfb.display);
   if (SOAK > 0) await soak(xvfb.display);
 } finally {
   await xvfb.stop();
