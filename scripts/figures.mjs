@@ -78,7 +78,7 @@ const ROWS = [
   ['reload.rss_warmup_mb', "the owner's RSS over its first reloads, to its working size", '', null],
   [
     'reload.rss_growth_mb_500',
-    '… then after 500 more reloads, after GC (a leak would show here)',
+    '… then over 500 more reloads, each measured after a full and a memory-reducing GC (a leak would show here)',
     '< 10',
     (v) => v < 10,
   ],
@@ -116,12 +116,12 @@ const ROWS = [
   ],
   ['frames.handoff_vs_process_send', '… ÷ `process.send` of the frame', '', null],
   ['region.open_ms', "open + validate + bind the example's state", '< 5', (v) => v < 5],
-  ['field.u32_access_ratio', 'a u32 field get+set ÷ a plain `Uint32Array`', '≤ 3×', (v) => v <= 3],
+  ['field.u32_access_ratio', 'a u32 field get+set ÷ a plain `Uint32Array`', '≤ 3×', (r) => r <= 3],
   [
     'slice.fill_1080p_ratio',
     'filling a 1080p slice ÷ a plain typed array',
     '≤ 1.5×',
-    (v) => v <= 1.5,
+    (r) => r <= 1.5,
   ],
   ['owner.frame_ms_300', "the owner's own work per frame, 300×300", '< 1', (v) => v < 1],
   ['owner.frame_ms_1080p', '… at 1920×1080', '< 2', (v) => v < 2],
@@ -133,6 +133,28 @@ const ROWS = [
   ],
   ['owner.rss_mb', 'the owner as `pnpm dev` runs it', '< 150', (v) => v < 150],
 ];
+
+/**
+ * Ids ending in `_ratio` are ratios: their floor applies to `ratio`, and the figure shows the ratio
+ * first, then the time it was computed from (`value`, `unit`).
+ */
+const isRatio = (id, m) => id.endsWith('_ratio') && typeof m.ratio === 'number';
+
+/**
+ * A Markdown table laid out as Biome formats one (`biome check` runs over the README): each column
+ * padded to its widest cell, `---:` columns aligned right.
+ */
+export function markdownTable(head, align, rows) {
+  const all = [head, ...rows];
+  const widths = head.map((_, c) => Math.max(3, ...all.map((r) => [...r[c]].length)));
+  const pad = (cell, c) => {
+    const fill = ' '.repeat(widths[c] - [...cell].length);
+    return align[c] === 'right' ? fill + cell : cell + fill;
+  };
+  const line = (r) => `| ${r.map(pad).join(' | ')} |`;
+  const rule = `| ${widths.map((w, c) => (align[c] === 'right' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}
 
 function format(value, unit) {
   const abs = Math.abs(value);
@@ -156,17 +178,32 @@ export function table(results, only = () => true) {
       : 'From `pnpm bench` (the results file does not say which machine or Node).',
   );
   lines.push('');
-  lines.push('| metric | what | figure | floor | baseline (same run) |');
-  lines.push('| --- | --- | --- | --- | --- |');
+  const rows = [];
   for (const [id, what, floor, meets] of ROWS) {
     if (!only(id)) continue;
     const m = results[id];
     if (!m) continue;
-    const verdict = meets === null ? '' : meets(m.value) ? '' : ' — **misses**';
-    lines.push(
-      `| \`${id}\` | ${what} | **${format(m.value, m.unit)}**${verdict} | ${floor} | ${(m.baseline ?? '').replaceAll('|', '\\|')} |`,
-    );
+    const ratio = isRatio(id, m);
+    const compared = ratio ? m.ratio : m.value;
+    const verdict = meets === null ? '' : meets(compared) ? '' : ' — **misses**';
+    const figure = ratio
+      ? `**${format(m.ratio, '×')}** (${format(m.value, m.unit)})`
+      : `**${format(m.value, m.unit)}**`;
+    rows.push([
+      `\`${id}\``,
+      what,
+      figure + verdict,
+      floor,
+      (m.baseline ?? '').replaceAll('|', '\\|'),
+    ]);
   }
+  lines.push(
+    markdownTable(
+      ['metric', 'what', 'figure', 'floor', 'baseline (same run)'],
+      ['left', 'left', 'left', 'left', 'left'],
+      rows,
+    ),
+  );
   return lines.join('\n');
 }
 
@@ -184,15 +221,11 @@ export function stressTable(report) {
   const keys = ['injected', 'survived', 'lost', 'torn', 'orphaned', 'leaked'];
   const body = report.rows.map((r) => [r.fault, ...keys.map((k) => String(r[k]))]);
   const total = ['total', ...keys.map((k) => String(report.rows.reduce((n, r) => n + r[k], 0)))];
-  const line = (row) => `| ${row.join(' | ')} |`;
   const meta = report._meta;
   return [
     `A long run: \`pnpm stress\`, ${Math.round(report.seconds)} s${meta ? `, ${meta.date}, Node ${meta.node}, ${meta.cores} cores` : ''}.`,
     '',
-    line(head),
-    `| --- | ${keys.map(() => '---:').join(' | ')} |`,
-    ...body.map(line),
-    line(total),
+    markdownTable(head, ['left', ...keys.map(() => 'right')], [...body, total]),
     '',
     'What the harness reported beside the table:',
     '',
