@@ -2,14 +2,13 @@
  * Messages between the supervisor and a standby runner, over the IPC channel of the child
  * process. Control only: no frame or state data ever crosses here (that is in shared memory).
  */
+import type { StartFailure } from '../run-bundle.js';
 
 export type ToRunner =
   /** Import this bundle and run its `main()` as the renderer of `epoch`. */
   | { readonly type: 'load'; readonly bundle: string; readonly epoch: number }
   /** The renderer this one replaced is gone: it is now the only producer on its channels. */
   | { readonly type: 'exclusive' };
-
-export type FailStage = 'import' | 'main';
 
 export type FromRunner =
   /** Node, koffi, the library and the region are loaded: ready to take a bundle. */
@@ -27,13 +26,7 @@ export type FromRunner =
       readonly stateMs: number;
     }
   /** The bundle threw while loading, or `main` is missing or threw before it was ready. */
-  | {
-      readonly type: 'failed';
-      readonly stage: FailStage;
-      readonly message: string;
-      readonly stack: string;
-      readonly code?: string;
-    };
+  | StartFailure;
 
 export function isFromRunner(m: unknown): m is FromRunner {
   if (typeof m !== 'object' || m === null) return false;

@@ -8,9 +8,8 @@
  * `import … from '@hotshm/hot-reload'` is then the very module this runner already loaded, and
  * every module they share (the hand-off, the futex bindings) is one instance.
  */
-import { pathToFileURL } from 'node:url';
 import { type Channel, channel } from '../../channel/index.js';
-import { ChannelClosedError, HotshmError } from '../../errors.js';
+import { ChannelClosedError } from '../../errors.js';
 import { type FrameBuffer, framebuffer } from '../../frames/index.js';
 import { HEADER_SIZE, readHeader, validateHeader } from '../../memory/header.js';
 import { openRegion } from '../../memory/index.js';
@@ -28,7 +27,8 @@ import {
 } from '../../state/runtime.js';
 import { syncBackend } from '../../sync/backend.js';
 import { PUBLIC_MODULES, WARM_MODULE } from '../build/modules.js';
-import type { FailStage, FromRunner } from './protocol.js';
+import { type FailStage, runBundle, startFailure } from '../run-bundle.js';
+import type { FromRunner } from './protocol.js';
 import { isToRunner } from './protocol.js';
 
 const t0 = performance.now();
@@ -132,30 +132,17 @@ process.on('message', (m: unknown) => {
   let stage: FailStage = 'import';
   void (async () => {
     try {
-      const mod = (await import(pathToFileURL(m.bundle).href)) as { main?: unknown };
-      importMs = performance.now() - start;
-      stage = 'main';
-      if (typeof mod.main !== 'function') {
-        throw new TypeError(
-          `the reloadable entry must export a function main(), got ${mod.main === undefined ? 'no main export' : typeof mod.main}`,
-        );
-      }
-      await (mod.main as () => unknown)();
+      await runBundle(m.bundle, () => {
+        importMs = performance.now() - start;
+        stage = 'main';
+      });
       readyOnce();
     } catch (e) {
       clearTimeout(fallback);
       if (e instanceof ChannelClosedError) process.exit(0);
-      const err = e instanceof Error ? e : new Error(String(e));
-      console.error(err.stack ?? err.message);
-      if (!ready) {
-        send({
-          type: 'failed',
-          stage,
-          message: err.message,
-          stack: err.stack ?? err.message,
-          ...(err instanceof HotshmError ? { code: err.code } : {}),
-        });
-      }
+      const failure = startFailure(stage, e);
+      console.error(failure.stack);
+      if (!ready) send(failure);
       // Let the IPC message flush before leaving; the supervisor reports the exit.
       process.exitCode = 1;
       setTimeout(() => process.exit(1), 20);

@@ -6,9 +6,8 @@
  * loops end, `main()` returns, and the thread ends on its own: no `terminate()` lands inside a
  * native call.
  */
-import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChannelClosedError, HotshmError } from '../../errors.js';
+import { ChannelClosedError } from '../../errors.js';
 import {
   checkEpoch,
   checkPid,
@@ -16,6 +15,7 @@ import {
   installHandoff,
   type RuntimeHandoff,
 } from '../../state/runtime.js';
+import { type FailStage, runBundle, type StartFailure, startFailure } from '../run-bundle.js';
 
 export interface WorkerData {
   readonly hotshm: {
@@ -32,13 +32,7 @@ export type FromWorker =
   | { readonly type: 'ready'; readonly importMs: number }
   /** An error nobody caught after the renderer was ready: the thread ends with it. */
   | { readonly type: 'crashed'; readonly message: string; readonly stack: string }
-  | {
-      readonly type: 'failed';
-      readonly stage: 'import' | 'main';
-      readonly message: string;
-      readonly stack: string;
-      readonly code?: string;
-    };
+  | StartFailure;
 
 const data = workerData as WorkerData;
 const post = (m: FromWorker): void => parentPort?.postMessage(m);
@@ -73,29 +67,17 @@ process.on('unhandledRejection', onUncaught);
 // --enable-source-maps): the bundle's inline source map points at them.
 process.setSourceMapsEnabled(true);
 
-let stage: 'import' | 'main' = 'import';
+let stage: FailStage = 'import';
 try {
-  const mod = (await import(pathToFileURL(data.bundle).href)) as { main?: unknown };
-  importMs = performance.now() - start;
-  stage = 'main';
-  if (typeof mod.main !== 'function') {
-    throw new TypeError(
-      `the reloadable entry must export a function main(), got ${mod.main === undefined ? 'no main export' : typeof mod.main}`,
-    );
-  }
-  await (mod.main as () => unknown)();
+  await runBundle(data.bundle, () => {
+    importMs = performance.now() - start;
+    stage = 'main';
+  });
   handoff.onReloadable?.();
 } catch (e) {
   if (!(e instanceof ChannelClosedError)) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    if (ready) onUncaught(err);
-    post({
-      type: 'failed',
-      stage,
-      message: err.message,
-      stack: err.stack ?? err.message,
-      ...(err instanceof HotshmError ? { code: err.code } : {}),
-    });
+    if (ready) onUncaught(e);
+    post(startFailure(stage, e));
     process.exit(1);
   }
 }
