@@ -87,9 +87,12 @@ export function createLinuxBackend(arch: string = process.arch): SyncBackend {
   // One timespec for synchronous waits (one at a time on this thread), and one per async wait
   // in flight: the kernel reads it when the pool thread enters the syscall, so it is not reused
   // until that call has returned. The parker keeps one async wait in flight, and a synchronous
-  // park may run meanwhile on this thread: each has its own.
+  // park may run meanwhile on this thread: each has its own. Both are made here, when the backend
+  // is made, not at a wait: koffi.view aborts the whole process ("FATAL ERROR:
+  // Error::ThrowAsJavaScriptException napi_throw") when the thread is a worker being terminated,
+  // e.g. by process.exit() on the main thread, which can come at any moment of a wait.
   const syncTimespec = nativeTimespec();
-  const freeAsync: NativeTimespec[] = [];
+  const freeAsync: NativeTimespec[] = [nativeTimespec()];
 
   return {
     name: 'linux-futex',

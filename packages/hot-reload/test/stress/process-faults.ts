@@ -66,7 +66,7 @@ export async function noHotExits(
           const key = e.code !== null ? `exit ${e.code}` : `${e.signal}`;
           outcomes[key] = (outcomes[key] ?? 0) + 1;
           if (e.code === 0) row.survived++;
-          else log(`no-hot ${command} #${row.injected}: ${key}\n${e.stderr.slice(-1500)}`);
+          else log(`no-hot ${command} #${row.injected}: ${key}\n${e.stderr.slice(0, 4000)}`);
           row.leaked += regionsOf(owner.pid).length + tempDirsOf(owner.pid).length;
           row.orphaned += taggedProcesses('HOTSHM_OWNER_PID', String(owner.pid)).length;
         }

@@ -15,6 +15,7 @@ import {
   installHandoff,
   type RuntimeHandoff,
 } from '../../state/runtime.js';
+import { syncBackend } from '../../sync/backend.js';
 import { type FailStage, runBundle, type StartFailure, startFailure } from '../run-bundle.js';
 
 export interface WorkerData {
@@ -35,6 +36,11 @@ export type FromWorker =
   | StartFailure;
 
 const data = workerData as WorkerData;
+// The wait back end, with the native memory its waits use, is made now, before the renderer has
+// its state, not at its first wait: making it takes koffi calls that abort the process when they
+// run while the owner ends this thread (process.exit() on the main thread terminates it at once),
+// and an owner can end right after the renderer is ready. A wait itself is safe to interrupt.
+syncBackend();
 const post = (m: FromWorker): void => parentPort?.postMessage(m);
 const start = performance.now();
 let importMs = 0;
