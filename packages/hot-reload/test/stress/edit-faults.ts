@@ -10,7 +10,7 @@ import { makeEntry, until, writeEntry } from './fixtures.js';
 import { type ProcInfo, readProc } from './procs.js';
 import { waitGone } from './renderer-faults.js';
 import { StressSession } from './session.js';
-import type { Row } from './table.js';
+import { blankRow, type Row } from './table.js';
 
 const RECOVERY_MS = 30_000;
 /** Short, so that the stress run does not wait long for each hung start. */
@@ -21,16 +21,6 @@ export interface EditFaultCounts {
   readonly removals: number;
   readonly hangs: number;
 }
-
-const blank = (fault: string): Row => ({
-  fault,
-  injected: 0,
-  survived: 0,
-  lost: 0,
-  torn: 0,
-  orphaned: 0,
-  leaked: 0,
-});
 
 export async function editFaults(
   counts: EditFaultCounts,
@@ -46,8 +36,8 @@ export async function editFaults(
     const info = readProc(pid);
     if (info) seen.set(pid, info);
   };
-  const removal = blank('entry removed or renamed');
-  const hang = blank('renderer start hangs');
+  const removal = blankRow('entry removed or renamed');
+  const hang = blankRow('renderer start hangs');
   const notes: string[] = [];
   let revision = 1;
   let closed = false;

@@ -21,21 +21,11 @@ import { processesRunning, startOwnerProcess, tempDirsOf } from '../fixtures/own
 import { createWorkspace, rendererSource } from '../fixtures/workspace.js';
 import { until } from './fixtures.js';
 import { readProc, taggedProcesses } from './procs.js';
-import type { Row } from './table.js';
+import { blankRow, type Row } from './table.js';
 
 const RED = 0xffff0000;
 const ORPHAN_LIMIT_MS = 1_000;
 const READY_MS = 60_000;
-
-const blank = (fault: string): Row => ({
-  fault,
-  injected: 0,
-  survived: 0,
-  lost: 0,
-  torn: 0,
-  orphaned: 0,
-  leaked: 0,
-});
 
 const regionsOf = (pid: number): string[] =>
   readdirSync('/dev/shm').filter((n) => n.startsWith(`hotshm-${pid}-`));
@@ -44,7 +34,7 @@ export async function noHotExits(
   count: number,
   log: (s: string) => void,
 ): Promise<{ rows: Row[]; notes: string[] }> {
-  const row = blank('no-hot exit after input');
+  const row = blankRow('no-hot exit after input');
   const ws = createWorkspace(rendererSource(RED));
   // Another job on the cores, as when the crash was seen.
   const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
@@ -117,7 +107,7 @@ export async function grandchildFaults(
   rounds: number,
   log: (s: string) => void,
 ): Promise<{ rows: Row[]; notes: string[] }> {
-  const row = blank('renderer grandchildren');
+  const row = blankRow('renderer grandchildren');
   const endings = ['exit', 'SIGTERM', 'SIGINT', 'close'] as const;
   const byEvent: Record<string, number> = {};
   const count = (event: string): void => {

@@ -17,7 +17,7 @@ import { type ProcInfo, readProc } from './procs.js';
 import { waitGone } from './renderer-faults.js';
 import { StressSession } from './session.js';
 import { StressState } from './stress-state.js';
-import type { Row } from './table.js';
+import { blankRow, type Row } from './table.js';
 
 const RECOVERY_MS = 30_000;
 const IDENTITY_BYTES = 64;
@@ -27,16 +27,6 @@ export interface RegionFaultCounts {
   readonly headers: number;
   readonly rings: number;
 }
-
-const blank = (fault: string): Row => ({
-  fault,
-  injected: 0,
-  survived: 0,
-  lost: 0,
-  torn: 0,
-  orphaned: 0,
-  leaked: 0,
-});
 
 function scribble(region: string, offset: number, bytes: Uint8Array): void {
   const fd = openSync(`/dev/shm${region}`, 'r+');
@@ -67,8 +57,8 @@ export async function regionFaults(
     const info = readProc(pid);
     if (info) seen.set(pid, info);
   };
-  const header = blank('region header overwritten');
-  const rings = blank('ring indices overwritten');
+  const header = blankRow('region header overwritten');
+  const rings = blankRow('ring indices overwritten');
   const notes: string[] = [];
   let revision = 1;
   let closed = false;

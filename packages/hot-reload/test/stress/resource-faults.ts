@@ -9,7 +9,7 @@ import { type OwnerChild, startOwnerChild, TAG_VAR } from './child.js';
 import { makeEntry } from './fixtures.js';
 import { regionsOf, taggedProcesses } from './procs.js';
 import { waitGone } from './renderer-faults.js';
-import type { Row } from './table.js';
+import { blankRow, type Row } from './table.js';
 
 type Msg = Record<string, unknown>;
 const find = (c: OwnerChild, t: string): Msg | undefined => c.messages.find((m) => m.t === t);
@@ -43,20 +43,11 @@ export async function resourceFaults(
 ): Promise<{ rows: Row[]; notes: string[] }> {
   const rows: Row[] = [];
   const notes: string[] = [];
-  const blank = (fault: string): Row => ({
-    fault,
-    injected: 0,
-    survived: 0,
-    lost: 0,
-    torn: 0,
-    orphaned: 0,
-    leaked: 0,
-  });
 
   // /dev/shm full.
   if (canRun('unshare', ['-m', 'true'])) {
     const { dir, entry } = makeEntry(1);
-    const row = blank('/dev/shm full');
+    const row = blankRow('/dev/shm full');
     const c = startOwnerChild('shm-full', entry, [
       'unshare',
       '-m',
@@ -99,7 +90,7 @@ export async function resourceFaults(
   // File descriptors exhausted.
   {
     const { dir, entry } = makeEntry(1);
-    const row = blank('file-descriptor limit');
+    const row = blankRow('file-descriptor limit');
     const c = startOwnerChild('fd-limit', entry, ['prlimit', '--nofile=512:512']);
     await finish(
       c,
@@ -134,7 +125,7 @@ export async function resourceFaults(
   // inotify watches exhausted.
   if (canRun('unshare', ['-U', '-r', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_watches'])) {
     const { dir, entry } = makeEntry(1);
-    const row = blank('inotify watch limit');
+    const row = blankRow('inotify watch limit');
     let warning: string | undefined;
     const c = startOwnerChild('inotify', entry, [
       'unshare',

@@ -14,6 +14,17 @@ export interface Row {
   leaked: number;
 }
 
+/** A row with nothing counted yet. */
+export const blankRow = (fault: string): Row => ({
+  fault,
+  injected: 0,
+  survived: 0,
+  lost: 0,
+  torn: 0,
+  orphaned: 0,
+  leaked: 0,
+});
+
 export interface Report {
   readonly mode: 'short' | 'long';
   readonly rows: readonly Row[];
