@@ -17,6 +17,7 @@ import {
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrashEvent } from '../src/index.js';
+import { frontPixel, type Owner, openOwner } from './fixtures/owners.js';
 import {
   createWorkspace,
   isAlive,
@@ -26,25 +27,11 @@ import {
   until,
 } from './fixtures/workspace.js';
 
-type AnyOwner = Awaited<ReturnType<typeof openOwner>>;
-
-async function openOwner(ws: TempWorkspace) {
-  const { State } = (await import(ws.statePath)) as typeof import('./fixtures/state-shape.js');
-  return State.owner({ width: 8, height: 4 }, { hot: true, entry: ws.rendererPath, log: false });
-}
-
-function frontPixel(owner: AnyOwner): number | undefined {
-  const f = owner.framebuffer.acquireFront();
-  const px = f?.pixels[0];
-  owner.framebuffer.releaseFront();
-  return px === undefined ? undefined : px >>> 0;
-}
-
 const colour = (i: number): number => (0xff000000 + ((i * 2654435761) & 0xffffff)) >>> 0;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let ws: TempWorkspace | undefined;
-let owner: AnyOwner | undefined;
+let owner: Owner | undefined;
 afterEach(async () => {
   await owner?.close();
   owner = undefined;

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { frontPixel, type Owner, openOwner } from './fixtures/owners.js';
 import {
   createWorkspace,
   isAlive,
@@ -15,26 +16,8 @@ const RED = 0xffff0000;
 const GREEN = 0xff00ff00;
 const BLUE = 0xff0000ff;
 
-type AnyOwner = Awaited<ReturnType<typeof openOwner>>;
-
-async function openOwner(ws: TempWorkspace, hot = true) {
-  const { State } = (await import(ws.statePath)) as typeof import('./fixtures/state-shape.js');
-  const owner = await State.owner(
-    { width: 8, height: 4 },
-    { hot, entry: ws.rendererPath, log: false },
-  );
-  return owner;
-}
-
-function frontPixel(owner: AnyOwner): number | undefined {
-  const f = owner.framebuffer.acquireFront();
-  const px = f?.pixels[0];
-  owner.framebuffer.releaseFront();
-  return px === undefined ? undefined : px >>> 0;
-}
-
 let ws: TempWorkspace | undefined;
-let owner: AnyOwner | undefined;
+let owner: Owner | undefined;
 afterEach(async () => {
   await owner?.close();
   owner = undefined;
@@ -167,7 +150,7 @@ describe('hot mode', () => {
 describe('no-hot mode', () => {
   it('renders the same frame through a worker thread, with no child process', async () => {
     ws = createWorkspace(rendererSource(RED));
-    owner = await openOwner(ws, false);
+    owner = await openOwner(ws, { hot: false });
     await until('the first frame', () => frontPixel(owner!) === RED);
     expect(owner.host.rendererPid).toBe(process.pid);
     expect(owner.host.standbyPid).toBeUndefined();
