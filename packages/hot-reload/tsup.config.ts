@@ -13,6 +13,9 @@ export default defineConfig({
     ...publicEntries,
     runner: 'src/host/supervisor/runner.ts',
     worker: 'src/host/worker/worker-entry.ts',
+    // The `hotshm` command (bin/hotshm.mjs) and the first module of the owners it starts.
+    launcher: 'src/host/launcher/cli.ts',
+    'launcher-boot': 'src/host/launcher/boot.ts',
   },
   format: ['esm'],
   target: 'node20',

@@ -33,6 +33,7 @@ export const ErrorCode = {
   RendererCrash: 'HOTSHM_RENDERER_CRASH',
   ChannelClosed: 'HOTSHM_CHANNEL_CLOSED',
   UnsafeDirectory: 'HOTSHM_UNSAFE_DIRECTORY',
+  OwnerBuild: 'HOTSHM_OWNER_BUILD',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -225,6 +226,21 @@ export class BuildError extends HotshmError {
     this.messages = messages.map((m) => m.text);
     this.locations = messages.map((m) => m.location ?? '(no location)');
     this.buildMs = buildMs;
+  }
+}
+
+/** The owner module that `hotshm dev` or `hotshm start` runs did not build. */
+export class OwnerBuildError extends HotshmError {
+  readonly messages: readonly string[];
+  readonly locations: readonly string[];
+  constructor(owner: string, messages: readonly BuildMessage[]) {
+    const first = messages[0]?.text.split('\n')[0] ?? 'no message';
+    super(
+      ErrorCode.OwnerBuild,
+      `the owner ${owner} does not build: ${first}${messages.length > 1 ? ` (and ${messages.length - 1} more)` : ''}`,
+    );
+    this.messages = messages.map((m) => m.text);
+    this.locations = messages.map((m) => m.location ?? '(no location)');
   }
 }
 

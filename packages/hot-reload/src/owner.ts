@@ -6,6 +6,7 @@
 import { type HotshmError, SchemaError } from './errors.js';
 import { resolveEntry } from './host/entry.js';
 import type { RendererHost } from './host/events.js';
+import { launcherSession } from './host/launcher/session.js';
 import { attachLogger } from './host/log.js';
 import type { Writable } from './host/supervisor/standby.js';
 import { Supervisor } from './host/supervisor/supervisor.js';
@@ -114,7 +115,9 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         );
       }
       if (options.entry !== undefined) checkReloadable(options.entry, 'owner() options.entry');
-      const hot = options.hot ?? true;
+      // `hotshm dev` / `hotshm start` say what the default is; an explicit option wins.
+      const session = launcherSession();
+      const hot = options.hot ?? session?.hot ?? true;
       // Before the region exists, in both modes: bad arguments, then a missing entry.
       core.encodeArgs(args);
       const entry = resolveEntry(options.entry ?? core.reloadableEntry);
@@ -136,11 +139,14 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         : new WorkerHost({ ...tuning, target });
       const log = options.log ?? true;
       if (log !== false) attachLogger(host, log === true ? undefined : log);
+      // An owner restarted by `hotshm dev` takes its predecessor's state before any renderer runs.
+      const link = await session?.join({ state: core.name, owned, host });
       let closed = false;
       const close = async (): Promise<void> => {
         if (closed) return;
         closed = true;
         await host.close();
+        await link?.released();
         owned.close();
       };
       try {

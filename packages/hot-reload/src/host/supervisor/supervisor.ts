@@ -227,7 +227,10 @@ export class Supervisor extends TypedEmitter<HostEvents> implements RendererHost
           locations: error.locations,
           buildMs: error.buildMs,
         }),
-      onInputs: (inputs) => watcher.update([this.#target.entry, ...inputs]),
+      onInputs: (inputs) => {
+        watcher.update([this.#target.entry, ...inputs]);
+        this.emit('inputs', { files: [this.#target.entry, ...inputs], reloads: true });
+      },
       onSuperseded: () => this.#stats.superseded++,
       onWarning: (message) => this.emit('warning', { message }),
     });

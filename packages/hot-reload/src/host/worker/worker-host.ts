@@ -114,6 +114,7 @@ export class WorkerHost extends TypedEmitter<HostEvents> implements RendererHost
       this.#stats.builds++;
       this.#buildMs = out.ms;
       this.emit('build-done', { buildMs: out.ms, unchanged: false });
+      this.emit('inputs', { files: [this.#target.entry, ...out.inputs], reloads: false });
       this.#bundle = join(this.#temp.path, 'bundle.mjs');
       writeFileSync(this.#bundle, out.code);
     } catch (e) {
