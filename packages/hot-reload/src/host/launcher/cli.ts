@@ -15,7 +15,7 @@ import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, OwnerBuildError } from '../../errors.js';
 import { SourceWatcher } from '../supervisor/watcher.js';
-import { type ExitStatus, Launcher } from './launcher.js';
+import { type ExitStatus, Launcher, where } from './launcher.js';
 import { ownerBuilder } from './owner-build.js';
 import { ownerSpawner, removeStaleBundles, writeBundle } from './owner-process.js';
 import { LAUNCH_KEY, type LaunchInfo, PROTOCOL } from './protocol.js';
@@ -111,7 +111,7 @@ async function start(entry: string, args: readonly string[]): Promise<number | u
     file = writeBundle(builder.outDir, await builder.build(), 1);
   } catch (e) {
     if (!(e instanceof OwnerBuildError)) throw e;
-    log(`[hotshm] the owner does not build:\n${e.messages.join('\n')}`);
+    log(`[hotshm] the owner does not build (${where(e)}):\n${e.messages.join('\n')}`);
     return 1;
   }
   process.once('exit', () => rmSync(file, { force: true }));

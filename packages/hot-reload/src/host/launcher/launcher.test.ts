@@ -229,7 +229,7 @@ describe('the launcher', () => {
     expect(t.lines).toEqual(['[hotshm] owner started (pid 101)']);
     t.clock.advance(50);
     expect(t.lines.at(-1)).toBe(
-      `[hotshm] the owner does not build; the running owner (pid 101) keeps going:\n${APP_FILE}:3:7: ERROR: Unexpected "="`,
+      `[hotshm] the owner does not build (app.ts:3:7); the running owner (pid 101) keeps going:\n${APP_FILE}:3:7: ERROR: Unexpected "="`,
     );
     expect(t.owners).toHaveLength(1);
     expect(t.first.types()).toEqual(['give']);
@@ -247,7 +247,9 @@ describe('the launcher', () => {
     await t.launcher.start();
     await settle();
     t.clock.advance(50);
-    expect(t.lines.at(-1)).toMatch(/^\[hotshm\] the owner does not build; waiting for a change:/);
+    expect(t.lines.at(-1)).toMatch(
+      /^\[hotshm\] the owner does not build \(app\.ts:3:7\); waiting for a change:/,
+    );
     t.launcher.changed(APP_FILE);
     await settle();
     expect(t.owners).toHaveLength(1);

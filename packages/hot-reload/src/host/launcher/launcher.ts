@@ -243,7 +243,9 @@ export class Launcher {
       const then = running
         ? `the running owner (pid ${running.link.pid}) keeps going`
         : 'waiting for a change';
-      this.#o.log(`[hotshm] the owner does not build; ${then}:\n${error.messages.join('\n')}`);
+      this.#o.log(
+        `[hotshm] the owner does not build (${where(error, this.#o.cwd)}); ${then}:\n${error.messages.join('\n')}`,
+      );
     }, this.#timing.quietMs);
   }
 
@@ -505,6 +507,12 @@ export class Launcher {
     this.#finished = true;
     this.#resolveDone(this.#last ?? { code: null, signal: this.#stopping });
   }
+}
+
+/** Where a build error points, relative to `cwd`: `src/app.ts:3:7`. */
+export function where(error: OwnerBuildError, cwd = process.cwd()): string {
+  const at = error.locations[0] ?? '(no location)';
+  return at.startsWith('/') || /^[a-z]:[\\/]/i.test(at) ? relative(cwd, at) || at : at;
 }
 
 export function describe(status: ExitStatus): string {
