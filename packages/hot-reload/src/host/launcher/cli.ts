@@ -14,7 +14,7 @@ import { constants } from 'node:os';
 import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, OwnerBuildError } from '../../errors.js';
-import { SourceWatcher } from '../supervisor/watcher.js';
+import { SourceWatcher } from '../process/watcher.js';
 import { type ExitStatus, Launcher, where } from './launcher.js';
 import { ownerBuilder } from './owner-build.js';
 import { ownerSpawner, removeStaleBundles, writeBundle } from './owner-process.js';

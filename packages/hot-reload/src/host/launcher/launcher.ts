@@ -21,7 +21,7 @@
  */
 import { relative } from 'node:path';
 import { OwnerBuildError } from '../../errors.js';
-import { changedSince, type Stamp, stamp } from '../supervisor/builds.js';
+import { changedSince, type Stamp, stamp } from '../process/builds.js';
 import type { OwnerBuild } from './owner-build.js';
 import {
   type FromOwner,

@@ -27,6 +27,7 @@ import {
   type LaunchInfo,
   type LaunchMode,
   PROTOCOL,
+  type ReleasedState,
   type ToOwner,
   type WindowGeometry,
 } from './protocol.js';
@@ -136,8 +137,12 @@ function processChannel(): SessionChannel {
 
 interface Linked {
   readonly state: string;
-  readonly region: Region;
+  /** Read when needed: a migration moves the state to a new region. */
+  readonly owned: Adoptable;
   readonly host: Pick<RendererHost, 'close'>;
+  /** Where the predecessor's window on this state was. */
+  restore?: WindowGeometry;
+  readonly windows: Set<WindowHandle>;
   /** Set once it was handed over; resolved when the new owner has adopted it. */
   handedOver?: { promise: Promise<void>; resolve: () => void };
 }
@@ -147,8 +152,6 @@ export class Session implements LauncherSession {
   readonly #channel: SessionChannel | undefined;
   readonly #links = new Set<Linked>();
   readonly #gives = new Map<string, (m: Extract<ToOwner, { type: 'give' }>) => void>();
-  readonly #restored = new Map<string, WindowGeometry>();
-  readonly #windows = new Map<string, Set<WindowHandle>>();
   /** Reasons this process must stay alive for the launcher (an answer, an adoption). */
   #holds = 0;
   #released = false;
@@ -167,7 +170,7 @@ export class Session implements LauncherSession {
 
   async join(options: JoinOptions): Promise<StateLink> {
     const { state, owned, host } = options;
-    const link: Linked = { state, region: owned.region, host };
+    const link: Linked = { state, owned, host, windows: new Set() };
     const channel = this.#channel;
     if (!channel || this.#gone) return { released: () => Promise.resolve() };
     this.#links.add(link);
@@ -188,13 +191,13 @@ export class Session implements LauncherSession {
   }
 
   windowHandover(regionName: string): WindowHandover {
+    // Bound to the state now: a later migration gives it another region name.
+    const link = [...this.#links].find((l) => l.owned.region.name === regionName);
     return {
-      restore: this.#restored.get(regionName),
+      restore: link?.restore,
       register: (window) => {
-        const set = this.#windows.get(regionName) ?? new Set<WindowHandle>();
-        set.add(window);
-        this.#windows.set(regionName, set);
-        return () => set.delete(window);
+        link?.windows.add(window);
+        return () => void link?.windows.delete(window);
       },
     };
   }
@@ -235,7 +238,7 @@ export class Session implements LauncherSession {
         summary = `not carried: ${e instanceof Error ? e.message : String(e)}`;
       }
     }
-    if (window) this.#restored.set(link.region.name, window);
+    if (window) link.restore = window;
     // The launcher says it, in its one line about the restart.
     this.#channel?.send({
       hotshm: PROTOCOL,
@@ -260,37 +263,28 @@ export class Session implements LauncherSession {
     // Alive until every region has been adopted (or the launcher says nothing more).
     this.#hold(1);
     const links = [...this.#links];
+    const states: ReleasedState[] = [];
     for (const link of links) {
       link.handedOver = withResolvers();
       await link.host.close('handed over to a new owner').catch(() => {});
-    }
-    const geometry = new Map<string, WindowGeometry>();
-    for (const [region, windows] of this.#windows) {
-      for (const w of windows) {
-        const g = attempt(() => w.geometry());
-        if (g && !geometry.has(region)) geometry.set(region, g);
+      let window: WindowGeometry | null = null;
+      for (const w of link.windows) {
+        window ??= attempt(() => w.geometry()) ?? null;
         await Promise.resolve(attempt(() => w.close())).catch(() => {});
       }
+      link.windows.clear();
+      states.push({ state: link.state, region: link.owned.region.name, window });
     }
-    this.#windows.clear();
-    this.#channel?.send({
-      hotshm: PROTOCOL,
-      type: 'released',
-      states: links.map((l) => ({
-        state: l.state,
-        region: l.region.name,
-        window: geometry.get(l.region.name) ?? null,
-      })),
-    });
+    this.#channel?.send({ hotshm: PROTOCOL, type: 'released', states });
     if (links.length === 0) this.#hold(-1);
   }
 
   #onAdopted(regionName: string): void {
     for (const link of this.#links) {
-      if (link.region.name !== regionName || !link.handedOver) continue;
+      if (link.owned.region.name !== regionName || !link.handedOver) continue;
       // The name goes now; the mapping stays until the app closes the state, since its code may
       // still read the fields (a frame loop that has not noticed yet).
-      attempt(() => link.region.unlink());
+      attempt(() => link.owned.region.unlink());
       link.handedOver.resolve();
       this.#links.delete(link);
     }
