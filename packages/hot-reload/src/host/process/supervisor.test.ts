@@ -347,7 +347,9 @@ describe('Supervisor (fakes)', () => {
   it('a refused migration keeps the old renderer and region, and says why', async () => {
     const s = setup();
     const first = await started(s);
-    const second = s.procs[1] ?? (first.say({ type: 'frame', at: 1 }), await settle(), s.procs[1]!);
+    first.say({ type: 'frame', at: 1 });
+    await settle();
+    const second = s.procs[1]!;
     s.warm(second);
     s.target.refuse = new HotshmError(
       'HOTSHM_INCOMPATIBLE_CHANGE',
