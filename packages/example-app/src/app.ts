@@ -20,6 +20,7 @@ const FRAME_MS = 1000 / 60;
 export interface AppOptions {
   readonly width?: number;
   readonly height?: number;
+  /** Default: what `hotshm dev` (on) or `hotshm start` (off) says, else on. */
   readonly hot?: boolean;
   /** Overrides the reloadable entry (tests point it at a temporary copy). */
   readonly entry?: string;
@@ -39,7 +40,6 @@ export interface App {
 export async function startApp(options: AppOptions = {}): Promise<App> {
   const width = options.width ?? 300;
   const height = options.height ?? 300;
-  const hot = options.hot ?? true;
   let log = options.log ?? ((line: string) => console.log(line));
 
   const { backend, note } = await openBackend({ width, height, title: TITLE });
@@ -60,7 +60,8 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
   const state = await State.owner(
     { width, height },
     {
-      hot,
+      // Under `hotshm dev` / `hotshm start` the launcher says; an explicit choice wins.
+      ...(options.hot !== undefined ? { hot: options.hot } : {}),
       ...(options.entry ? { entry: options.entry } : {}),
       // The library's report (one line per reload, with its phases) goes where the app's goes.
       log: (line: string) => log(line),
@@ -68,7 +69,7 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
     },
   );
   log(
-    `hotshm: region ${state.region.name}, backend ${backend.name}, ${hot ? 'hot reload on' : 'renderer on a worker thread (no hot reload)'}`,
+    `hotshm: region ${state.region.name}, backend ${backend.name}, ${state.hot ? 'hot reload on' : 'renderer on a worker thread (no hot reload)'}`,
   );
 
   let title = TITLE;
@@ -199,11 +200,6 @@ export async function startApp(options: AppOptions = {}): Promise<App> {
     if (logPath) rmSync(logPath, { force: true });
     resolveDone(code);
   };
-
-  sup.on('layout-change', () => {
-    log('hotshm: the state layout changed; restarting the owner so both sides agree');
-    void stop(75);
-  });
 
   showTitle();
   frame();

@@ -298,10 +298,9 @@ export class Launcher {
     };
     this.#restartAt = owner.startedAt;
     this.#restartFrom = from;
-    if (owner.role === 'current') {
-      this.#current = owner;
-      this.#o.log(`[hotshm] owner started (pid ${link.pid})`);
-    } else {
+    // Nothing is said about a first start: an owner that draws in the terminal owns the screen.
+    if (owner.role === 'current') this.#current = owner;
+    else {
       this.#next = owner;
       owner.timers.push(
         this.#clock.setTimeout(() => {
