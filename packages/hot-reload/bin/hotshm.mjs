@@ -4,8 +4,10 @@
  *
  * Plain JavaScript, so it runs wherever the library is: installed from npm it imports the built
  * launcher from dist/; in the workspace (TypeScript sources, which Node 20 cannot run) it first
- * bundles the launcher with esbuild into this package's node_modules/.cache (~0.1 s), where the
- * library's dependencies resolve, and removes the bundle when it exits.
+ * bundles the launcher with esbuild into this package's .cache/ folder (~0.1 s; git ignores it),
+ * and removes the bundle when it exits. There the library's dependencies resolve, and so does the
+ * package's own name (Node finds no package by its own name from inside a node_modules folder),
+ * which is how the launcher finds these sources to build the library for the owner.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,7 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sources = join(root, 'src', 'host', 'launcher');
 
 async function buildFromSources() {
-  const cache = join(root, 'node_modules', '.cache', 'hotshm-cli');
+  const cache = join(root, '.cache', 'hotshm-cli');
   mkdirSync(cache, { recursive: true });
   // Bundles of launchers that are gone (a SIGKILL leaves its folder behind).
   for (const name of readdirSync(cache)) {

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -96,6 +97,43 @@ export function createTempImpl(): TempImpl {
   };
 }
 
+/** A copy of example-app's sources in a temp folder (the owner's code, for tests to edit). */
+export interface TempApp {
+  readonly dir: string;
+  /** src/app.ts of the copy. */
+  readonly appFile: string;
+  readonly original: string;
+  /** Writes app.ts with `from` replaced by `to` (throws if `from` is absent). Returns the text. */
+  edit(base: string, from: string, to: string): string;
+  remove(): void;
+}
+
+export function createTempApp(): TempApp {
+  const dir = mkdtempSync(join(tmpdir(), 'hotshm-e2e-app-'));
+  cpSync(join(appDir, 'src'), join(dir, 'src'), { recursive: true });
+  mkdirSync(join(dir, 'node_modules', '@hotshm'), { recursive: true });
+  const link = (name: string) =>
+    symlinkSync(realpathSync(join(appDir, 'node_modules', name)), join(dir, 'node_modules', name));
+  for (const name of ['@hotshm/hot-reload', 'hot-reloaded-state', 'example-impl', 'koffi']) {
+    link(name);
+  }
+  writeFileSync(join(dir, 'package.json'), '{ "name": "example-app-copy", "type": "module" }\n');
+  const appFile = join(dir, 'src', 'app.ts');
+  const original = readFileSync(appFile, 'utf8');
+  return {
+    dir,
+    appFile,
+    original,
+    edit(base, from, to) {
+      if (!base.includes(from)) throw new Error(`edit: ${JSON.stringify(from)} is not in app.ts`);
+      const next = base.replace(from, to);
+      writeFileSync(appFile, next);
+      return next;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 /** The app as a child process, with its output gathered line by line. */
 export interface AppProcess {
   readonly child: ChildProcess;
@@ -121,10 +159,12 @@ export async function startApp(options: {
   env: NodeJS.ProcessEnv;
   command?: 'dev' | 'start';
   args?: readonly string[];
+  /** The app's folder (default example-app's own; createTempApp's for a copy). */
+  dir?: string;
 }): Promise<AppProcess> {
   const command = options.command ?? 'dev';
   const child = spawn(process.execPath, [cliScript, command, mainModule, ...(options.args ?? [])], {
-    cwd: appDir,
+    cwd: options.dir ?? appDir,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -69,6 +69,7 @@ function checkArgs(command: string | undefined, owner: string | undefined): stri
 async function dev(entry: string, args: readonly string[]): Promise<number> {
   const builder = ownerBuilder(entry);
   removeStaleBundles(builder.outDir);
+  process.once('exit', () => builder.dispose());
   const here = fileURLToPath(import.meta.url);
   const launcher = new Launcher({
     entry,
@@ -106,6 +107,7 @@ async function dev(entry: string, args: readonly string[]): Promise<number> {
 async function start(entry: string, args: readonly string[]): Promise<number | undefined> {
   const builder = ownerBuilder(entry);
   removeStaleBundles(builder.outDir);
+  process.once('exit', () => builder.dispose());
   let file: string;
   try {
     file = writeBundle(builder.outDir, await builder.build(), 1);

@@ -2,20 +2,37 @@
  * The owner's build on real files: what it bundles and what it leaves to Node, the files it read,
  * each module's own import.meta, and esbuild's message when it does not build.
  */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OwnerBuildError } from '../../errors.js';
-import { ownerBuilder, packageDirOf } from './owner-build.js';
+import { type OwnerBuilder, ownerBuilder, packageDirOf } from './owner-build.js';
 import { writeBundle } from './owner-process.js';
 
 let dir: string | undefined;
+const builders: OwnerBuilder[] = [];
 afterEach(() => {
+  for (const b of builders.splice(0)) b.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
+
+const SRC = fileURLToPath(new URL('../..', import.meta.url));
+const builderOf = (entry: string): OwnerBuilder => {
+  const b = ownerBuilder(entry);
+  builders.push(b);
+  return b;
+};
 
 /** A package with an owner in src/, a helper beside it, and an installed dependency. */
 function project(main: string): string {
@@ -54,10 +71,11 @@ const MAIN = [
 describe('the owner build', () => {
   it('bundles the owner’s files, leaves installed packages to Node by URL, and lists what it read', async () => {
     const entry = project(MAIN);
-    const builder = ownerBuilder(entry);
+    const builder = builderOf(entry);
     expect(builder.outDir).toBe(join(dir!, 'node_modules', '.cache', 'hotshm'));
     const build = await builder.build();
-    expect([...build.inputs].sort()).toEqual([join(dir!, 'src', 'helper.ts'), entry]);
+    const own = build.inputs.filter((f) => !f.startsWith(SRC));
+    expect(own.sort()).toEqual([join(dir!, 'src', 'helper.ts'), entry]);
     expect(build.code).toContain(pathToFileURL(join(dir!, 'node_modules', 'dep', 'index.js')).href);
     expect(build.hash).toMatch(/^[0-9a-f]{64}$/);
     // The same sources make the same bundle: nothing restarts for a save that changes nothing.
@@ -66,7 +84,7 @@ describe('the owner build', () => {
 
   it('gives each module its own import.meta, and leaves a string that spells it alone', async () => {
     const entry = project(MAIN);
-    const builder = ownerBuilder(entry);
+    const builder = builderOf(entry);
     const file = writeBundle(builder.outDir, await builder.build(), 1);
     const { result } = (await import(pathToFileURL(file).href)) as {
       result: Record<string, string>;
@@ -85,7 +103,7 @@ describe('the owner build', () => {
 
   it('fails with OwnerBuildError: esbuild’s formatted message and the absolute place', async () => {
     const entry = project('export const a = 1;\nconst broken = ;\n');
-    const error = await ownerBuilder(entry)
+    const error = await builderOf(entry)
       .build()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OwnerBuildError);
@@ -94,6 +112,32 @@ describe('the owner build', () => {
     expect(e.locations).toEqual([`${entry}:2:16`]);
     expect(e.message).toBe(`the owner ${entry} does not build: ✘ [ERROR] Unexpected ";"`);
     expect(e.messages[0]).toContain('const broken = ;');
+  });
+
+  it('imports this library (run from its sources) from one build of it, whose sources are inputs', async () => {
+    const entry = project(
+      "import { u32 } from '@hotshm/hot-reload';\nexport const size: number = u32.size;\n",
+    );
+    mkdirSync(join(dir!, 'node_modules', '@hotshm'));
+    symlinkSync(join(SRC, '..'), join(dir!, 'node_modules', '@hotshm', 'hot-reload'), 'dir');
+    const builder = builderOf(entry);
+    const build = await builder.build();
+    // The library is imported by the URL of its build, not bundled into the owner.
+    const lib = new RegExp(`"(file://${builder.outDir}/lib-${process.pid}-1/lib/index\\.mjs)"`);
+    expect(build.code).toMatch(lib);
+    expect(build.code).not.toContain('function defineState');
+    expect(build.inputs).toContain(join(SRC, 'owner.ts'));
+    expect(build.inputs).toContain(join(SRC, 'host', 'launcher', 'session.ts'));
+    expect(build.inputs.some((f) => f.endsWith('.test.ts'))).toBe(false);
+    const file = writeBundle(builder.outDir, build, 1);
+    expect(((await import(pathToFileURL(file).href)) as { size: number }).size).toBe(4);
+    // A second build reuses the library's build.
+    await builder.build();
+    expect(readdirSync(builder.outDir).filter((n) => n.startsWith('lib-'))).toEqual([
+      `lib-${process.pid}-1`,
+    ]);
+    builder.dispose();
+    expect(readdirSync(builder.outDir).filter((n) => n.startsWith('lib-'))).toEqual([]);
   });
 
   it('finds the owner’s package from its file', () => {

@@ -5,6 +5,11 @@
  * - Installed packages stay external, imported by file URL (the renderer bundler's plugin), so
  *   the owner shares one copy of koffi and friends with everything else in its process; the
  *   owner's own files and workspace packages (symlinks resolving outside node_modules) are bundled.
+ * - This library, when it runs from its TypeScript sources (the workspace), is built once into its
+ *   own folder (library.ts, as for renderers) and imported by URL: an owner rebuild then compiles
+ *   only the app's code (~30 ms instead of ~330 ms for the library's hundred files). Its sources
+ *   are inputs all the same; a change to one builds the library again. Installed from npm, the
+ *   library is an installed package like any other.
  * - `import.meta.url`, `.dirname` and `.filename` are each module's own source file's, as if it
  *   ran unbundled: a state that declares `reloadable: new URL('./renderer.ts', import.meta.url)`
  *   finds its renderer. They are replaced through esbuild's own `define` on each such file, so a
@@ -15,12 +20,14 @@
  *   between builds (an owner rebuild is rare; its ~50 ms cold start does not matter).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, extname, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 import { type BuildMessage, OwnerBuildError } from '../../errors.js';
 import { installedPackagesPlugin, loadEsbuild } from '../build/bundler.js';
+import { buildLibrary, librarySources } from '../build/library.js';
+import { changedSince, type Stamp, stamp } from '../process/builds.js';
 
 export interface OwnerBuild {
   readonly code: string;
@@ -36,6 +43,8 @@ export interface OwnerBuilder {
   readonly outDir: string;
   /** Throws OwnerBuildError, with esbuild's formatted messages, when the owner does not build. */
   build(): Promise<OwnerBuild>;
+  /** Removes this process's library builds. */
+  dispose(): void;
 }
 
 const BANNER = [
@@ -70,10 +79,23 @@ export function packageDirOf(file: string): string {
 export function ownerBuilder(entry: string): OwnerBuilder {
   const packageDir = packageDirOf(entry);
   const outDir = join(packageDir, 'node_modules', '.cache', 'hotshm');
+  const sources = librarySources();
+  let library:
+    | { aliases: Readonly<Record<string, string>>; stamps: Map<string, Stamp> }
+    | undefined;
+  let libraries = 0;
+  const made: string[] = [];
   return {
     outDir,
     async build() {
       const t0 = performance.now();
+      if (sources.layout === 'src' && (!library || changedSince(library.stamps))) {
+        // Stamped before esbuild reads them: an edit during the build builds it again next time.
+        const stamps = new Map(librarySourceFiles(sources.root).map((f) => [f, stamp(f)]));
+        const dir = join(outDir, `lib-${process.pid}-${++libraries}`);
+        made.push(dir);
+        library = { aliases: (await buildLibrary(dir)).aliases, stamps };
+      }
       const esbuild = await loadEsbuild();
       let result: esbuild.BuildResult<{ write: false; metafile: true }>;
       try {
@@ -90,6 +112,8 @@ export function ownerBuilder(entry: string): OwnerBuilder {
           banner: { js: BANNER },
           outfile: join(outDir, 'owner.mjs'),
           absWorkingDir: packageDir,
+          alias: { ...library?.aliases },
+          external: ['file:*'],
           plugins: [installedPackagesPlugin().plugin, moduleMetaPlugin(esbuild)],
         });
       } catch (e) {
@@ -116,11 +140,21 @@ export function ownerBuilder(entry: string): OwnerBuilder {
       return {
         code,
         hash: createHash('sha256').update(code).digest('hex'),
-        inputs,
+        inputs: [...inputs, ...(library?.stamps.keys() ?? [])],
         ms: performance.now() - t0,
       };
     },
+    dispose() {
+      for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
+
+/** The library's own source files (what its build reads), tests aside. */
+function librarySourceFiles(root: string): string[] {
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.ts$/.test(f) && !/\.test\.ts$|test-helper\.ts$/.test(f))
+    .map((f) => join(root, f));
 }
 
 /** Gives each bundled module its own `import.meta.url`, `.dirname` and `.filename`. */

@@ -24,9 +24,9 @@ export interface OwnerSpawnerOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const BUNDLE = /^owner-(\d+)-\d+\.mjs$/;
+const MADE = /^(?:owner|lib)-(\d+)-\d+(?:\.mjs)?$/;
 
-/** Removes bundles of launchers that are gone. */
+/** Removes bundles and library builds of launchers that are gone. */
 export function removeStaleBundles(outDir: string): void {
   let names: string[];
   try {
@@ -35,9 +35,9 @@ export function removeStaleBundles(outDir: string): void {
     return;
   }
   for (const name of names) {
-    const pid = Number(BUNDLE.exec(name)?.[1]);
+    const pid = Number(MADE.exec(name)?.[1]);
     if (!pid || pid === process.pid || isProcessAlive(pid)) continue;
-    rmSync(join(outDir, name), { force: true });
+    rmSync(join(outDir, name), { recursive: true, force: true });
   }
 }
 

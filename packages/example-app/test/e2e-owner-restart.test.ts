@@ -1,0 +1,119 @@
+/**
+ * Issue 18, "an edit of the owner's own code is never ignored": `pnpm dev` (`hotshm dev`) on a
+ * temporary copy of example-app, in a private Xvfb. An edit of the owner's code (its TITLE, as the
+ * issue tried) restarts the owner: a new process with a new window, the old window gone, one line
+ * saying so; an edit that does not build keeps the running owner.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AppProcess,
+  appEnv,
+  createTempApp,
+  createTempImpl,
+  isAlive,
+  ORANGE,
+  processesOwnedBy,
+  regionsOf,
+  startApp,
+  type TempApp,
+  type TempImpl,
+  x11,
+} from './e2e/harness.js';
+import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
+
+const TITLE_LINE = "export const TITLE = 'Hot Reload Demo';";
+const EDITED = 'Hot Reload Demo (edited)';
+
+describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
+  let xvfb: Xvfb;
+  let copy: TempApp;
+  let impl: TempImpl;
+  let app: AppProcess;
+  let x: ReturnType<typeof x11>;
+  let source = '';
+  const owners: number[] = [];
+
+  beforeAll(async () => {
+    xvfb = await startXvfb();
+    x = x11(xvfb.display);
+    copy = createTempApp();
+    impl = createTempImpl();
+    source = copy.original;
+    app = await startApp({
+      env: appEnv(xvfb.display, { HOTSHM_EXAMPLE_ENTRY: impl.entry }),
+      dir: copy.dir,
+    });
+  });
+
+  afterAll(async () => {
+    if (app) {
+      await app.stop();
+      for (const owner of owners) {
+        for (const pid of [owner, ...processesOwnedBy(owner)]) {
+          if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+        }
+      }
+    }
+    if (xvfb) await xvfb.stop();
+    copy?.remove();
+    impl?.remove();
+  });
+
+  it('restarts the owner in a new process with a new window, and says so in one line', async () => {
+    const first = app.pid;
+    owners.push(first);
+    const before = await x.findWindow(first, 'Hot Reload Demo');
+    expect(first).not.toBe(app.launcherPid);
+
+    const from = app.stderr.length;
+    const savedAt = performance.now();
+    source = copy.edit(source, TITLE_LINE, `export const TITLE = '${EDITED}';`);
+    const window = await waitFor(
+      'a new owner',
+      () => (app.pid !== first ? app.pid : undefined),
+      60_000,
+    ).then((pid) => {
+      owners.push(pid);
+      return x.findWindow(pid, EDITED);
+    });
+    await waitFor(
+      'the new window to show the renderer’s frame',
+      async () =>
+        near(pixelAt(await screenshot(xvfb.display, window), 150, 150), ORANGE) ? true : undefined,
+      30_000,
+    );
+    const ms = performance.now() - savedAt;
+    console.log(
+      `save of src/app.ts → the new owner's window showing the state: ${ms.toFixed(0)} ms`,
+    );
+
+    const said = app.stderr.slice(from);
+    expect(said).toContain(`[hotshm] src/app.ts changed: restarting the owner (pid ${first})`);
+    expect(said.filter((l) => l.includes('restarting the owner'))).toHaveLength(1);
+    await waitFor('the restart line', () =>
+      app.stderr.slice(from).find((l) => l.startsWith('[hotshm] owner restarted in ')),
+    );
+    // The old owner, its window and its region are gone; only the new window is on screen.
+    await waitFor('the old owner to exit', () => (isAlive(first) ? undefined : true), 30_000);
+    expect(regionsOf(first)).toEqual([]);
+    expect(await x.windowsNamed('Hot Reload Demo')).toEqual([String(window)]);
+    expect(before).not.toBe(window);
+  });
+
+  it('keeps the running owner when the owner’s code does not build, and says where', async () => {
+    const owner = app.pid;
+    const from = app.stderr.length;
+    copy.edit(source, TITLE_LINE.replace('Hot Reload Demo', EDITED), 'export const TITLE = ;');
+    const line = await waitFor('the build error', () =>
+      app.stderr.slice(from).find((l) => l.startsWith('[hotshm] the owner does not build')),
+    );
+    const row = source.split('\n').findIndex((l) => l.startsWith('export const TITLE')) + 1;
+    const column = 'export const TITLE = '.length + 1;
+    expect(line).toBe(
+      `[hotshm] the owner does not build (src/app.ts:${row}:${column}); the running owner (pid ${owner}) keeps going:`,
+    );
+    expect(app.pid).toBe(owner);
+    expect(isAlive(owner)).toBe(true);
+    expect((await x.info(await x.findWindow(owner, EDITED))).mapState).toBe('IsViewable');
+  });
+});
