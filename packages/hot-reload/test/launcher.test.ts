@@ -121,6 +121,24 @@ describe('hotshm dev', () => {
     expect(isAlive(first.pid as number)).toBe(true);
   });
 
+  it('restarts an owner that chose a worker thread (hot: false) for an edit of its renderer', async () => {
+    ws = createWorkspace(rendererSource(GREEN));
+    writeOwner(ws, { version: 1, hot: false });
+    launcher = startLauncher(ws, 'dev');
+    const first = await launcher.line('the first owner', ready);
+    expect(first).toMatchObject({ hot: false, renderer: first.pid });
+    const from = launcher.stderr.length;
+    // Its renderer was built once, inside the owner: only a new owner runs the edit.
+    ws.writeRenderer(rendererSource(0xff0000ff));
+    await launcher.said(
+      'the restart',
+      /^\[hotshm\] renderer\.ts changed: restarting the owner/,
+      from,
+    );
+    const second = await launcher.line('the new owner', ready, launcher.lines.indexOf(first) + 1);
+    expect(second.pid).not.toBe(first.pid);
+  });
+
   it('ends everything on Ctrl+C (SIGINT to its process group) and exits as the owner did', async () => {
     ws = createWorkspace(rendererSource(GREEN));
     writeOwner(ws, { version: 1 });

@@ -213,13 +213,14 @@ describe('the launcher', () => {
     expect(t.builds).toHaveLength(0);
   });
 
-  it('restarts for the inputs of a renderer that never reloads (a worker)', async () => {
-    const t = await running([build('v2')]);
+  it('restarts for the inputs of a renderer that never reloads (a worker), though the owner’s build is the same', async () => {
+    const t = await running([build('v1')]);
     t.first.say({ type: 'inputs', files: ['/app/renderer.ts', STATE_FILE], reloads: false });
     expect(t.watched.at(-1)).toContain('/app/renderer.ts');
     t.launcher.changed('/app/renderer.ts');
     await settle();
     expect(t.owners).toHaveLength(2);
+    expect(t.lines.at(-1)).toBe('[hotshm] renderer.ts changed: restarting the owner (pid 101)');
   });
 
   it('keeps the running owner on a build error and says where, once the files are quiet', async () => {

@@ -169,7 +169,13 @@ export class Launcher {
   changed(path: string): void {
     if (this.#stopping) return;
     if (this.#rendererFiles.has(path) && !this.#ownerExtra.has(path)) return;
-    this.#schedule([path], undefined);
+    // A renderer built once inside the owner is not in the owner's bundle: the bundle comes out
+    // the same, and only a new owner runs the edit.
+    this.#schedule([path], this.#ownerExtra.has(path) ? `${this.#shown(path)} changed` : undefined);
+  }
+
+  #shown(path: string): string {
+    return relative(this.#o.cwd ?? process.cwd(), path) || path;
   }
 
   /** Ends everything: `signal` goes to every owner; `done` resolves once all have exited. */
@@ -258,8 +264,7 @@ export class Launcher {
     }
     if (build.hash === running.build.hash && force === undefined) return;
     const why =
-      force ??
-      `${[...files].map((f) => relative(this.#o.cwd ?? process.cwd(), f) || f).join(', ') || 'the owner'} changed`;
+      force ?? `${[...files].map((f) => this.#shown(f)).join(', ') || 'the owner'} changed`;
     const next = this.#next;
     if (next) {
       if (!next.asked) {
