@@ -395,6 +395,19 @@ describe('the launcher', () => {
     expect(await t.launcher.done).toEqual({ code: null, signal: 'SIGTERM' });
   });
 
+  it('stops at once an owner that never asked for a state, and gives the new one nothing', async () => {
+    const t = setup([build('v1'), build('v2')]);
+    await t.launcher.start();
+    await settle();
+    t.launcher.changed(APP_FILE);
+    await settle();
+    t.owners[1]!.say({ type: 'take', state: 'demo' });
+    expect(t.owners[0]!.types()).toEqual([]);
+    expect(t.owners[0]!.signals).toEqual(['SIGTERM']);
+    expect(t.owners[1]!.sent[0]).toMatchObject({ type: 'give', region: null });
+    expect(t.launcher.current).toBe(102);
+  });
+
   it('stops an old owner that held no state once it has answered', async () => {
     const t = await running([build('v2')]);
     t.launcher.changed(APP_FILE);

@@ -363,7 +363,14 @@ export class Launcher {
     const current = this.#current;
     if (o.role === 'old') this.#give(o, state, undefined);
     else if (held) this.#give(o, state, held);
-    else if (current && current !== o) {
+    else if (current && current !== o && !current.asked) {
+      // It never asked for a state, so it holds none (and may not listen yet): it just goes.
+      this.#current = undefined;
+      current.role = 'old';
+      this.#old.add(current);
+      this.#give(o, state, undefined);
+      this.#stopSoon(current, 0);
+    } else if (current && current !== o) {
       // The current owner lets go of everything at once: it stops its renderers and windows and
       // answers with its regions. From here the new owner is the one that counts.
       this.#waiting.push({ owner: o, state });
