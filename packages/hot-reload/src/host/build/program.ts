@@ -105,6 +105,7 @@ export function createProgramBuilder(
   let lastBuild: BuildPath | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
+  let invalidated = false;
 
   const loadTransform = async (): Promise<Transform> => {
     transform ??= (await import('./transform.js')).transformFile;
@@ -274,7 +275,13 @@ export function createProgramBuilder(
       if (typeof out !== 'string') return out;
       return full(t0, out);
     }
-    return full(t0, current ? 'no list of changed files' : 'the first build');
+    const reason = invalidated
+      ? 'invalidate() was called'
+      : current
+        ? 'no list of changed files'
+        : 'the first build';
+    invalidated = false;
+    return full(t0, reason);
   };
 
   return {
@@ -290,6 +297,7 @@ export function createProgramBuilder(
     invalidate() {
       resolver.invalidate();
       graph = undefined;
+      invalidated = true;
     },
     async dispose() {
       disposed = true;
