@@ -47,7 +47,10 @@ describe('the fast path', () => {
     });
     expect(b.lastBuild).toEqual({ path: 'full', reason: 'the first build', transformed: 2 });
     expect(await main(program)).toBe(3);
-    p.write('index.ts', "import { two } from './two.js';\nexport const main = (): number => 10 + two;\n");
+    p.write(
+      'index.ts',
+      "import { two } from './two.js';\nexport const main = (): number => 10 + two;\n",
+    );
     const next = await b.build([p.path('index.ts')]);
     expect(b.lastBuild).toEqual({ path: 'fast', transformed: 1 });
     expect(await main(next)).toBe(12);
@@ -159,7 +162,8 @@ describe('ES module semantics through the runner', () => {
 
   it('live bindings: an importer sees a let change', async () => {
     const { program } = await setup({
-      'index.ts': "import { count, bump } from './counter.js';\nexport const main = () => { bump(); bump(); return count; };\n",
+      'index.ts':
+        "import { count, bump } from './counter.js';\nexport const main = () => { bump(); bump(); return count; };\n",
       'counter.ts': 'export let count = 0;\nexport function bump() { count++; }\n',
     });
     expect(await main(program)).toBe(2);
@@ -170,13 +174,13 @@ describe('ES module semantics through the runner', () => {
       'index.ts': "import { a, early } from './a.js';\nexport const main = () => [a(), early];\n",
       'a.ts': [
         "import { b, tdz } from './b.js';",
-        'export function a() { return `a${b()}`; }',
+        "export function a() { return 'a' + b(); }",
         'export function fromA() { return "A"; }',
         'export const early = tdz;',
       ].join('\n'),
       'b.ts': [
         "import { fromA } from './a.js';",
-        'export function b() { return `b${fromA()}`; }',
+        "export function b() { return 'b' + fromA(); }",
         // a.ts has not run yet when b.ts runs: its function is there, its consts are not.
         'let sawFromA = typeof fromA;',
         'export const tdz = sawFromA;',
@@ -245,7 +249,9 @@ describe('ES module semantics through the runner', () => {
     try {
       const url = pathToFileURL(lib.path('lib.mjs')).href;
       const { program } = await setup(
-        { 'index.ts': "import { lib } from '@hotshm/hot-reload';\nexport const main = () => lib;\n" },
+        {
+          'index.ts': "import { lib } from '@hotshm/hot-reload';\nexport const main = () => lib;\n",
+        },
         'index.ts',
         { '@hotshm/hot-reload': url },
       );
@@ -280,7 +286,8 @@ describe('ES module semantics through the runner', () => {
 
   it('CommonJS files: require of the program’s files and of Node’s, module.exports, named keys', async () => {
     const { program } = await setup({
-      'index.ts': "import config, { port } from './config.cjs';\nexport const main = () => [config, port];\n",
+      'index.ts':
+        "import config, { port } from './config.cjs';\nexport const main = () => [config, port];\n",
       'config.cjs': [
         "const { join } = require('node:path');",
         "const base = require('./base.cjs');",
@@ -334,7 +341,8 @@ describe('ES module semantics through the runner', () => {
   it('tsconfig verbatimModuleSyntax: an unused import still runs (as esbuild keeps it)', async () => {
     const { program } = await setup({
       'tsconfig.json': '{ "compilerOptions": { "verbatimModuleSyntax": true } }',
-      'index.ts': "import { registered } from './side.js';\nexport const main = () => (globalThis as any).__sideRan;\n",
+      'index.ts':
+        "import { registered } from './side.js';\nexport const main = () => (globalThis as any).__sideRan;\n",
       'side.ts': '(globalThis as any).__sideRan = true;\nexport const registered = 1;\n',
     });
     expect(await main(program)).toBe(true);
@@ -421,10 +429,15 @@ describe('stack traces', () => {
     } catch (e) {
       stack = (e as Error).stack ?? '';
     }
-    const frames = stack.split('\n').slice(1, 3).map((l) => l.trim());
+    const frames = stack
+      .split('\n')
+      .slice(1, 3)
+      .map((l) => l.trim());
     expect(frames[0]).toBe(`at helper (${p.path('deep/helper.ts')}:4:11)`);
     // Called on the namespace, as `ns.main()` on an ES module's namespace.
     expect(frames[1]).toBe(`at Module.main (${p.path('index.ts')}:4:10)`);
-    expect(readFileSync(p.path('deep/helper.ts'), 'utf8').split('\n')[3]!.indexOf('new Error')).toBe(10);
+    expect(
+      readFileSync(p.path('deep/helper.ts'), 'utf8').split('\n')[3]!.indexOf('new Error'),
+    ).toBe(10);
   });
 });

@@ -38,7 +38,9 @@ function services(): number[] {
 
 /** Runs the reaper harness: how the killed owner's esbuild service ended. */
 function killOwner(mode: 'program' | 'bundler', entry: string, outDir: string): Promise<number> {
-  const reaper = fileURLToPath(new URL('../../../test/fixtures/esbuild-reaper.ts', import.meta.url));
+  const reaper = fileURLToPath(
+    new URL('../../../test/fixtures/esbuild-reaper.ts', import.meta.url),
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', reaper, mode, entry, outDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,7 +55,8 @@ function killOwner(mode: 'program' | 'bundler', entry: string, outDir: string): 
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
-      if (code !== 0 || line === '') reject(new Error(`the reaper failed (${code}): ${err || out}`));
+      if (code !== 0 || line === '')
+        reject(new Error(`the reaper failed (${code}): ${err || out}`));
       else resolve((JSON.parse(line) as { status: number }).status);
     });
   });
