@@ -143,7 +143,7 @@ describe('ES module semantics through the runner', () => {
       ].join('\n'),
       'star.ts': 'export const s1 = 1;\nexport const s2 = 2;\nexport default 99;\n',
     });
-    expect(program.exports.sort()).toEqual(
+    expect([...program.exports].sort()).toEqual(
       ['default', 'fromLib', 'main', 's1', 's2', 'starNs', 'value'].sort(),
     );
     const ns = await run(program);
