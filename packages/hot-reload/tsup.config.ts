@@ -13,6 +13,7 @@ export default defineConfig({
     ...publicEntries,
     runner: 'src/host/supervisor/runner.ts',
     worker: 'src/host/worker/worker-entry.ts',
+    warm: 'src/host/build/warm.ts',
   },
   format: ['esm'],
   target: 'node20',

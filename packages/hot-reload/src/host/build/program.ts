@@ -29,6 +29,7 @@ import { BuildError } from '../../errors.js';
 import { installedPackagesPlugin, isNamespaced, throwBuildFailure } from './bundler.js';
 import { leaseEsbuild } from './service.js';
 import type { FileOptions, ModuleKind, TransformedModule, transformFile } from './transform.js';
+import { TsconfigCache } from './tsconfig.js';
 import type { ImportTarget, Program, ProgramModule } from './types.js';
 
 export interface ProgramBuilderOptions {
@@ -97,6 +98,7 @@ export function createProgramBuilder(
   const entryPath = resolvePath(entry);
   const absWorkingDir = dirname(entryPath);
   const resolver = installedPackagesPlugin();
+  const tsconfig = new TsconfigCache();
   // esbuild's metafile names an aliased import by its target: the specifier is found back here.
   const aliasOf = new Map(Object.entries(aliases).map(([specifier, url]) => [url, specifier]));
   let lease: ReturnType<typeof leaseEsbuild> | undefined;
@@ -197,7 +199,7 @@ export function createProgramBuilder(
         continue;
       }
       const previous = graph?.files.get(id);
-      let opts: FileOptions = previous?.options ?? {};
+      let opts: FileOptions = previous?.options ?? tsconfig.settingsFor(id);
       let state =
         previous &&
         previous.kind === kind &&
@@ -296,6 +298,7 @@ export function createProgramBuilder(
     },
     invalidate() {
       resolver.invalidate();
+      tsconfig.clear();
       graph = undefined;
       invalidated = true;
     },
@@ -379,8 +382,8 @@ function learnOptions(
   if (missing.length === 0) return opts;
   let next = opts;
   const jsx = missing.map((s) => JSX_RUNTIME.exec(s)?.[1]).find((s) => s !== undefined);
-  if (jsx !== undefined && next.jsxImportSource === undefined) {
-    next = { ...next, jsxImportSource: jsx };
+  if (jsx !== undefined && next.jsx !== 'automatic') {
+    next = { ...next, jsx: 'automatic', jsxImportSource: jsx };
   }
   if (missing.some((s) => !JSX_RUNTIME.test(s)) && !next.keepImports) {
     next = { ...next, keepImports: true };

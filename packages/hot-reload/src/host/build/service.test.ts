@@ -79,6 +79,31 @@ describe("esbuild's service", () => {
     await until('the service to stop', () => services().length === 0);
   });
 
+  it("is hotshm's own: stopping it leaves an app's esbuild (and its contexts) working", async () => {
+    const app = await import('esbuild');
+    p = project({
+      'index.ts': 'export const main = () => 1;\n',
+      'app.ts': 'export const a = 1;\n',
+    });
+    const context = await app.context({
+      entryPoints: [p.path('app.ts')],
+      bundle: true,
+      write: false,
+    });
+    await context.rebuild();
+    const before = services();
+    const builder = createProgramBuilder(p.path('index.ts'));
+    await builder.build();
+    expect(services()).toHaveLength(before.length + 1);
+    await builder.dispose();
+    await until('hotshm’s service to stop', () => services().length === before.length);
+    expect(services()).toEqual(before);
+    // The app's service and its context went on.
+    expect((await context.rebuild()).outputFiles).toHaveLength(1);
+    await context.dispose();
+    await app.stop();
+  });
+
   it('ends at the end of its stdin when the owner is SIGKILLed (no context holds it)', async () => {
     p = project({ 'index.ts': 'export const main = () => 1;\n' });
     // Wait status 0: the service read the end of its stdin and exited at once.

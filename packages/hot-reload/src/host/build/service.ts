@@ -12,12 +12,36 @@
  * builder holds no context between builds (one-shot builds: ~5.6 ms against 3.2 ms for a context's
  * rebuild on the example, and only for saves that change imports), and every user releases the
  * service when it is done: the last release stops it, so a no-hot owner keeps no child process
- * once its program is built.
+ * once its program is built. The service is hotshm's own (see `loadEsbuild`): stopping it leaves
+ * an app's own use of esbuild alone.
  */
+import { createRequire } from 'node:module';
 import type * as esbuild from 'esbuild';
 
-/** esbuild is loaded on first use: renderers never load a compiler. */
-export const loadEsbuild = (): Promise<typeof esbuild> => import('esbuild');
+let instance: typeof esbuild | undefined;
+
+/**
+ * esbuild, loaded on first use (renderers never load a compiler), as an instance of its own: its
+ * JavaScript API keeps one service per loaded copy, and this copy is not the one an app gets from
+ * `import('esbuild')`. So stopping hotshm's service never cuts off an app's own builds (its pending
+ * calls would never settle), and an app's `esbuild.stop()` never cuts off hotshm's.
+ */
+export function loadEsbuild(): Promise<typeof esbuild> {
+  if (!instance) {
+    const require = createRequire(import.meta.url);
+    const path = require.resolve('esbuild');
+    const theirs = require.cache[path];
+    delete require.cache[path];
+    try {
+      instance = require(path) as typeof esbuild;
+    } finally {
+      // Whoever requires esbuild next gets what they would have got without us.
+      if (theirs) require.cache[path] = theirs;
+      else delete require.cache[path];
+    }
+  }
+  return Promise.resolve(instance);
+}
 
 export interface EsbuildLease {
   readonly esbuild: Promise<typeof esbuild>;

@@ -11,17 +11,13 @@
  */
 import { moduleRunnerTransformSync, type OxcError, transformSync } from 'oxc-transform';
 import { composeMaps, type RawSourceMap } from './sourcemap.js';
+import type { CompileSettings } from './tsconfig.js';
 
 /** How a file becomes a module. */
 export type ModuleKind = 'esm' | 'cjs' | 'json' | 'text';
 
-/** What the module graph taught about a file (see program.ts, `learnOptions`). */
-export interface FileOptions {
-  /** Keep every import that is not `import type` (tsconfig `verbatimModuleSyntax`). */
-  readonly keepImports?: boolean;
-  /** The JSX runtime's package when JSX compiles to `jsx()` calls (tsconfig `jsx: react-jsx`). */
-  readonly jsxImportSource?: string;
-}
+/** How a file compiles: its tsconfig's settings, and what the module graph taught (program.ts). */
+export type FileOptions = Partial<CompileSettings>;
 
 export interface TransformedModule {
   readonly code: string;
@@ -77,13 +73,41 @@ export function transformFile(
   const stripped = transformSync(id, source, {
     sourceType: kind === 'cjs' ? 'commonjs' : 'module',
     sourcemap: true,
-    typescript: { onlyRemoveTypeImports: options.keepImports === true },
+    typescript: {
+      onlyRemoveTypeImports: options.keepImports === true,
+      removeClassFieldsWithoutInitializer: options.defineClassFields === false,
+    },
+    ...(options.defineClassFields === false ? { assumptions: { setPublicClassFields: true } } : {}),
+    ...(options.legacyDecorators
+      ? { decorator: { legacy: true, emitDecoratorMetadata: options.decoratorMetadata === true } }
+      : {}),
     jsx:
-      options.jsxImportSource === undefined
-        ? { runtime: 'classic' }
-        : { runtime: 'automatic', importSource: options.jsxImportSource },
+      options.jsx === 'automatic' ||
+      (options.jsx === undefined && options.jsxImportSource !== undefined)
+        ? {
+            runtime: 'automatic',
+            importSource: options.jsxImportSource ?? 'react',
+            development: options.jsxDev === true,
+          }
+        : {
+            runtime: 'classic',
+            ...(options.jsxFactory === undefined ? {} : { pragma: options.jsxFactory }),
+            ...(options.jsxFragmentFactory === undefined
+              ? {}
+              : { pragmaFrag: options.jsxFragmentFactory }),
+          },
   });
   if (stripped.errors.some((e) => e.severity === 'Error')) return failed(stripped.errors);
+  const helpers = Object.keys(stripped.helpersUsed);
+  if (helpers.length > 0) {
+    // oxc brings its helpers in with require('@oxc-project/runtime/…'), which a renderer lacks.
+    return {
+      ok: false,
+      errors: [
+        `${id}: compiling it needs oxc's runtime helpers (${helpers.join(', ')}), which the renderer runner does not provide; legacy decorators (tsconfig experimentalDecorators) are the usual cause: use standard decorators, or leave them to a package`,
+      ],
+    };
+  }
   if (kind === 'cjs') return { ok: true, module: wrapCommonJs(stripped.code, stripped.map, url) };
   const js = stripped.code.replace(
     DEFAULT_AND_NAMESPACE,

@@ -26,7 +26,7 @@ import {
   type RuntimeHandoff,
 } from '../../state/runtime.js';
 import { syncBackend } from '../../sync/backend.js';
-import { PUBLIC_MODULES, WARM_MODULE } from '../build/modules.js';
+import { libraryModuleUrl, PUBLIC_MODULES, WARM_MODULE } from '../build/modules.js';
 import { type FailStage, runBundle, startFailure } from '../run-bundle.js';
 import type { FromRunner } from './protocol.js';
 import { isToRunner } from './protocol.js';
@@ -161,9 +161,9 @@ send({ type: 'warm', ms: performance.now() - t0 });
  * first call; doing that here, while the user is still typing, takes it off the reload path.
  */
 async function warmUp(): Promise<void> {
-  await import(new URL(`./${WARM_MODULE}`, import.meta.url).href);
+  await import(libraryModuleUrl(WARM_MODULE, import.meta.url));
   for (const files of Object.values(PUBLIC_MODULES)) {
-    await import(new URL(`./${files.dist}.mjs`, import.meta.url).href);
+    await import(libraryModuleUrl(files.dist, import.meta.url));
   }
   const buffer = new ArrayBuffer(1 << 16);
   const scratch = {
