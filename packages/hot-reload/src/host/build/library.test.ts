@@ -3,7 +3,8 @@
  * temporary folder; from a published `dist`, the dist itself, with nothing built or written. The
  * last test makes a dist the way tsup does (same entries, shared chunks, `.js`), installs it as
  * `@hotshm/hot-reload` in a project outside the workspace, and starts a real owner from it, hot and
- * no-hot: the renderer draws, and the owner's temporary folder holds no library build.
+ * no-hot: the renderer draws, the owner's temporary folder holds no library build, and a no-hot
+ * owner keeps no esbuild child once its renderer runs (issue 20 item 2).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -91,7 +92,7 @@ describe('the library renderers run on', () => {
         '}',
       ].join('\n'),
       'app/owner.mjs': [
-        "import { readdirSync } from 'node:fs';",
+        "import { readdirSync, readFileSync } from 'node:fs';",
         "import { tmpdir } from 'node:os';",
         "import { State } from './state.mjs';",
         "const owner = await State.owner({ width: 4, height: 2 }, { hot: process.argv[2] === 'hot', log: false });",
@@ -103,7 +104,17 @@ describe('the library renderers run on', () => {
         '  await new Promise((r) => setTimeout(r, 5));',
         '}',
         'const temp = readdirSync(tmpdir()).filter((d) => d.startsWith(`hotshm-${process.pid}-`));',
-        'console.log(JSON.stringify(temp.flatMap((d) => readdirSync(`${tmpdir()}/${d}`))));',
+        'const files = temp.flatMap((d) => readdirSync(`${tmpdir()}/${d}`));',
+        // No tsx here: every esbuild service child is hotshm's.
+        'const services = () => readdirSync("/proc").filter((n) => /^[0-9]+$/.test(n)).filter((n) => {',
+        '  try {',
+        '    const stat = readFileSync(`/proc/${n}/stat`, "utf8");',
+        '    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");',
+        '    return f[0] !== "Z" && Number(f[1]) === process.pid && readFileSync(`/proc/${n}/cmdline`, "utf8").includes("--service=");',
+        '  } catch { return false; }',
+        '});',
+        "if (process.argv[2] !== 'hot') while (services().length > 0) await new Promise((r) => setTimeout(r, 5));",
+        'console.log(JSON.stringify({ files, esbuild: services().length }));',
         'await owner.close();',
       ].join('\n'),
     });
@@ -154,8 +165,12 @@ describe('the library renderers run on', () => {
       const code = await new Promise((r) => child.once('exit', r));
       expect(code, err).toBe(0);
       // hot: bundles come and go; no-hot: the bundle. Never the library build (lib/).
-      const temp = JSON.parse(out.trim()) as string[];
-      expect(temp.filter((f) => f !== 'bundle.mjs' && !/^bundle-\d+\.mjs$/.test(f))).toEqual([]);
+      const seen = JSON.parse(out.trim()) as { files: string[]; esbuild: number };
+      expect(seen.files.filter((f) => f !== 'bundle.mjs' && !/^bundle-\d+\.mjs$/.test(f))).toEqual(
+        [],
+      );
+      // No-hot: once its renderer runs, esbuild's service is gone (the owner waited for it).
+      if (mode === 'nohot') expect(seen.esbuild).toBe(0);
     }
   });
 });
