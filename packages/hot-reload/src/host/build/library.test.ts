@@ -7,7 +7,14 @@
  * owner keeps no esbuild child once its renderer runs (issue 20 item 2).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -91,32 +98,6 @@ describe('the library renderers run on', () => {
         '  for await (const _ of s.input) {}',
         '}',
       ].join('\n'),
-      'app/owner.mjs': [
-        "import { readdirSync, readFileSync } from 'node:fs';",
-        "import { tmpdir } from 'node:os';",
-        "import { State } from './state.mjs';",
-        "const owner = await State.owner({ width: 4, height: 2 }, { hot: process.argv[2] === 'hot', log: false });",
-        'for (;;) {',
-        '  const f = owner.framebuffer.acquireFront();',
-        '  const px = f?.pixels[0];',
-        '  owner.framebuffer.releaseFront();',
-        '  if (px !== undefined && px >>> 0 === 0xff00ff00) break;',
-        '  await new Promise((r) => setTimeout(r, 5));',
-        '}',
-        'const temp = readdirSync(tmpdir()).filter((d) => d.startsWith(`hotshm-${process.pid}-`));',
-        'const files = temp.flatMap((d) => readdirSync(`${tmpdir()}/${d}`));',
-        // No tsx here: every esbuild service child is hotshm's.
-        'const services = () => readdirSync("/proc").filter((n) => /^[0-9]+$/.test(n)).filter((n) => {',
-        '  try {',
-        '    const stat = readFileSync(`/proc/${n}/stat`, "utf8");',
-        '    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");',
-        '    return f[0] !== "Z" && Number(f[1]) === process.pid && readFileSync(`/proc/${n}/cmdline`, "utf8").includes("--service=");',
-        '  } catch { return false; }',
-        '});',
-        "if (process.argv[2] !== 'hot') while (services().length > 0) await new Promise((r) => setTimeout(r, 5));",
-        'console.log(JSON.stringify({ files, esbuild: services().length }));',
-        'await owner.close();',
-      ].join('\n'),
     });
     // The package as npm installs it: its package.json with the published exports, its dist,
     // and its dependencies (the workspace's, by a link).
@@ -129,6 +110,7 @@ describe('the library renderers run on', () => {
     manifest.exports = manifest.publishConfig.exports;
     writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest));
     symlinkSync(join(PACKAGE, 'node_modules'), join(pkg, 'node_modules'));
+    copyFileSync(join(PACKAGE, 'test/fixtures/dist-owner.mjs'), p.path('app/owner.mjs'));
     await esbuild.build({
       entryPoints: {
         index: join(PACKAGE, 'src/index.ts'),
