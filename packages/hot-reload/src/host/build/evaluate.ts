@@ -139,7 +139,6 @@ export async function evaluateProgram(
   const importer = options.importExternal ?? importUrl;
   const byId = new Map<string, Loaded>();
   const byUrl = new Map<string, Loaded>();
-  const generation = ++evaluations;
   for (const module of program.modules) {
     if (typeof module?.id !== 'string' || typeof module.code !== 'string') {
       throw new InvalidArgumentError(
@@ -207,7 +206,7 @@ export async function evaluateProgram(
 
   const run = (target: Loaded, chain: Chain | null): Promise<object> => {
     const here: Chain = { loaded: target, parent: chain };
-    const fn = compile(target.module, generation);
+    const fn = compile(target.module);
     const meta = importMeta(target, (s) => {
       const r = resolve(target, s);
       return typeof r === 'string' ? r : r.module.url;
@@ -251,7 +250,66 @@ export async function evaluateProgram(
   return (await load(entry, null)) as Record<string, unknown>;
 }
 
-let evaluations = 0;
+/** A program of two modules that takes every path a real one takes (see `warmUpEvaluation`). */
+const WARM_PROGRAM: Program = {
+  entry: '/hotshm-warm/entry.js',
+  modules: [
+    {
+      id: '/hotshm-warm/entry.js',
+      url: 'file:///hotshm-warm/entry.js',
+      code: [
+        'Object.defineProperty(__vite_ssr_exports__, "main", { enumerable: true, configurable: true, get() { return main; } });',
+        'const __vite_ssr_import_0__ = await __vite_ssr_import__("./dep.js", { importedNames: ["dep"] });',
+        'const __vite_ssr_import_1__ = await __vite_ssr_import__("node:path");',
+        '__vite_ssr_exportAll__(__vite_ssr_import_0__);',
+        'Object.defineProperty(__vite_ssr_exports__, "fail", { enumerable: true, configurable: true, get() { return fail; } });',
+        'function main() { return [__vite_ssr_import_0__.dep, __vite_ssr_import_1__.sep, __vite_ssr_import_meta__.url]; }',
+        'function fail() { throw new Error("hotshm warm-up"); }',
+        'await __vite_ssr_dynamic_import__("./dep.js");',
+      ].join('\n'),
+      map: JSON.stringify({
+        version: 3,
+        sources: ['file:///hotshm-warm/entry.ts'],
+        names: [],
+        mappings: 'AAAA',
+      }),
+      imports: {
+        './dep.js': { module: '/hotshm-warm/dep.js' },
+        'node:path': { external: 'node:path' },
+      },
+    },
+    {
+      id: '/hotshm-warm/dep.js',
+      url: 'file:///hotshm-warm/dep.js',
+      code: 'Object.defineProperty(__vite_ssr_exports__, "dep", { enumerable: true, configurable: true, get() { return dep; } });\nconst dep = 1;\n',
+      imports: {},
+    },
+  ],
+  externals: ['node:path'],
+  hash: 'warm',
+  inputs: [],
+  exports: ['main', 'fail', 'dep'],
+  ms: 0,
+};
+
+/**
+ * Runs a tiny program through every path a real one takes (compiling modules, imports, an
+ * external, `export *`, `import()`, `import.meta`, a stack trace mapped): a fresh process compiles
+ * each function on its first call, and a standby does it here, while the user is still typing.
+ *
+ * @example
+ * await warmUpEvaluation(); // in the standby, before the first program arrives
+ */
+export async function warmUpEvaluation(): Promise<void> {
+  const ns = await evaluateProgram(WARM_PROGRAM);
+  (ns.main as () => unknown)();
+  // A stack mapped once: the SourceMap class and the frame rewriting are compiled too.
+  try {
+    (ns.fail as () => never)();
+  } catch (e) {
+    void (e as Error).stack;
+  }
+}
 
 function fileOf(module: ProgramModule): string {
   try {
@@ -270,11 +328,16 @@ function importMeta(target: Loaded, resolveUrl: (specifier: string) => string): 
   return meta;
 }
 
+/** How many times each module URL was compiled in this realm. */
+const compiled = new Map<string, number>();
+
 /** Compiles a module's code into its function; the name V8 gives its frames is mapped back. */
-function compile(module: ProgramModule, generation: number): ModuleFunction {
-  // A second program in the same process (a test, a re-run) gets its own names, so that each
-  // frame is mapped through the map of the code it ran.
-  const filename = generation === 1 ? module.url : `${module.url}?hotshm-program=${generation}`;
+function compile(module: ProgramModule): ModuleFunction {
+  // The same module compiled again in this realm (a test, a re-run) gets a name of its own, so
+  // that each frame is mapped through the map of the code it ran.
+  const n = (compiled.get(module.url) ?? 0) + 1;
+  compiled.set(module.url, n);
+  const filename = n === 1 ? module.url : `${module.url}?hotshm-run=${n}`;
   if (module.map !== undefined) {
     maps.set(filename, { json: module.map, map: undefined, file: fileOf(module) });
   }

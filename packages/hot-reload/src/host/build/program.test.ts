@@ -7,7 +7,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BuildError } from '../../errors.js';
-import { evaluateProgram, preloadExternals } from './evaluate.js';
+import { evaluateProgram, preloadExternals, warmUpEvaluation } from './evaluate.js';
 import { createProgramBuilder, type ProgramBuilder } from './program.js';
 import { type Project, project } from './test-helper.js';
 import type { Program } from './types.js';
@@ -113,6 +113,17 @@ describe('the fast path', () => {
     expect(e.messages[0]).toContain('2 │   return 1 +;');
     p.write('index.ts', 'export const main = () => 2;\n');
     expect(await main(await b.build([p.path('index.ts')]))).toBe(2);
+  });
+
+  it('what esbuild builds but the runner cannot run is a BuildError that says why', async () => {
+    const e = (await setup({
+      'tsconfig.json': '{ "compilerOptions": { "experimentalDecorators": true } }',
+      'index.ts':
+        'const sealed = (c: unknown) => c;\n@sealed class K {}\nexport const main = () => K;\n',
+    }).catch((x: unknown) => x)) as BuildError;
+    expect(e).toBeInstanceOf(BuildError);
+    expect(e.locations).toEqual([p!.path('index.ts')]);
+    expect(e.messages[0]).toContain('legacy decorators (tsconfig experimentalDecorators)');
   });
 
   it('an unresolved import is esbuild’s error', async () => {
@@ -439,5 +450,13 @@ describe('stack traces', () => {
     expect(
       readFileSync(p.path('deep/helper.ts'), 'utf8').split('\n')[3]!.indexOf('new Error'),
     ).toBe(10);
+  });
+});
+
+describe('warm-up', () => {
+  it('runs a program of its own through the runner, and leaves the next one unaffected', async () => {
+    await warmUpEvaluation();
+    const { program } = await setup({ 'index.ts': 'export const main = () => import.meta.url;\n' });
+    expect(await main(program)).toBe(pathToFileURL(p!.path('index.ts')).href);
   });
 });

@@ -28,7 +28,13 @@ import type * as esbuild from 'esbuild';
 import { BuildError } from '../../errors.js';
 import { installedPackagesPlugin, isNamespaced, throwBuildFailure } from './bundler.js';
 import { leaseEsbuild } from './service.js';
-import type { FileOptions, ModuleKind, TransformedModule, transformFile } from './transform.js';
+import type {
+  FileOptions,
+  ModuleKind,
+  TransformError,
+  TransformedModule,
+  transformFile,
+} from './transform.js';
 import { TsconfigCache } from './tsconfig.js';
 import type { ImportTarget, Program, ProgramModule } from './types.js';
 
@@ -121,7 +127,7 @@ export function createProgramBuilder(
     source: string,
     opts: FileOptions,
     imports: Readonly<Record<string, ImportTarget>>,
-  ): FileState | { errors: readonly string[] } => {
+  ): FileState | { errors: readonly TransformError[] } => {
     const url = pathToFileURL(id).href;
     const out = t(id, url, source, kind, opts);
     if (!out.ok) return { errors: out.errors };
@@ -216,7 +222,12 @@ export function createProgramBuilder(
         }
       }
       if ('errors' in state) {
-        for (const text of state.errors) problems.push({ text, location: id });
+        for (const e of state.errors) {
+          problems.push({
+            text: e.text,
+            location: e.line === undefined ? id : `${id}:${e.line}:${e.column}`,
+          });
+        }
         continue;
       }
       files.set(id, state);

@@ -35,11 +35,35 @@ export interface TransformedModule {
 
 export type TransformOutcome =
   | { readonly ok: true; readonly module: TransformedModule }
-  | { readonly ok: false; readonly errors: readonly string[] };
+  | { readonly ok: false; readonly errors: readonly TransformError[] };
 
-const failed = (errors: readonly OxcError[]): TransformOutcome => ({
+/** One of oxc's errors: its text (with a code frame) and where it points (1-based). */
+export interface TransformError {
+  readonly text: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** 1-based line and column of a UTF-16 offset. */
+function position(source: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = source.indexOf('\n'); i !== -1 && i < offset; i = source.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+const failed = (errors: readonly OxcError[], source: string): TransformOutcome => ({
   ok: false,
-  errors: errors.map((e) => (e.codeframe ? e.codeframe.trim() : e.message)),
+  errors: errors
+    .filter((e) => e.severity === 'Error')
+    .map((e) => {
+      const text = e.codeframe ? e.codeframe.trim() : e.message;
+      const at = e.labels[0]?.start;
+      return at === undefined ? { text } : { text, ...position(source, at) };
+    }),
 });
 
 /**
@@ -66,7 +90,7 @@ export function transformFile(
     try {
       return { ok: true, module: jsonModule(source) };
     } catch (e) {
-      return { ok: false, errors: [`${id}: ${(e as Error).message}`] };
+      return { ok: false, errors: [{ text: `${id}: ${(e as Error).message}` }] };
     }
   }
   if (kind === 'text') return { ok: true, module: valueModule(JSON.stringify(source), false) };
@@ -97,14 +121,16 @@ export function transformFile(
               : { pragmaFrag: options.jsxFragmentFactory }),
           },
   });
-  if (stripped.errors.some((e) => e.severity === 'Error')) return failed(stripped.errors);
+  if (stripped.errors.some((e) => e.severity === 'Error')) return failed(stripped.errors, source);
   const helpers = Object.keys(stripped.helpersUsed);
   if (helpers.length > 0) {
     // oxc brings its helpers in with require('@oxc-project/runtime/…'), which a renderer lacks.
     return {
       ok: false,
       errors: [
-        `${id}: compiling it needs oxc's runtime helpers (${helpers.join(', ')}), which the renderer runner does not provide; legacy decorators (tsconfig experimentalDecorators) are the usual cause: use standard decorators, or leave them to a package`,
+        {
+          text: `${id}: compiling it needs oxc's runtime helpers (${helpers.join(', ')}), which the renderer runner does not provide; legacy decorators (tsconfig experimentalDecorators) are the usual cause: use standard decorators, or leave them to a package`,
+        },
       ],
     };
   }
@@ -116,7 +142,15 @@ export function transformFile(
   // The second pass parses by extension: it must see JavaScript, never TypeScript (oxc aborts
   // the process on a TypeScript declaration there).
   const runner = moduleRunnerTransformSync(`${id}.mjs`, js, { sourcemap: true });
-  if (runner.errors.some((e) => e.severity === 'Error')) return failed(runner.errors);
+  // Positions of this pass are in the stripped code, not the file: no line to point at.
+  if (runner.errors.some((e) => e.severity === 'Error')) {
+    return {
+      ok: false,
+      errors: runner.errors
+        .filter((e) => e.severity === 'Error')
+        .map((e) => ({ text: e.codeframe?.trim() ?? e.message })),
+    };
+  }
   const map =
     runner.map && stripped.map
       ? JSON.stringify(composeMaps(runner.map as RawSourceMap, stripped.map as RawSourceMap, [url]))
