@@ -25,13 +25,13 @@ import { createProgramBuilder } from '../src/host/build/program.js';
 
 const EDITS = 60;
 const WARM = 10;
-const FRESH = 15;
+const FRESH = 30;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const impl = join(here, '..', '..', 'example-impl');
 // Inside example-impl, so that `hot-reloaded-state` resolves as it does for the real entry.
 const work = join(impl, 'node_modules', '.cache', 'hotshm-bench-program');
-if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
+rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 cpSync(join(impl, 'src'), join(work, 'src'), { recursive: true });
 const entry = join(work, 'src', 'index.ts');
@@ -109,26 +109,15 @@ await esbuild.build({
 });
 await builder.dispose();
 await bundler.dispose();
-const tiny = {
-  entry: '/warm.ts',
-  modules: [
-    {
-      id: '/warm.ts',
-      url: 'file:///warm.ts',
-      code: 'Object.defineProperty(__vite_ssr_exports__, "w", { enumerable: true, configurable: true, get() { return w; } });\nconst w = 1;\n',
-      imports: {},
-    },
-  ],
-};
 const child = join(work, 'fresh.mjs');
 writeFileSync(
   child,
   `import { readFileSync } from 'node:fs';
 const mode = process.argv[2];
 await import(${JSON.stringify(library.aliases['@hotshm/hot-reload'])});
-const { evaluateProgram } = await import(${JSON.stringify(pathToFileURL(runner).href)});
+const { evaluateProgram, warmUpEvaluation } = await import(${JSON.stringify(pathToFileURL(runner).href)});
 // Warm up as a standby does, each path its own way.
-if (mode === 'program') await evaluateProgram(${JSON.stringify(tiny)});
+if (mode === 'program') await warmUpEvaluation();
 else await import(${JSON.stringify(pathToFileURL(library.warm).href)});
 const t0 = performance.now();
 if (mode === 'program') {
@@ -149,7 +138,7 @@ for (let i = 0; i < FRESH; i++) {
     fresh[mode].push(Number(r.stdout));
   }
 }
-if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
+rmSync(work, { recursive: true, force: true });
 
 const p50 = (xs: number[]): number => percentile(xs, 50);
 console.log(
