@@ -11,7 +11,11 @@
  * - program.evaluate_p50_ms / program.import_bundle_p50_ms: in a fresh process warmed up as a
  *   standby is (the library loaded, one tiny module run the same way first), the example's
  *   program read from its JSON file and run against `import()` of the bundle of the same code.
- * - library.build_ms: what every owner start spends building the runner and the public modules.
+ * - program.three_evaluate_p50_ms / program.three_import_bundle_p50_ms: the same with the entry
+ *   importing `three` whole; the program path's standby has preloaded the program's externals
+ *   (`preloadExternals`), the bundle path imports three with the bundle, as standbys do today.
+ * - library.build_ms: what every owner start spends building the runner and the public modules
+ *   from the sources (a workspace; a published dist serves as it is, with no build).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,12 +96,25 @@ const full = await timed(
 if (fastPaths !== EDITS + WARM) throw new Error(`only ${fastPaths} body edits took the fast path`);
 
 // What a standby would run: the program (JSON) and the bundle of the same source.
+/** The program (JSON) and the bundle of the entry as `source` has it, as a standby would get them. */
+async function artefacts(
+  name: string,
+  source: string,
+): Promise<{ program: string; bundle: string }> {
+  writeFileSync(entry, source);
+  const program = join(work, `${name}.json`);
+  writeFileSync(program, JSON.stringify(await builder.build([entry])));
+  const bundle = join(work, `${name}.mjs`);
+  writeFileSync(bundle, (await bundler.build()).code);
+  return { program, bundle };
+}
+const example = await artefacts('example', original);
+// The same renderer with `three` (1.3 MB of ESM) imported whole.
+const withThree = await artefacts(
+  'three',
+  `import * as THREE from 'three';\n${original}\nexport const revision: string = THREE.REVISION;\n`,
+);
 writeFileSync(entry, original);
-const program = await builder.build([entry]);
-const programFile = join(work, 'program.json');
-writeFileSync(programFile, JSON.stringify(program));
-const bundleFile = join(work, 'bundle.mjs');
-writeFileSync(bundleFile, (await bundler.build()).code);
 const runner = join(work, 'evaluate.mjs');
 await esbuild.build({
   entryPoints: [join(here, '..', 'src', 'host', 'build', 'evaluate.ts')],
@@ -113,31 +130,43 @@ const child = join(work, 'fresh.mjs');
 writeFileSync(
   child,
   `import { readFileSync } from 'node:fs';
-const mode = process.argv[2];
+const [mode, file] = process.argv.slice(2);
 await import(${JSON.stringify(library.aliases['@hotshm/hot-reload'])});
-const { evaluateProgram, warmUpEvaluation } = await import(${JSON.stringify(pathToFileURL(runner).href)});
-// Warm up as a standby does, each path its own way.
-if (mode === 'program') await warmUpEvaluation();
-else await import(${JSON.stringify(pathToFileURL(library.warm).href)});
-const t0 = performance.now();
+const { evaluateProgram, preloadExternals, warmUpEvaluation } = await import(${JSON.stringify(pathToFileURL(runner).href)});
+// Warm up as a standby does, each path its own way: the program path also preloads the
+// program's externals (what the last program imported), the bundle path warms the loader up.
+let program;
 if (mode === 'program') {
-  await evaluateProgram(JSON.parse(readFileSync(${JSON.stringify(programFile)}, 'utf8')));
+  await warmUpEvaluation();
+  await preloadExternals(JSON.parse(readFileSync(file, 'utf8')).externals);
 } else {
-  await import(${JSON.stringify(pathToFileURL(bundleFile).href)});
+  await import(${JSON.stringify(pathToFileURL(library.warm).href)});
 }
+const t0 = performance.now();
+if (mode === 'program') await evaluateProgram(JSON.parse(readFileSync(file, 'utf8')));
+else await import(new URL('file://' + file).href);
 process.stdout.write(String(performance.now() - t0));
 `,
 );
-const fresh = { program: [] as number[], bundle: [] as number[] };
-for (let i = 0; i < FRESH; i++) {
-  for (const mode of ['program', 'bundle'] as const) {
-    const r = spawnSync(process.execPath, ['--enable-source-maps', child, mode], {
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) throw new Error(`fresh ${mode} failed: ${r.stderr}`);
-    fresh[mode].push(Number(r.stdout));
+/** p50 of `FRESH` fresh processes each way, alternating. */
+function freshRuns(files: { program: string; bundle: string }): {
+  program: number[];
+  bundle: number[];
+} {
+  const out = { program: [] as number[], bundle: [] as number[] };
+  for (let i = 0; i < FRESH; i++) {
+    for (const mode of ['program', 'bundle'] as const) {
+      const r = spawnSync(process.execPath, ['--enable-source-maps', child, mode, files[mode]], {
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`fresh ${mode} failed: ${r.stderr}`);
+      out[mode].push(Number(r.stdout));
+    }
   }
+  return out;
 }
+const fresh = freshRuns(example);
+const three = freshRuns(withThree);
 rmSync(work, { recursive: true, force: true });
 
 const p50 = (xs: number[]): number => percentile(xs, 50);
@@ -165,5 +194,7 @@ record({
     baseline: 'import() of the bundle of the same code in a fresh process',
     ratio: p50(fresh.bundle) / p50(fresh.program),
   },
+  'program.three_evaluate_p50_ms': { value: p50(three.program), unit: 'ms' },
+  'program.three_import_bundle_p50_ms': { value: p50(three.bundle), unit: 'ms' },
   'library.build_ms': { value: p50(libraryMs), unit: 'ms' },
 });
