@@ -360,6 +360,21 @@ describe('ES module semantics through the runner', () => {
     delete (globalThis as Record<string, unknown>).__sideRan;
   });
 
+  it('a saved tsconfig is read again: the next build compiles by it', async () => {
+    const { p, b, program } = await setup({
+      'tsconfig.json': '{}',
+      'index.ts':
+        "import { registered } from './side.js';\nexport const main = () => (globalThis as any).__sideRan2 === true;\n",
+      'side.ts': '(globalThis as any).__sideRan2 = true;\nexport const registered = 1;\n',
+    });
+    expect(await main(program)).toBe(false);
+    p.write('tsconfig.json', '{ "compilerOptions": { "verbatimModuleSyntax": true } }');
+    const next = await b.build([p.path('tsconfig.json')]);
+    expect(b.lastBuild?.reason).toBe('a tsconfig changed');
+    expect(await main(next)).toBe(true);
+    delete (globalThis as Record<string, unknown>).__sideRan2;
+  });
+
   it('without it, a type-only use is elided as TypeScript does', async () => {
     const { program } = await setup({
       'index.ts':

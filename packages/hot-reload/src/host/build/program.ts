@@ -205,21 +205,20 @@ export function createProgramBuilder(
         continue;
       }
       const previous = graph?.files.get(id);
-      let opts: FileOptions = previous?.options ?? tsconfig.settingsFor(id);
-      let state =
+      const compile = (opts: FileOptions) =>
         previous &&
         previous.kind === kind &&
         previous.source === source &&
+        sameOptions(previous.options, opts) &&
         sameImports(previous.imports, imports)
           ? previous
           : stateOf(t, id, kind, source, opts, imports);
-      // What esbuild kept and oxc did not: tsconfig settings oxc cannot see (module comment).
+      const configured: FileOptions = tsconfig.settingsFor(id);
+      let state = compile(configured);
+      // What esbuild kept and oxc did not: settings the tsconfig reader missed (module comment).
       if (!('errors' in state) && kind !== 'json' && kind !== 'text') {
-        const learned = learnOptions(opts, kept, state.transformed.deps);
-        if (learned !== opts) {
-          opts = learned;
-          state = stateOf(t, id, kind, source, opts, imports);
-        }
+        const learned = learnOptions(configured, kept, state.transformed.deps);
+        if (learned !== configured) state = compile(learned);
       }
       if ('errors' in state) {
         for (const e of state.errors) {
@@ -283,6 +282,11 @@ export function createProgramBuilder(
       ]);
     const t0 = performance.now();
     const current = graph;
+    // A saved tsconfig changes how files compile: read the configs again, build everything.
+    if (changedFiles?.some((f) => CONFIG.test(f))) {
+      tsconfig.clear();
+      return full(t0, 'a tsconfig changed');
+    }
     if (current && changedFiles && changedFiles.length > 0) {
       const out = fast(await loadTransform(), current, changedFiles, t0);
       if (typeof out !== 'string') return out;
@@ -400,6 +404,14 @@ function learnOptions(
     next = { ...next, keepImports: true };
   }
   return next;
+}
+
+const CONFIG = /(^|[/\\])[jt]sconfig(\.[^/\\]*)?\.json$/;
+
+function sameOptions(a: FileOptions, b: FileOptions): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof FileOptions>;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
