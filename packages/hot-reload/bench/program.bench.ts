@@ -9,8 +9,9 @@
  * - build.full_p50_ms: an import edit (the full path: a one-shot esbuild build for the graph, then
  *   every file transformed).
  * - program.evaluate_p50_ms / program.import_bundle_p50_ms: in a fresh process warmed up as a
- *   standby is (the library loaded, one tiny module run the same way first), the example's
- *   program read from its JSON file and run against `import()` of the bundle of the same code.
+ *   standby is (the library loaded; `warmUpEvaluation()`, or the runner's warm module for the
+ *   bundle), the example's program read from its JSON file and run, against `import()` of the
+ *   bundle of the same code.
  * - program.three_evaluate_p50_ms / program.three_import_bundle_p50_ms: the same with the entry
  *   importing `three` whole; the program path's standby has preloaded the program's externals
  *   (`preloadExternals`), the bundle path imports three with the bundle, as standbys do today.
