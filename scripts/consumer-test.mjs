@@ -19,7 +19,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -27,7 +26,11 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { packLibrary, repoRoot } from './pack.mjs';
+
+/** The library's /proc reader (TypeScript, loaded through tsx as the workspace's tests load it). */
+const proc = await tsImport('../packages/hot-reload/src/native/proc.ts', import.meta.url);
 
 /** TypeScript versions typechecked: the last 5.x, and the newest 7.x on npm (the native compiler). */
 const TYPESCRIPTS = [
@@ -325,8 +328,8 @@ async function runOwner({ argv, hot, app, env, renderer, edited, colour }) {
     const family = descendants(child.pid);
     // The mode is the one asked for: hot mode runs renderers as Node processes of the owner,
     // a worker owner starts none (its only children are esbuild's service).
-    const exe = exeOf(child.pid);
-    const renderers = family.filter((pid) => exe !== undefined && exeOf(pid) === exe);
+    const exe = proc.executableOf(child.pid);
+    const renderers = family.filter((pid) => exe !== undefined && proc.executableOf(pid) === exe);
     if (exe !== undefined && hot !== renderers.length > 0) {
       throw fail(
         `expected ${hot ? 'renderer processes (hot mode)' : 'no renderer process (a worker thread)'}, found ${renderers.length}`,
@@ -375,50 +378,13 @@ const colourLine = (hex) => new RegExp(`^colour ${hex} after \\d+ frames$`);
 
 /** Pids of the processes below `pid` (Linux: /proc), so none can outlive its owner unseen. */
 function descendants(pid) {
-  if (!existsSync('/proc/self/stat')) return [];
-  const parents = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(Number(entry), ppid);
-    } catch {
-      // ended while we looked
-    }
-  }
-  const out = [];
-  const walk = (p) => {
-    for (const [child, parent] of parents) {
-      if (parent === p) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-/** The executable of a process (Linux), or undefined where that cannot be read. */
-function exeOf(pid) {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return undefined;
-  }
+  return proc.descendantsOf(pid).map((p) => p.pid);
 }
 
 /** What an owner of pid `owner` left: live processes of its family, regions, temporary folders. */
 async function leftovers(owner, family) {
-  const alive = (pid) => {
-    try {
-      process.kill(pid, 0);
-      return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-    } catch {
-      return false;
-    }
-  };
+  // Off Linux there is no /proc and no family to wait for (descendants() is empty).
+  const alive = (pid) => proc.readProcess(pid) !== undefined;
   // Renderers get SIGTERM and a grace period from close(); give them that long to go.
   for (let i = 0; i < 50 && family.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
   const left = family.filter(alive).map((pid) => `process ${pid}`);

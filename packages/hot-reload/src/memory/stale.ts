@@ -6,17 +6,15 @@
  * Two sources of names, both of this user only: the OS's own list where there is one (Linux:
  * /dev/shm), and the records owners keep of the regions they create (records.ts; the only source
  * on macOS, which cannot list named shared memory). Only names of the form
- * `/hotshm-<pid>-<8 hex>` are considered, and a region is stale only if no process has its pid
- * (kill(pid, 0) says ESRCH) — for a record, neither the name's pid nor the pid of the process that
- * created it. A live pid keeps its region even if the pid was reused by an unrelated process:
- * leaking one region is better than pulling it from under a running owner. Caveat: a pid from
- * another pid namespace sharing this /dev/shm or this temporary directory (containers) looks dead
- * here.
+ * `/hotshm-<pid>-<8 hex>` are considered, and a region is stale only if no process has its pid —
+ * for a record, neither the name's pid nor the pid of the process that created it (the rule of
+ * every stale cleanup, and its caveats: ../native/pids.ts).
  *
  * Windows needs none of this: the kernel frees a mapping with its last handle, so nothing can be
  * left behind, and both functions return [] there.
  */
 
+import { isProcessAlive, staleByPid } from '../native/pids.js';
 import type { RegionBackend } from './backend.js';
 import { currentBackend } from './platform.js';
 import { RECORDED_NAME, type RegionRecord, warnRecordsFailure } from './records.js';
@@ -29,24 +27,11 @@ export function ownerPidOf(name: string): number | undefined {
   return Number.isSafeInteger(pid) ? pid : undefined;
 }
 
-/** True if a process with this pid exists (whoever owns it). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
+export { isProcessAlive };
 
 /** Pure core of the scan: the names whose owner pid is not alive. */
 export function staleNames(names: readonly string[], isAlive: (pid: number) => boolean): string[] {
-  return names.filter((name) => {
-    const pid = ownerPidOf(name);
-    return pid !== undefined && !isAlive(pid);
-  });
+  return staleByPid(names, ownerPidOf, isAlive);
 }
 
 /** Pure core of the record scan: the recorded names whose name pid and creator pid are both dead. */
@@ -54,12 +39,12 @@ export function staleRecords(
   records: readonly RegionRecord[],
   isAlive: (pid: number) => boolean,
 ): string[] {
-  return records
-    .filter(({ name, pid }) => {
-      const owner = ownerPidOf(name);
-      return owner !== undefined && !isAlive(owner) && (pid === undefined || !isAlive(pid));
-    })
-    .map(({ name }) => name);
+  // Not one of our names: never stale, whatever pid the file holds.
+  const pidsOf = ({ name, pid }: RegionRecord) => {
+    const owner = ownerPidOf(name);
+    return owner === undefined ? [] : [owner, pid];
+  };
+  return staleByPid(records, pidsOf, isAlive).map(({ name }) => name);
 }
 
 /**
