@@ -82,6 +82,7 @@ export async function consumerTest(tarball) {
       );
     }
     checkDeclarations(join(installed, 'dist'));
+    checkErrorsSubpath(app, env);
 
     // 2. The files, as the README shows them.
     const renderer = file('renderer.ts');
@@ -251,6 +252,32 @@ function checkDeclarations(dist) {
     throw new Error(`the published declarations name Node.js types:\n  ${found.join('\n  ')}`);
   }
   log('declarations name no Node.js type');
+}
+
+/**
+ * The installed package's errors: the root exports `HotshmError` and `ErrorCode` and no other error
+ * class, `@hotshm/hot-reload/errors` every class, each a `HotshmError` with its own code, and the
+ * root's `HotshmError` is the subpath's (one copy of the classes, so `instanceof` holds across both).
+ */
+function checkErrorsSubpath(app, env) {
+  const check = `
+    const root = await import('@hotshm/hot-reload');
+    const errors = await import('@hotshm/hot-reload/errors');
+    const fail = (what) => { console.error(what); process.exit(1); };
+    const rootErrors = Object.keys(root).filter((k) => /Error(Code)?$/.test(k)).sort();
+    if (rootErrors.join() !== 'ErrorCode,HotshmError') fail('the root exports ' + rootErrors);
+    if (errors.HotshmError !== root.HotshmError) fail('two HotshmError classes');
+    if (errors.ErrorCode !== root.ErrorCode) fail('two ErrorCode objects');
+    const classes = Object.keys(errors).filter((k) => k.endsWith('Error') && k !== 'HotshmError');
+    const codes = new Set(Object.values(errors.ErrorCode));
+    for (const name of classes) {
+      if (!(errors[name].prototype instanceof root.HotshmError)) fail(name + ' is not a HotshmError');
+    }
+    if (classes.length < 20 || codes.size < classes.length) fail('classes ' + classes + ', codes ' + [...codes]);
+    console.log(classes.length);
+  `;
+  const n = run(['node', '--input-type=module', '-e', check], { cwd: app, env }).trim();
+  log(`errors: the root exports HotshmError and ErrorCode, /errors ${n} classes more`);
 }
 
 /**
