@@ -27,6 +27,7 @@ export {
   HotshmError,
   InvalidArgumentError,
   LayoutMismatchError,
+  NativeCallError,
   NotReloadableError,
   OwnerGoneError,
   RegionClosedError,
