@@ -17,7 +17,12 @@
 import { isProcessAlive, staleByPid } from '../native/pids.js';
 import type { RegionBackend } from './backend.js';
 import { currentBackend } from './platform.js';
-import { RECORDED_NAME, type RegionRecord, warnRecordsFailure } from './records.js';
+import {
+  RECORDED_NAME,
+  type RegionDiagnostic,
+  type RegionRecord,
+  recordsDiagnostic,
+} from './records.js';
 
 /** The owner pid encoded in a region name, or undefined if the name is not one of ours. */
 export function ownerPidOf(name: string): number | undefined {
@@ -47,6 +52,18 @@ export function staleRecords(
   return staleByPid(records, pidsOf, isAlive).map(({ name }) => name);
 }
 
+/** What a stale scan found, and what it could not look at (a records directory it cannot use). */
+export interface StaleRegions {
+  readonly stale: string[];
+  readonly diagnostics: RegionDiagnostic[];
+}
+
+/** What a stale cleanup removed, and what it could not do. */
+export interface StaleRegionCleanup {
+  readonly removed: string[];
+  readonly diagnostics: RegionDiagnostic[];
+}
+
 /**
  * The stale regions `backend` can find: from its listing and from its records. A record whose
  * region is already gone is listed too (removing it then just drops the record).
@@ -54,21 +71,24 @@ export function staleRecords(
 export function staleRegionsOf(
   backend: RegionBackend,
   isAlive: (pid: number) => boolean = isProcessAlive,
-): string[] {
+): StaleRegions {
   const found = new Set<string>();
+  const diagnostics: RegionDiagnostic[] = [];
   const listed = backend.listNames();
   if (listed !== undefined) for (const name of staleNames(listed, isAlive)) found.add(name);
   let records: RegionRecord[] = [];
   try {
     records = backend.records?.list() ?? [];
   } catch (error) {
-    warnRecordsFailure(
-      'could not read the region records, so regions of killed owners stay',
-      error,
+    diagnostics.push(
+      recordsDiagnostic(
+        'could not read the region records, so regions of killed owners stay',
+        error,
+      ),
     );
   }
   for (const name of staleRecords(records, isAlive)) found.add(name);
-  return [...found];
+  return { stale: [...found], diagnostics };
 }
 
 /**
@@ -78,10 +98,11 @@ export function staleRegionsOf(
 export function removeStaleRegionsOf(
   backend: RegionBackend,
   isAlive: (pid: number) => boolean = isProcessAlive,
-): string[] {
+): StaleRegionCleanup {
   const removed: string[] = [];
   let firstError: unknown;
-  for (const name of staleRegionsOf(backend, isAlive)) {
+  const { stale, diagnostics } = staleRegionsOf(backend, isAlive);
+  for (const name of stale) {
     try {
       if (backend.unlink(name)) removed.push(name);
     } catch (error) {
@@ -89,23 +110,28 @@ export function removeStaleRegionsOf(
     }
   }
   if (firstError !== undefined) throw firstError;
-  return removed;
+  return { removed, diagnostics };
 }
 
 /**
- * Names of this user's regions whose owner process no longer exists.
+ * Names of this user's regions whose owner process no longer exists. A records directory it
+ * cannot read hides the regions only it knew of (`removeStaleRegions` says so).
  *
  * @example
  * listStaleRegions(); // ['/hotshm-31337-0a1b2c3d']
  */
 export function listStaleRegions(): string[] {
-  return staleRegionsOf(currentBackend());
+  return staleRegionsOf(currentBackend()).stale;
 }
 
 /**
- * Removes the regions `listStaleRegions` finds and returns the names it removed. Safe to call
- * at every start; mappings other processes still hold stay valid.
+ * Removes the regions `listStaleRegions` finds: returns the names it removed, and what it could
+ * not do without failing (the region records it could not read), for an owner to report as host
+ * `warning` events. Safe to call at every start; mappings other processes still hold stay valid.
+ *
+ * @example
+ * const { removed, diagnostics } = removeStaleRegions();
  */
-export function removeStaleRegions(): string[] {
+export function removeStaleRegions(): StaleRegionCleanup {
   return removeStaleRegionsOf(currentBackend());
 }
