@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { until } from './fixtures.js';
 import { ProcessCensus, readProc } from './procs.js';
 
 const TAG = 'HOTSHM_CENSUS_TEST';
@@ -26,7 +27,9 @@ describe.runIf(process.platform === 'linux')('ProcessCensus', () => {
     await f.exited;
     const { left } = await census.left(200);
     expect(left.map((p) => p.command)).toEqual([`sleep 1000.${process.pid}`]);
-    expect(readProc(left[0]!.pid)).toBeUndefined();
+    // SIGKILLed by left(): gone once the kernel has delivered it.
+    const gone = await until(() => readProc(left[0]!.pid) === undefined, 5_000, 10);
+    expect(gone).toBe(true);
     expect(census.kinds()).toBe('1 sleep');
   });
 
