@@ -13,8 +13,8 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile, record } from '../../../scripts/bench-record.js';
+import { startXvfb } from '../../hot-reload/test/x11.js';
 import { appDir, createTempImpl } from '../test/e2e/harness.js';
-import { startXvfb } from '../test/x11.js';
 
 const WINDOW_MS = 5000;
 const WARMUP_MS = 1000;

@@ -30,6 +30,7 @@ import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { percentile, record } from '../../../scripts/bench-record.js';
+import { startXvfb, waitFor } from '../../hot-reload/test/x11.js';
 import {
   type AppProcess,
   appDir,
@@ -40,7 +41,6 @@ import {
   type TempImpl,
 } from '../test/e2e/harness.js';
 import { type FrameObserver, observeFrames } from '../test/e2e/observe.js';
-import { startXvfb, waitFor } from '../test/x11.js';
 
 const EDITS = Number(process.env.HOTSHM_BENCH_EDITS ?? 40);
 const SOAK = Number(process.env.HOTSHM_BENCH_SOAK ?? 500);

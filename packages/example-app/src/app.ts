@@ -9,9 +9,9 @@ import { createWriteStream, readdirSync, rmSync, type WriteStream } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Backend, InputEvent as BackendInput } from '@hotshm/hot-reload/window';
+import { InputKind, Key, openBackend } from '@hotshm/hot-reload/window';
 import { State } from 'hot-reloaded-state';
-import type { Backend, InputEvent as BackendInput } from './backends/index.js';
-import { InputKind, Key, openBackend } from './backends/index.js';
 
 export const TITLE = 'Hot Reload Demo';
 const ERROR_BORDER = 0xffe01b24;

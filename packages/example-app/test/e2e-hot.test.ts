@@ -7,6 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  near,
+  pixelAt,
+  screenshot,
+  startXvfb,
+  waitFor,
+  type Xvfb,
+} from '../../hot-reload/test/x11.js';
+import {
   type AppProcess,
   appEnv,
   BORDER_RED,
@@ -19,7 +27,6 @@ import {
   type TempImpl,
   x11,
 } from './e2e/harness.js';
-import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
 
 const TITLE = 'Hot Reload Demo';
 const ORANGE_LINE = 'export const ORANGE: number = rgb(1.0, 0.7, 0.0);';

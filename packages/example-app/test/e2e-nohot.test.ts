@@ -9,6 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  near,
+  pixelAt,
+  screenshot,
+  startXvfb,
+  waitFor,
+  type Xvfb,
+} from '../../hot-reload/test/x11.js';
+import {
   type AppProcess,
   appDir,
   appEnv,
@@ -21,7 +29,6 @@ import {
   startApp,
   x11,
 } from './e2e/harness.js';
-import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
 
 describe('the example app without hot reload, under Xvfb', () => {
   let xvfb: Xvfb;

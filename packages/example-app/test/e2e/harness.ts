@@ -20,7 +20,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { run, waitFor } from '../x11.js';
+import { run, waitFor } from '../../../hot-reload/test/x11.js';
 
 export const appDir = fileURLToPath(new URL('../..', import.meta.url));
 export const packagesDir = join(appDir, '..');

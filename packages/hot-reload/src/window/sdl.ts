@@ -4,9 +4,10 @@
  * events are decoded from one 56-byte SDL_Event buffer allocated when the window opens. The
  * frame path (poll, upload, flip) allocates nothing of its own.
  */
-import { InvalidArgumentError } from '@hotshm/hot-reload';
+
 import type { LibraryHandle } from 'koffi';
 import koffi from 'koffi';
+import { InvalidArgumentError } from '../errors.js';
 import { BackendFailure, BackendUnavailableError } from './errors.js';
 import { checkFrame } from './frame-check.js';
 import type {

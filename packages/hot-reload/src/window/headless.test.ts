@@ -1,7 +1,7 @@
 /** The headless back end keeps the frame it was given (not a copy), counts presents, reads nothing. */
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../src/backends/index.js';
-import { HeadlessBackend, openBackend } from '../src/backends/index.js';
+import type { Frame } from './index.js';
+import { HeadlessBackend, openBackend } from './index.js';
 
 function frame(width: number, height: number): Frame {
   const pixels = new Uint32Array(width * height);

@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendFromEnv, sdlInstallHint } from '../src/backends/index.js';
+import { backendFromEnv, sdlInstallHint } from '../src/window/index.js';
 import { startXvfb, type Xvfb } from './x11.js';
 
-const child = fileURLToPath(new URL('./select-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./window-select-child.ts', import.meta.url));
 
 interface Outcome {
   name?: string;
