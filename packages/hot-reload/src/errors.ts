@@ -33,6 +33,8 @@ export const ErrorCode = {
   RendererCrash: 'HOTSHM_RENDERER_CRASH',
   ChannelClosed: 'HOTSHM_CHANNEL_CLOSED',
   UnsafeDirectory: 'HOTSHM_UNSAFE_DIRECTORY',
+  BackendUnavailable: 'HOTSHM_BACKEND_UNAVAILABLE',
+  WindowFrame: 'HOTSHM_WINDOW_FRAME',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -139,6 +139,7 @@ describe('openBackend selection', () => {
   it('fails loudly when the back end named by HOTSHM_BACKEND cannot open', () => {
     expect(outcome['forced sdl, no display']!.error).toMatchObject({
       name: 'BackendUnavailableError',
+      code: 'HOTSHM_BACKEND_UNAVAILABLE',
       reason: 'no-display',
       message: 'HOTSHM_BACKEND=sdl: no display (DISPLAY and WAYLAND_DISPLAY are unset)',
     });

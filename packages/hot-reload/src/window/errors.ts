@@ -1,7 +1,10 @@
 /**
- * The one failure the back ends add. It is the example owner's, not the library's (the library
- * has no display), so it does not extend the library's HotshmError and its fixed code list.
+ * The failures the window adds. A back end that cannot open here is a programmer-visible error
+ * at `openWindow`/`openBackend`; a frame step that fails while the window runs (an upload, a
+ * present, a handler of the app's) is never thrown out of the frame loop: it is reported once as
+ * a `WindowFrameError` and the loop goes on.
  */
+import { ErrorCode, HotshmError } from '../errors.js';
 import type { BackendName } from './types.js';
 
 export const BackendFailure = {
@@ -16,8 +19,8 @@ export const BackendFailure = {
 } as const;
 export type BackendFailure = (typeof BackendFailure)[keyof typeof BackendFailure];
 
-export class BackendUnavailableError extends Error {
-  readonly code = 'HOTSHM_BACKEND_UNAVAILABLE';
+/** A display back end cannot be used here; `reason` says why, `backend` which one. */
+export class BackendUnavailableError extends HotshmError {
   readonly backend: BackendName;
   readonly reason: BackendFailure;
   constructor(
@@ -26,9 +29,42 @@ export class BackendUnavailableError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(ErrorCode.BackendUnavailable, message, options);
     this.backend = backend;
     this.reason = reason;
-    this.name = 'BackendUnavailableError';
+  }
+}
+
+/** The step of a window frame that failed. */
+export const FrameStage = {
+  /** Reading input from the back end. */
+  Poll: 'poll',
+  /** Handing the framebuffer to the back end (SDL_UpdateTexture, drawing the overlay). */
+  Upload: 'upload',
+  /** Showing what was uploaded (SDL_RenderPresent, the terminal write). */
+  Present: 'present',
+  /** Forwarding input into the app's channel. */
+  Input: 'input',
+  /** The app's `onInput` handler. */
+  InputHandler: 'input-handler',
+  /** Reading titles from the app's channel. */
+  Titles: 'titles',
+  /** Setting the title, or the app's `formatTitle`. */
+  Title: 'title',
+  /** `state.resize(args)` or the app's size → args mapping. */
+  Resize: 'resize',
+  /** Recreating the renderer and texture after a lost device. */
+  Reset: 'reset',
+  /** A listener of the state's host events. */
+  HostEvent: 'host-event',
+} as const;
+export type FrameStage = (typeof FrameStage)[keyof typeof FrameStage];
+
+/** One step of the frame loop failed; the loop went on. `cause` is what was thrown. */
+export class WindowFrameError extends HotshmError {
+  readonly stage: FrameStage;
+  constructor(stage: FrameStage, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.WindowFrame, `window ${stage}: ${message}`, options);
+    this.stage = stage;
   }
 }

@@ -28,7 +28,7 @@ describe('headless back end', () => {
   it('has no input, never quits, reuses its poll result, and records the title', () => {
     const backend = new HeadlessBackend({ title: 'demo' });
     const first = backend.poll();
-    expect(first).toEqual({ events: [], quit: false });
+    expect(first).toEqual({ events: [], quit: false, resized: false, redraw: false });
     expect(backend.poll()).toBe(first);
     backend.setTitle('renamed');
     expect(backend.title).toBe('renamed');

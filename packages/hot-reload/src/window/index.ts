@@ -1,7 +1,21 @@
-/** The example owner's display back ends: SDL2 window, truecolor terminal, headless. */
-export { BackendFailure, BackendUnavailableError } from './errors.js';
+/**
+ * The window: `openWindow` on an owner's state, the input event schema an app puts in its
+ * channel, and the display back ends behind it (SDL2 window, truecolor terminal, headless).
+ */
+
+export type { CapturedOutput } from './capture.js';
+export { captureOutput, removeStaleLogs, terminalLogPath } from './capture.js';
+export {
+  BackendFailure,
+  BackendUnavailableError,
+  FrameStage,
+  WindowFrameError,
+} from './errors.js';
+export { pixelScale, toFrame } from './geometry.js';
 export { HeadlessBackend } from './headless.js';
+export { InputEvent, InputKind, Key, Modifier, MouseButton } from './input.js';
 export { backendFromEnv, openBackend, sdlInstallHint } from './open.js';
+export type { Pacing } from './pacer.js';
 // Types only: the SDL and terminal modules are loaded lazily by openBackend.
 export type { SdlBackend } from './sdl.js';
 export type { TerminalBackend, TerminalLayout } from './terminal.js';
@@ -9,10 +23,22 @@ export type {
   Backend,
   BackendName,
   Frame,
-  InputEvent,
   OpenBackendOptions,
   OpenedBackend,
   Overlay,
   PollResult,
+  WindowGeometry,
 } from './types.js';
-export { InputKind, Key, Modifier, MouseButton } from './types.js';
+export type {
+  ArgsOf,
+  FieldOf,
+  FrameSource,
+  InputSink,
+  TitleSource,
+  Window,
+  WindowCloseReason,
+  WindowOptions,
+  WindowSize,
+  WindowStats,
+} from './window.js';
+export { openWindow } from './window.js';

@@ -105,7 +105,10 @@ export async function openBackend(options: OpenBackendOptions): Promise<OpenedBa
     }
   }
   // Unreachable: headless always opens.
-  throw failures[failures.length - 1] ?? new Error('no display back end could be opened');
+  throw (
+    failures[failures.length - 1] ??
+    new BackendUnavailableError('headless', BackendFailure.Failed, 'no display back end opened')
+  );
 }
 
 async function open(name: BackendName, options: OpenBackendOptions): Promise<Backend> {
