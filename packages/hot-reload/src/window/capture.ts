@@ -7,7 +7,7 @@
  * A clean close removes the file; the log of an owner that died without closing (SIGKILL) stays to
  * be read, and the next window removes the logs of owners that are gone.
  */
-import { createWriteStream, readdirSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -26,19 +26,29 @@ export function terminalLogPath(pid: number = process.pid): string {
 
 /**
  * Sends `process.stdout` and `process.stderr` writes to `path` until `restore()`. Writers that
- * took `write` before (the terminal back end) keep writing to the terminal.
+ * took `write` before (the terminal back end) keep writing to the terminal. The file is written
+ * synchronously: the log of an owner that crashes is complete, and a clean close can remove it
+ * knowing nothing is still on its way.
  */
 export function captureOutput(path: string = terminalLogPath()): CapturedOutput {
   removeStaleLogs();
-  const file = createWriteStream(path);
+  const fd = openSync(path, 'w');
   const streams = [process.stdout, process.stderr];
   const saved = streams.map((s) => Object.getOwnPropertyDescriptor(s, 'write'));
-  const write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean =>
-    file.write(
-      chunk as string,
-      encoding as BufferEncoding,
-      callback as (error?: Error | null) => void,
-    )) as Write;
+  const write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    const text =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+        : (chunk as Uint8Array);
+    try {
+      writeSync(fd, text);
+    } catch {
+      // A full disk must not make printing throw in the app; the line is lost.
+    }
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+    return true;
+  }) as Write;
   for (const s of streams) s.write = write;
   let restored = false;
   return {
@@ -51,7 +61,7 @@ export function captureOutput(path: string = terminalLogPath()): CapturedOutput 
         if (own) Object.defineProperty(s, 'write', own);
         else delete (s as { write?: Write }).write;
       });
-      file.end();
+      closeSync(fd);
       if (remove) rmSync(path, { force: true });
     },
   };

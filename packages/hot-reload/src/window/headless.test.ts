@@ -38,6 +38,54 @@ describe('headless back end', () => {
     expect(backend.closed).toBe(true);
   });
 
+  it('plays the user for tests: input, a resize and a lost device, each reported by one poll', () => {
+    const backend = new HeadlessBackend({ title: 'demo', width: 8, height: 4, x: 5, y: 6 });
+    expect(backend.geometry()).toEqual({
+      x: 5,
+      y: 6,
+      width: 8,
+      height: 4,
+      pixelWidth: 8,
+      pixelHeight: 4,
+    });
+    const click = {
+      kind: 3,
+      button: 1,
+      buttons: 0,
+      modifiers: 0,
+      x: 1,
+      y: 2,
+      key: 0,
+      dx: 0,
+      dy: 0,
+    };
+    backend.input(click);
+    backend.resize(10, 5, 2);
+    backend.lose();
+    expect(backend.poll()).toEqual({ events: [click], quit: false, resized: true, redraw: true });
+    expect(backend.geometry()).toMatchObject({
+      width: 10,
+      height: 5,
+      pixelWidth: 20,
+      pixelHeight: 10,
+    });
+    expect(backend.poll()).toEqual({ events: [], quit: false, resized: false, redraw: false });
+    backend.quit();
+    expect(backend.poll().quit).toBe(true);
+  });
+
+  it('shows nothing again until the frame or the overlay changes', () => {
+    const backend = new HeadlessBackend({ title: 'demo' });
+    const a = frame(2, 2);
+    backend.upload(a);
+    expect(backend.flip()).toBe(true);
+    backend.upload(null);
+    expect(backend.flip()).toBe(false);
+    backend.upload(null, { border: 1 });
+    expect(backend.flip()).toBe(true);
+    expect(backend.uploads).toBe(1);
+  });
+
   it('is what HOTSHM_BACKEND=headless opens, with no note', async () => {
     const saved = process.env.HOTSHM_BACKEND;
     process.env.HOTSHM_BACKEND = 'headless';
