@@ -155,6 +155,7 @@ try {
     const fb = app.state.framebuffer;
     const presentedBefore = fb.frameCount();
     const ownerFramesBefore = app.stats().frames;
+    const uploadsBefore = app.stats().uploads;
     const workBefore = app.stats().workMs.length;
     const lag = monitorEventLoopDelay({ resolution: 5 });
     lag.enable();
@@ -170,7 +171,7 @@ try {
     const rss = launched.rss;
     const idle = await idleRun;
     console.log(
-      `${WINDOW_MS / 1000} s at 300×300: renderer presented ${presented} frames, owner ticked ${ownerFrames} times and uploaded ${stats.uploads} (idle loop: ${idle.frames} ticks incl. warm-up); owner work p50 ${percentile(work, 50).toFixed(3)} ms, p99 ${percentile(work, 99).toFixed(3)} ms; loop delay p99 ${p99.toFixed(2)} ms, idle baseline ${idle.p99.toFixed(2)} ms; RSS of the owner as \`pnpm dev\` runs it ${rss.toFixed(1)} MB (this bench process, which also carries tsx and vitest-free tooling: ${inProcessRss.toFixed(1)} MB), bare node + koffi ${bareRss.toFixed(1)} MB`,
+      `${WINDOW_MS / 1000} s at 300×300: renderer presented ${presented} frames, owner ticked ${ownerFrames} times and uploaded ${stats.uploads - uploadsBefore} frames (idle loop: ${idle.frames} ticks incl. warm-up); owner work p50 ${percentile(work, 50).toFixed(3)} ms, p99 ${percentile(work, 99).toFixed(3)} ms; loop delay p99 ${p99.toFixed(2)} ms, idle baseline ${idle.p99.toFixed(2)} ms; RSS of the owner as \`pnpm dev\` runs it ${rss.toFixed(1)} MB (this bench process, which also carries tsx and vitest-free tooling: ${inProcessRss.toFixed(1)} MB), bare node + koffi ${bareRss.toFixed(1)} MB`,
     );
     console.log(
       `  load average ${loadavg()[0]?.toFixed(2)}; the owner's largest mappings: ${launched.mappings}`,
