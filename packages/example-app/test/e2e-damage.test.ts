@@ -70,8 +70,8 @@ describe('the example app, hot, with a damaged region and broken saves (issue 11
     x = x11(xvfb.display);
     impl = createTempImpl();
     app = startApp({ env: appEnv(xvfb.display, { HOTSHM_EXAMPLE_ENTRY: impl.entry }) });
-    window = await x.findWindow(app.pid, TITLE);
     const line = await app.line('the start line', /^hotshm: region /);
+    window = await x.findWindow(app.pid, TITLE);
     region = /\/(hotshm-\S+),/.exec(line)?.[1] ?? '';
     expect(region).toMatch(/^hotshm-\d+-[0-9a-f]{8}$/);
   });

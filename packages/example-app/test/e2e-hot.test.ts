@@ -84,6 +84,9 @@ describe('the example app, hot, under Xvfb', () => {
   });
 
   it('opens a 300×300 window titled "Hot Reload Demo" that shows orange, and says where it runs', async () => {
+    // The owner prints its start line once its window is open; waiting for the line first says
+    // what the owner printed if it never gets there.
+    await app.line('the start line', /^hotshm: region /);
     window = await x.findWindow(app.pid, TITLE);
     expect(await x.info(window)).toMatchObject({ width: 300, height: 300, mapState: 'IsViewable' });
     const s = await waitPixel('an orange window', 150, 150, (p) => near(p, ORANGE));

@@ -48,6 +48,9 @@ describe('the example app without hot reload, under Xvfb', () => {
   });
 
   it('shows orange in a 300×300 window and says the renderer is on a worker thread', async () => {
+    // The owner prints its start line once its window is open; waiting for the line first says
+    // what the owner printed if it never gets there.
+    await app.line('the start line', /^hotshm: region /);
     window = await x.findWindow(app.pid, 'Hot Reload Demo');
     expect(await x.info(window)).toMatchObject({ width: 300, height: 300, mapState: 'IsViewable' });
     await waitFor(

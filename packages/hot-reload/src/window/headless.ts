@@ -95,7 +95,8 @@ export class HeadlessBackend implements Backend {
   }
 
   geometry(): WindowGeometry {
-    return this.#geometry;
+    // As SDL's: a closed window is nowhere.
+    return this.#closed ? { ...this.#geometry, x: 0, y: 0 } : this.#geometry;
   }
 
   /** As if the user resized the window to width × height (pixels = `scale` × that). */

@@ -73,6 +73,7 @@ export interface Backend {
    */
   flip(): boolean;
   setTitle(title: string): void;
+  /** Where the window is; once closed, its last size at position 0, 0. */
   geometry(): WindowGeometry;
   /** True when `flip()` waits for the display's vertical blank (SDL with PRESENTVSYNC). */
   readonly vsync: boolean;

@@ -536,6 +536,21 @@ describe('openWindow: closing', () => {
     expect(w.stats().frames).toBe(frames);
   });
 
+  it('tells where the window was after it closed, to reopen it there', async () => {
+    const backend = new HeadlessBackend({ title: 't', width: 8, height: 4, x: 70, y: 20 });
+    const w = await open(makeState(), { backend });
+    backend.resize(12, 6);
+    await w.close();
+    expect(w.geometry()).toEqual({
+      x: 70,
+      y: 20,
+      width: 12,
+      height: 6,
+      pixelWidth: 12,
+      pixelHeight: 6,
+    });
+  });
+
   it('closes when the app does, with reason "app"; a second close does nothing', async () => {
     const backend: Backend = new HeadlessBackend({ title: 't' });
     const w = await open(makeState(), { backend });

@@ -198,6 +198,7 @@ export async function openWindow<S extends object>(
     backend = opened.backend;
     note = opened.note;
   }
+  // From here the back end is open: nothing may throw before the loop owns it.
   return new FrameLoop(state, backend, note, {
     title,
     framebuffer: fbName,
@@ -242,7 +243,8 @@ class FrameLoop {
   readonly #border: Overlay;
   readonly #host: Pick<RendererHost, 'on' | 'off'> | undefined;
   readonly #listeners: HostListeners;
-  readonly #capture: CapturedOutput | undefined;
+  #capture: CapturedOutput | undefined;
+  #geometry: WindowGeometry | undefined;
   readonly #reported = new Set<string>();
   readonly #workMs: number[] = [];
   readonly #closed: Promise<WindowCloseReason>;
@@ -283,12 +285,16 @@ class FrameLoop {
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
+    // The terminal is the picture now: what the process prints goes to a file until the close
+    // (the note too: on the terminal it would scroll the picture).
+    if (backend.name === 'terminal' && options.terminalLog !== false) {
+      try {
+        this.#capture = captureOutput(options.terminalLog);
+      } catch (error) {
+        this.#log(`hotshm: output stays on the terminal: ${(error as Error).message}`);
+      }
+    }
     if (note) this.#log(`hotshm: ${note}`);
-    // The terminal is the picture now: what the process prints goes to a file until the close.
-    this.#capture =
-      backend.name === 'terminal' && options.terminalLog !== false
-        ? captureOutput(options.terminalLog)
-        : undefined;
 
     const host = (state as { host?: unknown }).host;
     this.#host =
@@ -314,7 +320,8 @@ class FrameLoop {
         this.#showTitle();
       },
       stats: () => this.#stats(),
-      geometry: () => backend.geometry(),
+      // After the close, where the window was when it closed (to reopen it there).
+      geometry: () => this.#geometry ?? backend.geometry(),
     };
     this.#showTitle();
     this.#tick();
@@ -637,6 +644,7 @@ class FrameLoop {
       this.#host?.off(event as keyof HostEvents, listener as never);
     }
     try {
+      this.#geometry = this.#backend.geometry();
       this.#backend.close();
     } catch (error) {
       this.#report(FrameStage.Present, error);
