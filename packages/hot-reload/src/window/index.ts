@@ -3,22 +3,20 @@
  * channel, and the display back ends behind it (SDL2 window, truecolor terminal, headless).
  */
 
-export type { CapturedOutput } from './capture.js';
-export { captureOutput, removeStaleLogs, terminalLogPath } from './capture.js';
 export {
   BackendFailure,
   BackendUnavailableError,
   FrameStage,
   WindowFrameError,
 } from './errors.js';
-export { pixelScale, toFrame } from './geometry.js';
 export { HeadlessBackend } from './headless.js';
 export { InputEvent, InputKind, Key, Modifier, MouseButton } from './input.js';
 export { backendFromEnv, openBackend, sdlInstallHint } from './open.js';
 export type { Pacing } from './pacer.js';
-// Types only: the SDL and terminal modules are loaded lazily by openBackend.
+// Types only: the SDL and terminal modules are loaded lazily by openBackend (the terminal back
+// end's class is not public: its options name Node.js streams, which no declaration may).
 export type { SdlBackend } from './sdl.js';
-export type { TerminalBackend, TerminalLayout } from './terminal.js';
+export type { TerminalLayout } from './terminal.js';
 export type {
   Backend,
   BackendName,

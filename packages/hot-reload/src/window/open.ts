@@ -28,7 +28,7 @@ export function backendFromEnv(
  * The command that installs SDL2 here, as one phrase.
  * @example sdlInstallHint('linux') // 'sudo apt-get install libsdl2-2.0-0' on Debian or Ubuntu
  */
-export function sdlInstallHint(platform: NodeJS.Platform = process.platform): string {
+export function sdlInstallHint(platform: string = process.platform): string {
   switch (platform) {
     case 'darwin':
       return 'brew install sdl2';
