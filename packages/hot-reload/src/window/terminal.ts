@@ -325,11 +325,22 @@ export class TerminalBackend implements Backend {
   /** How many pictures were written (a picture skipped as unchanged is not counted). */
   writes = 0;
 
+  // Stream callbacks run outside the frame loop: a throw there would end the process. What one
+  // throws is kept and thrown by the next poll(), where the loop reports it and goes on.
+  #failure: unknown;
   readonly #onData = (chunk: string | Buffer): void => {
-    decodeInput(this.#decoder, String(chunk), this.#layout, this.#queue);
+    try {
+      decodeInput(this.#decoder, String(chunk), this.#layout, this.#queue);
+    } catch (error) {
+      this.#failure ??= error;
+    }
   };
   readonly #onResize = (): void => {
-    this.#relayout();
+    try {
+      this.#relayout();
+    } catch (error) {
+      this.#failure ??= error;
+    }
   };
   readonly #onDrain = (): void => {
     this.#blocked = false;
@@ -376,6 +387,11 @@ export class TerminalBackend implements Backend {
   }
 
   poll(): PollResult {
+    if (this.#failure !== undefined) {
+      const failure = this.#failure;
+      this.#failure = undefined;
+      throw failure;
+    }
     // Hand out the queue filled by stdin's 'data' events and refill the array handed out last time.
     const result = this.#result;
     const spare = result.events;
@@ -459,8 +475,13 @@ export class TerminalBackend implements Backend {
     process.off('exit', this.#onExit);
     process.off('SIGTERM', this.#onSignal);
     process.off('SIGHUP', this.#onSignal);
-    if (this.#input.isTTY) this.#input.setRawMode(false);
-    this.#input.pause();
+    try {
+      // Throws EIO when the terminal is already gone (SIGHUP), and close() also runs on exit.
+      if (this.#input.isTTY) this.#input.setRawMode(false);
+      this.#input.pause();
+    } catch {
+      // nothing left to restore
+    }
     // Synchronous: close() also runs from process 'exit', where asynchronous writes are lost.
     try {
       writeSync(this.#fd, LEAVE);
