@@ -127,6 +127,7 @@ const backend: Backend = {
     real.setTitle(t);
   },
   geometry: () => real.geometry(),
+  stopVsync: () => real.stopVsync(),
   close: () => real.close(),
 };
 

@@ -15,8 +15,8 @@ import type {
 
 export class HeadlessBackend implements Backend {
   readonly name = 'headless' as const;
-  readonly vsync = false;
-  readonly refreshHz = undefined;
+  readonly vsync: boolean = false;
+  readonly refreshHz: number | undefined = undefined;
   /** How many times `flip()` (or `present()`) showed something new. */
   presents = 0;
   /** How many frames `upload` was given (null uploads are not counted). */

@@ -21,6 +21,12 @@
 export const BLOCKED_MS = 0.5;
 /** Presents in a row that did not wait before vsync is given up. */
 export const UNPACED_LIMIT = 30;
+/**
+ * A present that waited longer than this was not waiting for a blank: some compositors hold a
+ * hidden window's swap until it shows again. The owner's event loop (its watcher, its renderer
+ * host) cannot wait that long, so vsync is turned off for the window.
+ */
+export const STALLED_MS = 100;
 /** No activity for this long and the loop slows down. */
 export const IDLE_AFTER_MS = 1000;
 /** The tick period while idle (30 Hz). */
@@ -55,6 +61,11 @@ export class Pacer {
 
   get pacing(): Pacing {
     return this.#pacing;
+  }
+
+  /** Vsync was turned off: pace with timers from now on. */
+  stopVsync(): void {
+    this.#pacing = 'timer';
   }
 
   /** True while the loop ticks at the idle rate (as of the last `next`). */

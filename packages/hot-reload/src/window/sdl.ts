@@ -237,7 +237,7 @@ export class SdlBackend implements Backend {
 
   readonly #sdl: Sdl;
   readonly #software: boolean;
-  readonly #wantVsync: boolean;
+  #wantVsync: boolean;
   #window: Ptr;
   #renderer: Ptr = 0n;
   #rendererName = '';
@@ -371,6 +371,12 @@ export class SdlBackend implements Backend {
 
   get refreshHz(): number | undefined {
     return this.#refreshHz;
+  }
+
+  stopVsync(): void {
+    this.#wantVsync = false;
+    this.#vsync = false;
+    if (!this.#closed && this.#renderer !== 0n) this.#sdl.SDL_RenderSetVSync?.(this.#renderer, 0);
   }
 
   poll(): PollResult {

@@ -77,6 +77,8 @@ export interface Backend {
   geometry(): WindowGeometry;
   /** True when `flip()` waits for the display's vertical blank (SDL with PRESENTVSYNC). */
   readonly vsync: boolean;
+  /** Stops waiting for the vertical blank (a present that blocked far too long). */
+  stopVsync?(): void;
   /** The display's refresh rate in Hz, when the back end knows it. */
   readonly refreshHz: number | undefined;
   /** SDL: SDL_GetWindowID. */

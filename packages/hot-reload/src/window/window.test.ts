@@ -17,7 +17,7 @@ import type { FrontFrame } from '../frames/index.js';
 import { FrameStage, WindowFrameError } from './errors.js';
 import { HeadlessBackend } from './headless.js';
 import { type InputEvent, InputKind, Key, MouseButton } from './input.js';
-import { IDLE_AFTER_MS } from './pacer.js';
+import { IDLE_AFTER_MS, STALLED_MS } from './pacer.js';
 import type { Backend, Frame } from './types.js';
 import { openWindow, type Window, type WindowOptions } from './window.js';
 
@@ -519,6 +519,44 @@ describe('openWindow: a frame step that fails', () => {
     state.framebuffer.present(1);
     vi.advanceTimersByTime(PERIOD * 5);
     expect(lines).toEqual(['hotshm: window present: present failed (the window goes on)']);
+  });
+});
+
+describe('openWindow: vsync', () => {
+  /** A back end whose present waits for a blank that, while `hidden`, does not come. */
+  class StallingBackend extends HeadlessBackend {
+    override vsync: boolean = true;
+    hidden = false;
+    stopped = 0;
+    override flip(): boolean {
+      const shown = super.flip();
+      // The clock moves while the present waits, as it would in SDL_RenderPresent.
+      if (shown) vi.advanceTimersByTime(this.hidden ? STALLED_MS + 50 : 4);
+      return shown;
+    }
+    stopVsync(): void {
+      this.stopped++;
+      this.vsync = false;
+    }
+  }
+
+  it('paces by the blank, and turns vsync off once a present waited far longer than a frame', async () => {
+    const state = makeState();
+    const backend = new StallingBackend({ title: 't' });
+    const lines: string[] = [];
+    const w = await open(state, { backend, log: (l) => lines.push(l) });
+    state.framebuffer.present(1);
+    vi.advanceTimersByTime(PERIOD * 3);
+    expect(w.stats().pacing).toBe('vsync');
+    backend.hidden = true;
+    state.framebuffer.present(2);
+    vi.advanceTimersByTime(PERIOD * 3);
+    state.framebuffer.present(3);
+    vi.advanceTimersByTime(PERIOD * 3);
+    expect(backend.stopped).toBe(1);
+    expect(w.stats().pacing).toBe('timer');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hotshm: a present waited \d+ ms for the display; vsync is off/);
   });
 });
 

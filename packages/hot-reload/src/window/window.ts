@@ -17,7 +17,7 @@ import { type CapturedOutput, captureOutput } from './capture.js';
 import { FrameStage, WindowFrameError } from './errors.js';
 import { type InputEvent, InputKind, Key } from './input.js';
 import { openBackend } from './open.js';
-import { Pacer, type Pacing } from './pacer.js';
+import { Pacer, type Pacing, STALLED_MS } from './pacer.js';
 import type { Backend, BackendName, Frame, Overlay, WindowGeometry } from './types.js';
 
 /** What the window shows: a framebuffer field of the state (`FrameBuffer` is one). */
@@ -264,6 +264,7 @@ class FrameLoop {
   #queueFull = false;
   #timer: NodeJS.Timeout | undefined;
   #closing = false;
+  #vsyncStopped = false;
 
   #frames = 0;
   #uploads = 0;
@@ -364,6 +365,9 @@ class FrameLoop {
       } catch (error) {
         this.#report(FrameStage.Present, error);
       }
+      if (present !== undefined && present.end - present.start > STALLED_MS && backend.vsync) {
+        if (!this.#vsyncStopped) this.#stopVsync(present.end - present.start);
+      }
       this.#frames++;
     } finally {
       // Whatever failed above, the loop goes on: only a close stops it.
@@ -460,6 +464,19 @@ class FrameLoop {
   #framebuffer(): FrameSource | undefined {
     const fb = this.#state[this.#options.framebuffer];
     return isFrameSource(fb) ? fb : undefined;
+  }
+
+  #stopVsync(waitedMs: number): void {
+    this.#vsyncStopped = true;
+    try {
+      this.#backend.stopVsync?.();
+    } catch (error) {
+      this.#report(FrameStage.Present, error);
+    }
+    this.#pacer.stopVsync();
+    this.#log(
+      `hotshm: a present waited ${waitedMs.toFixed(0)} ms for the display; vsync is off for this window, frames are paced by timers`,
+    );
   }
 
   /** Something outside the loop happened (a reload, a crash): tick now, at the full rate. */
