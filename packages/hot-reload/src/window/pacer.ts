@@ -24,7 +24,7 @@ export const UNPACED_LIMIT = 30;
 /**
  * A present that waited longer than this was not waiting for a blank: some compositors hold a
  * hidden window's swap until it shows again. The owner's event loop (its watcher, its renderer
- * host) cannot wait that long, so vsync is turned off for the window.
+ * host) cannot wait that long, so two such presents in a row turn vsync off for the window.
  */
 export const STALLED_MS = 100;
 /** No activity for this long and the loop slows down. */

@@ -265,6 +265,7 @@ class FrameLoop {
   #timer: NodeJS.Timeout | undefined;
   #closing = false;
   #vsyncStopped = false;
+  #stalls = 0;
 
   #frames = 0;
   #uploads = 0;
@@ -365,8 +366,11 @@ class FrameLoop {
       } catch (error) {
         this.#report(FrameStage.Present, error);
       }
-      if (present !== undefined && present.end - present.start > STALLED_MS && backend.vsync) {
-        if (!this.#vsyncStopped) this.#stopVsync(present.end - present.start);
+      if (present !== undefined && backend.vsync && !this.#vsyncStopped) {
+        // Twice in a row: one long present can be the machine, not the display.
+        const waited = present.end - present.start;
+        this.#stalls = waited > STALLED_MS ? this.#stalls + 1 : 0;
+        if (this.#stalls >= 2) this.#stopVsync(waited);
       }
       this.#frames++;
     } finally {
