@@ -57,6 +57,8 @@ export const FrameStage = {
   Reset: 'reset',
   /** A listener of the state's host events. */
   HostEvent: 'host-event',
+  /** Anything else in a tick (a last guard: each step above has its own). */
+  Loop: 'loop',
 } as const;
 export type FrameStage = (typeof FrameStage)[keyof typeof FrameStage];
 

@@ -510,6 +510,25 @@ describe('openWindow: a frame step that fails', () => {
     expect(w.stats().frames).toBeGreaterThan(before);
   });
 
+  it('a log function that throws does not take the loop with it', async () => {
+    const state = makeState();
+    state.input.room = 0;
+    const backend = new HeadlessBackend({ title: 't' });
+    const w = await open(state, {
+      backend,
+      input: 'input',
+      log: () => {
+        throw new Error('log threw');
+      },
+    });
+    backend.input(event(InputKind.MouseUp, { button: 1 }));
+    expect(() => vi.advanceTimersByTime(PERIOD * 3)).not.toThrow();
+    expect(w.stats().droppedInput).toBe(1);
+    const before = w.stats().frames;
+    vi.advanceTimersByTime(PERIOD * 3);
+    expect(w.stats().frames).toBeGreaterThan(before);
+  });
+
   it('without onError, logs one line per kind of failure', async () => {
     const state = makeState();
     const backend = new FaultyBackend({ title: 't' });

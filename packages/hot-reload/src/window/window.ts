@@ -277,7 +277,14 @@ class FrameLoop {
     this.#state = state as Record<string, unknown>;
     this.#backend = backend;
     this.#options = options;
-    this.#log = options.log;
+    // The app's log must not throw into the frame loop either.
+    this.#log = (line) => {
+      try {
+        options.log(line);
+      } catch {
+        // nowhere left to say it
+      }
+    };
     this.#title = options.title;
     this.#border = { border: options.errorBorder };
     this.#pacer = new Pacer(performance.now(), {
@@ -373,6 +380,8 @@ class FrameLoop {
         if (this.#stalls >= 2) this.#stopVsync(waited);
       }
       this.#frames++;
+    } catch (error) {
+      this.#report(FrameStage.Loop, error);
     } finally {
       // Whatever failed above, the loop goes on: only a close stops it.
       if (quit) void this.#close('user');
@@ -661,8 +670,14 @@ class FrameLoop {
     if (this.#closing) return;
     this.#closing = true;
     clearTimeout(this.#timer);
+    // Never a throw from here: a user's close runs from the frame loop, where it would be an
+    // unhandled rejection. Each step is tried; `closed` resolves whatever failed.
     for (const [event, listener] of Object.entries(this.#listeners)) {
-      this.#host?.off(event as keyof HostEvents, listener as never);
+      try {
+        this.#host?.off(event as keyof HostEvents, listener as never);
+      } catch (error) {
+        this.#report(FrameStage.HostEvent, error);
+      }
     }
     try {
       this.#geometry = this.#backend.geometry();
@@ -670,8 +685,12 @@ class FrameLoop {
     } catch (error) {
       this.#report(FrameStage.Present, error);
     }
-    // A clean end leaves no log behind.
-    this.#capture?.restore({ remove: true });
+    try {
+      // A clean end leaves no log behind.
+      this.#capture?.restore({ remove: true });
+    } catch (error) {
+      this.#log(`hotshm: could not close the log ${this.#capture?.path}: ${String(error)}`);
+    }
     this.#resolveClosed(reason);
   }
 }
