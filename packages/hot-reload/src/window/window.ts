@@ -18,6 +18,7 @@ import { FrameStage, WindowFrameError } from './errors.js';
 import { type InputEvent, InputKind, Key } from './input.js';
 import { openBackend } from './open.js';
 import { Pacer, type Pacing, STALLED_MS } from './pacer.js';
+import { nextProblem, PROBLEM_EVENTS, type ProblemEvent } from './problem.js';
 import type { Backend, BackendName, Frame, Overlay, WindowGeometry } from './types.js';
 
 /** What the window shows: a framebuffer field of the state (`FrameBuffer` is one). */
@@ -231,7 +232,8 @@ interface LoopOptions {
   readonly terminalLog: string | false | undefined;
 }
 
-type HostListeners = { [K in keyof HostEvents]?: (...args: HostEvents[K]) => void };
+/** One listener per host event the window follows; its payload is typed by nextProblem. */
+type HostListeners = Partial<Record<ProblemEvent, (payload: never) => void>>;
 
 class FrameLoop {
   readonly window: Window;
@@ -580,56 +582,21 @@ class FrameLoop {
     this.#showTitle();
   }
 
-  /** The host's events, as the title and border show them. */
+  /** The host's events, as the title and border show them (problem.ts). */
   #hostListeners(): HostListeners {
-    const guard =
-      <A extends unknown[]>(fn: (...args: A) => void) =>
-      (...args: A): void => {
+    const listeners: HostListeners = {};
+    for (const event of PROBLEM_EVENTS) {
+      listeners[event] = (payload: never): void => {
         try {
-          fn(...args);
+          this.#setProblem(nextProblem(this.#problem, event, payload));
         } catch (error) {
           this.#report(FrameStage.HostEvent, error);
         }
         // A new renderer's first frame is in, or the border must show: no idle wait for it.
         this.#wake();
       };
-    return {
-      reload: guard((e) => {
-        // A restart after a crash runs the very code that crashed: keep saying so until an edit
-        // brings new code, or the note would flash by in the 100 ms before the restart.
-        const problem = this.#problem;
-        if (e.reason !== 'restart') this.#setProblem(undefined);
-        else if (problem && !problem.endsWith(', restarted')) {
-          this.#setProblem(`${problem}, restarted`);
-        }
-      }),
-      'build-done': guard(() => {
-        // An edit undone after a build error builds what already runs: the error is gone.
-        if (this.#problem?.startsWith('build error')) this.#setProblem(undefined);
-      }),
-      'build-error': guard((e) => {
-        this.#setProblem(`build error at ${e.locations[0] ?? 'unknown place'}`);
-      }),
-      crash: guard((e) => {
-        // A start that failed is told by what failed, not by the signal the host then sent to
-        // stop it (that would read like an outside kill).
-        const stage = 'stage' in e.error ? e.error.stage : undefined;
-        const how =
-          stage === 'timeout'
-            ? 'timed out'
-            : stage === 'main'
-              ? 'threw in main()'
-              : stage === 'import'
-                ? 'threw at its top level'
-                : (e.signal ?? `exit ${e.code}`);
-        this.#setProblem(
-          `renderer ${e.phase === 'start' ? 'failed to start' : 'crashed'} (${how})`,
-        );
-      }),
-      repair: guard((e) => {
-        this.#setProblem(`repaired a damaged region (${e.repairs.map((r) => r.part).join(', ')})`);
-      }),
-    };
+    }
+    return listeners;
   }
 
   /** Reports a failed step once per kind (stage and message); counts every one. */
