@@ -6,6 +6,8 @@ const publicEntries = {
   memory: 'src/exports/memory.ts',
   sync: 'src/exports/sync.ts',
   schema: 'src/exports/schema.ts',
+  errors: 'src/exports/errors.ts',
+  window: 'src/exports/window.ts',
 };
 
 export default defineConfig({
@@ -13,6 +15,7 @@ export default defineConfig({
     ...publicEntries,
     runner: 'src/host/runtime/process-entry.ts',
     worker: 'src/host/runtime/thread-main.ts',
+    warm: 'src/host/build/warm.ts',
     // The `hotshm` command (bin/hotshm.mjs) and the first module of the owners it starts.
     launcher: 'src/host/launcher/cli.ts',
     'launcher-boot': 'src/host/launcher/boot.ts',

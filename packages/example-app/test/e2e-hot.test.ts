@@ -1,11 +1,20 @@
 /**
- * The example end to end, as `pnpm dev` runs it: the real owner (`node --import tsx src/main.ts`)
- * in a private Xvfb, its renderer a supervised process built from a temporary copy of
- * example-impl (HOTSHM_EXAMPLE_ENTRY) that the tests edit while the window stays open. What the
- * window shows is read back with ImageMagick, input is sent with xdotool, the title is X's.
- * The tests run in order on one app: each starts from what the previous one left.
+ * The example end to end, as `pnpm dev` runs it: the real owner (`node scripts/run.mjs`, which
+ * bundles src/main.ts with esbuild and runs it with plain node) in a private Xvfb, its renderer a
+ * supervised process built from a temporary copy of example-impl (HOTSHM_EXAMPLE_ENTRY) that the
+ * tests edit while the window stays open. What the window shows is read back with ImageMagick,
+ * input is sent with xdotool, the title is X's. The tests run in order on one app: each starts
+ * from what the previous one left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  near,
+  pixelAt,
+  screenshot,
+  startXvfb,
+  waitFor,
+  type Xvfb,
+} from '../../hot-reload/test/x11.js';
 import {
   type AppProcess,
   appEnv,
@@ -19,7 +28,6 @@ import {
   type TempImpl,
   x11,
 } from './e2e/harness.js';
-import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
 
 const TITLE = 'Hot Reload Demo';
 const ORANGE_LINE = 'export const ORANGE: number = rgb(1.0, 0.7, 0.0);';
@@ -77,6 +85,9 @@ describe('the example app, hot, under Xvfb', () => {
   });
 
   it('opens a 300×300 window titled "Hot Reload Demo" that shows orange, and says where it runs', async () => {
+    // The owner prints its start line once its window is open; waiting for the line first says
+    // what the owner printed if it never gets there.
+    await app.line('the start line', /^hotshm: region /);
     window = await x.findWindow(app.pid, TITLE);
     expect(await x.info(window)).toMatchObject({ width: 300, height: 300, mapState: 'IsViewable' });
     const s = await waitPixel('an orange window', 150, 150, (p) => near(p, ORANGE));

@@ -1,13 +1,21 @@
 /**
- * `pnpm start` end to end: the real owner (`hotshm start src/main.ts`, in the launcher's own process) in a private
- * Xvfb, with the renderer on a worker thread of the owner. It must look and react like the hot
- * app (orange, a click gives "Render 1") without starting any process of its own.
+ * `pnpm start` end to end: the real owner (`hotshm start src/main.ts`, in the launcher's own
+ * process) in a private Xvfb, with the renderer on a worker thread of the owner. It must look and
+ * react like the hot app (orange, a click gives "Render 1") without starting any node process.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  near,
+  pixelAt,
+  screenshot,
+  startXvfb,
+  waitFor,
+  type Xvfb,
+} from '../../hot-reload/test/x11.js';
 import {
   type AppProcess,
   appDir,
@@ -22,7 +30,6 @@ import {
   startApp,
   x11,
 } from './e2e/harness.js';
-import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
 
 describe('the example app without hot reload, under Xvfb', () => {
   let xvfb: Xvfb;
@@ -42,6 +49,9 @@ describe('the example app without hot reload, under Xvfb', () => {
   });
 
   it('shows orange in a 300×300 window and says the renderer is on a worker thread', async () => {
+    // The owner prints its start line once its window is open; waiting for the line first says
+    // what the owner printed if it never gets there.
+    await app.line('the start line', /^hotshm: region /);
     window = await x.findWindow(app.pid, 'Hot Reload Demo');
     expect(await x.info(window)).toMatchObject({ width: 300, height: 300, mapState: 'IsViewable' });
     await waitFor(
@@ -72,7 +82,7 @@ describe('the example app without hot reload, under Xvfb', () => {
   });
 
   it('runs no child node process and no renderer process', () => {
-    // Whatever tsx may keep (its esbuild service) is not node; a renderer would be.
+    // The owner's esbuild service (it builds the worker's bundle) is not node; a renderer would be.
     expect(childrenOf(app.pid).filter(runsNode)).toEqual([]);
     expect(processesOwnedBy(app.pid)).toEqual([]);
   });

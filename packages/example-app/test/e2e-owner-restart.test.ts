@@ -1,10 +1,18 @@
 /**
  * Issue 18, "an edit of the owner's own code is never ignored": `pnpm dev` (`hotshm dev`) on a
- * temporary copy of example-app, in a private Xvfb. An edit of the owner's code (its TITLE, as the
- * issue tried) restarts the owner: a new process with a new window, the old window gone, one line
- * saying so; an edit that does not build keeps the running owner.
+ * temporary copy of example-app, in a private Xvfb. An edit of the owner's code (its title, as the
+ * issue tried) restarts the owner: a new process with a new window where the old one was, the old
+ * window gone, one line saying so; an edit that does not build keeps the running owner.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  near,
+  pixelAt,
+  screenshot,
+  startXvfb,
+  waitFor,
+  type Xvfb,
+} from '../../hot-reload/test/x11.js';
 import {
   type AppProcess,
   appEnv,
@@ -19,9 +27,8 @@ import {
   type TempImpl,
   x11,
 } from './e2e/harness.js';
-import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
 
-const TITLE_LINE = "export const TITLE = 'Hot Reload Demo';";
+const TITLE_LINE = "  title: 'Hot Reload Demo',";
 const EDITED = 'Hot Reload Demo (edited)';
 
 describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
@@ -32,6 +39,14 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
   let x: ReturnType<typeof x11>;
   let source = '';
   const owners: number[] = [];
+  /** xdotool's view of a window: its position on the screen and its size. */
+  const geometry = async (window: number) => {
+    const text = await x.xdotool('getwindowgeometry', String(window));
+    return {
+      position: /Position: (\d+,\d+)/.exec(text)?.[1],
+      size: /Geometry: (\d+x\d+)/.exec(text)?.[1],
+    };
+  };
 
   beforeAll(async () => {
     xvfb = await startXvfb();
@@ -64,10 +79,16 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
     owners.push(first);
     const before = await x.findWindow(first, 'Hot Reload Demo');
     expect(first).not.toBe(app.launcherPid);
+    // Moved away from where a new window would open by itself (the screen's centre).
+    await x.xdotool('windowmove', String(before), '40', '50');
+    await waitFor('the window to move', async () =>
+      (await geometry(before)).position === '40,50' ? true : undefined,
+    );
 
     const from = app.stderr.length;
+    const out = app.stdout.length;
     const savedAt = performance.now();
-    source = copy.edit(source, TITLE_LINE, `export const TITLE = '${EDITED}';`);
+    source = copy.edit(source, TITLE_LINE, `  title: '${EDITED}',`);
     const window = await waitFor(
       'a new owner',
       () => (app.pid !== first ? app.pid : undefined),
@@ -76,6 +97,10 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
       owners.push(pid);
       return x.findWindow(pid, EDITED);
     });
+    // Not the pixels alone: the new window's area may show the old one's until it draws.
+    await waitFor('the new renderer', () =>
+      app.stdout.slice(out).find((l) => l.includes('renderer started')),
+    );
     await waitFor(
       'the new window to show the renderer’s frame',
       async () =>
@@ -84,11 +109,11 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
     );
     const ms = performance.now() - savedAt;
     console.log(
-      `save of src/app.ts → the new owner's window showing the state: ${ms.toFixed(0)} ms`,
+      `save of src/main.ts → the new owner's window showing the state: ${ms.toFixed(0)} ms`,
     );
 
     const said = app.stderr.slice(from);
-    expect(said).toContain(`[hotshm] src/app.ts changed: restarting the owner (pid ${first})`);
+    expect(said).toContain(`[hotshm] src/main.ts changed: restarting the owner (pid ${first})`);
     expect(said.filter((l) => l.includes('restarting the owner'))).toHaveLength(1);
     await waitFor('the restart line', () =>
       app.stderr.slice(from).find((l) => l.startsWith('[hotshm] owner restarted in ')),
@@ -98,19 +123,21 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
     expect(regionsOf(first)).toEqual([]);
     expect(await x.windowsNamed('Hot Reload Demo')).toEqual([String(window)]);
     expect(before).not.toBe(window);
+    // Where the old one was, as big.
+    expect(await geometry(window)).toEqual({ position: '40,50', size: '300x300' });
   });
 
   it('keeps the running owner when the owner’s code does not build, and says where', async () => {
     const owner = app.pid;
     const from = app.stderr.length;
-    copy.edit(source, TITLE_LINE.replace('Hot Reload Demo', EDITED), 'export const TITLE = ;');
+    copy.edit(source, TITLE_LINE.replace('Hot Reload Demo', EDITED), '  title: ,');
     const line = await waitFor('the build error', () =>
       app.stderr.slice(from).find((l) => l.startsWith('[hotshm] the owner does not build')),
     );
-    const row = source.split('\n').findIndex((l) => l.startsWith('export const TITLE')) + 1;
-    const column = 'export const TITLE = '.length + 1;
+    const row = source.split('\n').findIndex((l) => l.startsWith('  title: ')) + 1;
+    const column = '  title: '.length + 1;
     expect(line).toBe(
-      `[hotshm] the owner does not build (src/app.ts:${row}:${column}); the running owner (pid ${owner}) keeps going:`,
+      `[hotshm] the owner does not build (src/main.ts:${row}:${column}); the running owner (pid ${owner}) keeps going:`,
     );
     expect(app.pid).toBe(owner);
     expect(isAlive(owner)).toBe(true);

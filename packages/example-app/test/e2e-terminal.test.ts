@@ -1,14 +1,15 @@
 /**
- * The example end to end in a terminal: the real owner (`node --import tsx src/main.ts`, hot, with
- * HOTSHM_BACKEND=terminal) in a pane of a private tmux server (`-L`). What the pane shows is read
- * back with `capture-pane`; an SGR mouse click is typed into the pane as the bytes a terminal
- * would send.
+ * The example end to end in a terminal: the real owner (`node scripts/run.mjs`, as `pnpm dev`
+ * runs it, hot, with HOTSHM_BACKEND=terminal) in a pane of a private tmux server (`-L`). What the
+ * pane shows is read back with `capture-pane`; an SGR mouse click is typed into the pane as the
+ * bytes a terminal would send.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../hot-reload/test/x11.js';
 import {
   appCommand,
   appDir,
@@ -19,7 +20,6 @@ import {
   regionsOf,
   runsNode,
 } from './e2e/harness.js';
-import { waitFor } from './x11.js';
 
 const ORANGE_FG = '38;2;255;178;0';
 const ORANGE_BG = '48;2;255;178;0';

@@ -12,7 +12,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   realpathSync,
   rmSync,
   symlinkSync,
@@ -22,7 +21,12 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { run, waitFor } from '../x11.js';
+import {
+  childrenOf as childProcesses,
+  executableOf,
+  processesWithEnv,
+} from '../../../hot-reload/src/native/proc.js';
+import { run, waitFor } from '../../../hot-reload/test/x11.js';
 
 export const appDir = fileURLToPath(new URL('../..', import.meta.url));
 export const packagesDir = join(appDir, '..');
@@ -100,10 +104,10 @@ export function createTempImpl(): TempImpl {
 /** A copy of example-app's sources in a temp folder (the owner's code, for tests to edit). */
 export interface TempApp {
   readonly dir: string;
-  /** src/app.ts of the copy. */
+  /** src/main.ts of the copy. */
   readonly appFile: string;
   readonly original: string;
-  /** Writes app.ts with `from` replaced by `to` (throws if `from` is absent). Returns the text. */
+  /** Writes main.ts with `from` replaced by `to` (throws if `from` is absent). Returns the text. */
   edit(base: string, from: string, to: string): string;
   remove(): void;
 }
@@ -118,14 +122,14 @@ export function createTempApp(): TempApp {
     link(name);
   }
   writeFileSync(join(dir, 'package.json'), '{ "name": "example-app-copy", "type": "module" }\n');
-  const appFile = join(dir, 'src', 'app.ts');
+  const appFile = join(dir, 'src', 'main.ts');
   const original = readFileSync(appFile, 'utf8');
   return {
     dir,
     appFile,
     original,
     edit(base, from, to) {
-      if (!base.includes(from)) throw new Error(`edit: ${JSON.stringify(from)} is not in app.ts`);
+      if (!base.includes(from)) throw new Error(`edit: ${JSON.stringify(from)} is not in main.ts`);
       const next = base.replace(from, to);
       writeFileSync(appFile, next);
       return next;
@@ -240,22 +244,7 @@ export function ownerUnder(launcher: number): number | undefined {
 
 /** The pids of live processes whose environment says HOTSHM_OWNER_PID=<owner>. */
 export function processesOwnedBy(owner: number): number[] {
-  const needle = `HOTSHM_OWNER_PID=${owner}\0`;
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (`${readFileSync(`/proc/${name}/environ`, 'latin1')}\0`.includes(needle)) {
-        // A zombie keeps its environ readable only while it is not reaped; count only the living.
-        if (!/^State:\s+Z/m.test(readFileSync(`/proc/${name}/status`, 'latin1'))) {
-          found.push(Number(name));
-        }
-      }
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return found;
+  return processesWithEnv('HOTSHM_OWNER_PID', String(owner)).map((p) => p.pid);
 }
 
 /**
@@ -263,28 +252,7 @@ export function processesOwnedBy(owner: number): number[] {
  * they run (/proc/<pid>/exe, undefined if it cannot be read).
  */
 export function childrenOf(pid: number): { pid: number; comm: string; exe: string | undefined }[] {
-  const found: { pid: number; comm: string; exe: string | undefined }[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      // comm is in parentheses and may hold spaces: fields after the last ')' are fixed.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const [state, ppid] = stat.slice(close + 2).split(' ');
-      if (Number(ppid) !== pid || state === 'Z') continue;
-      let exe: string | undefined;
-      try {
-        exe = readlinkSync(`/proc/${name}/exe`);
-      } catch {
-        exe = undefined;
-      }
-      found.push({ pid: Number(name), comm, exe });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return childProcesses(pid).map((p) => ({ pid: p.pid, comm: p.comm, exe: executableOf(p.pid) }));
 }
 
 const NODE_EXE = realpathSync(process.execPath);

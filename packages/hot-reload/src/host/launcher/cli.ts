@@ -68,7 +68,7 @@ function checkArgs(command: string | undefined, owner: string | undefined): stri
 
 async function dev(entry: string, args: readonly string[]): Promise<number> {
   const builder = ownerBuilder(entry);
-  removeStaleBundles(builder.outDir);
+  for (const dir of [builder.outDir, builder.libraryDir]) if (dir) removeStaleBundles(dir);
   process.once('exit', () => builder.dispose());
   const here = fileURLToPath(import.meta.url);
   const launcher = new Launcher({
@@ -106,7 +106,7 @@ async function dev(entry: string, args: readonly string[]): Promise<number> {
 
 async function start(entry: string, args: readonly string[]): Promise<number | undefined> {
   const builder = ownerBuilder(entry);
-  removeStaleBundles(builder.outDir);
+  for (const dir of [builder.outDir, builder.libraryDir]) if (dir) removeStaleBundles(dir);
   process.once('exit', () => builder.dispose());
   let file: string;
   try {

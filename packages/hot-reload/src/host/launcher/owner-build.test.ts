@@ -123,7 +123,8 @@ describe('the owner build', () => {
     const builder = builderOf(entry);
     const build = await builder.build();
     // The library is imported by the URL of its build, not bundled into the owner.
-    const lib = new RegExp(`"(file://${builder.outDir}/lib-${process.pid}-1/lib/index\\.mjs)"`);
+    expect(builder.libraryDir).toBe(join(SRC, '..', '.cache', 'hotshm-lib'));
+    const lib = new RegExp(`"(file://${builder.libraryDir}/lib-${process.pid}-1/lib/index\\.mjs)"`);
     expect(build.code).toMatch(lib);
     expect(build.code).not.toContain('function defineState');
     expect(build.inputs).toContain(join(SRC, 'owner.ts'));
@@ -133,11 +134,11 @@ describe('the owner build', () => {
     expect(((await import(pathToFileURL(file).href)) as { size: number }).size).toBe(4);
     // A second build reuses the library's build.
     await builder.build();
-    expect(readdirSync(builder.outDir).filter((n) => n.startsWith('lib-'))).toEqual([
-      `lib-${process.pid}-1`,
-    ]);
+    const mine = () =>
+      readdirSync(builder.libraryDir!).filter((n) => n.startsWith(`lib-${process.pid}-`));
+    expect(mine()).toEqual([`lib-${process.pid}-1`]);
     builder.dispose();
-    expect(readdirSync(builder.outDir).filter((n) => n.startsWith('lib-'))).toEqual([]);
+    expect(mine()).toEqual([]);
   });
 
   it('finds the owner’s package from its file', () => {
