@@ -6,7 +6,16 @@
  * (named regions), `/sync` (cross-process wait and wake), `/schema` (schema classes, fingerprints).
  */
 
-export type { Channel, ChannelOptions, RecvOptions, SendOptions } from './channel/index.js';
+export type {
+  Channel,
+  ChannelOptions,
+  Delivery,
+  PoisonMessage,
+  RecvOptions,
+  ReleasedClaims,
+  ReleaseOptions,
+  SendOptions,
+} from './channel/index.js';
 export { channel } from './channel/index.js';
 export type { BuildMessage } from './errors.js';
 export {
