@@ -245,12 +245,16 @@ describe('handled delivery', () => {
     const w = world();
     try {
       w.send(0, 1);
-      // What such a renderer leaves: its claim, and claimEnd still at readIndex.
+      // Renderer 1 exits holding both; the owner releases them (claimEnd back to readIndex).
+      expect(seqs(w.renderer(1).fields[0].drain())).toEqual([0, 1]);
+      expect(w.owner.fields[0].releaseClaims(1, { crashed: false })).toEqual({ released: 2 });
+      expect(w.word(Word.claimEnd)).toBe(0);
+      // What a renderer killed between its claim and its copies leaves: its claim alone.
       const words = new Int32Array(w.owner.ctx.buffer, w.owner.offsets[0]!, 32);
-      Atomics.store(words, Word.claimer, 1 + 1);
-      expect(w.owner.fields[0].releaseClaims(1, { crashed: true })).toEqual({ released: 0 });
+      Atomics.store(words, Word.claimer, 2 + 1);
+      expect(w.owner.fields[0].releaseClaims(2, { crashed: true })).toEqual({ released: 0 });
       expect(w.word(Word.suspectEnd)).toBe(0);
-      expect(seqs(w.renderer(2).fields[0].drain())).toEqual([0, 1]);
+      expect(seqs(w.renderer(3).fields[0].drain())).toEqual([0, 1]);
     } finally {
       w.close();
     }
