@@ -7,9 +7,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { channel } from '../src/channel/index.js';
-import { ChannelClosedError, InvalidArgumentError, SchemaError } from '../src/errors.js';
+import {
+  ChannelClosedError,
+  InvalidArgumentError,
+  SchemaError,
+  ValueError,
+} from '../src/errors.js';
 import { HEADER_SIZE, HeaderSlot } from '../src/memory/header.js';
 import { struct, u32 } from '../src/schema/index.js';
+import type { Schema } from '../src/schema/types.js';
+import { RegionContext } from '../src/state/context.js';
 import { parkerStats } from '../src/sync/index.js';
 import { type Bound, createFields, openFields } from './channel-context.js';
 
@@ -336,6 +343,107 @@ describe('handled delivery', () => {
       r1.ctx.region.close();
       owner.ctx.region.unlink();
       owner.ctx.region.close();
+    }
+  });
+});
+
+/** A u32 whose value 0xdead does not decode (as bytes another process scribbled on might not). */
+const Strict: Schema<number, never> = {
+  kind: 'strict',
+  size: 4,
+  align: 4,
+  signature: 'strict',
+  read(view, offset) {
+    const v = view.getUint32(offset, true);
+    if (v === 0xdead) throw new ValueError(`strict: expected anything but 0xdead, got ${v}`);
+    return v;
+  },
+  write(view, offset, value) {
+    view.setUint32(offset, value, true);
+  },
+  check() {},
+  bind(): never {
+    throw new Error('strict: no accessor');
+  },
+};
+
+describe('handled delivery and the owner’s repairs', () => {
+  it('an owner consuming a renderer’s handled ring drops a message that does not decode, under its claim, and reports it', () => {
+    const schema = channel(Strict, { capacity: 8, delivery: 'handled' });
+    const owner = createFields([schema] as const);
+    const renderer = openFields([schema] as const, owner.ctx.regionName, 'reloadable', 1);
+    const found: string[] = [];
+    const ctx = new RegionContext(owner.ctx.region, 'owner', 0, undefined, (what) =>
+      found.push(what),
+    );
+    const inbox = schema.bind(ctx, owner.offsets[0]!, 'inbox');
+    try {
+      for (const v of [1, 0xdead, 3, 0xdead]) renderer.fields[0].send(v);
+      // The good ones before the bad one, then the bad one is dropped and the rest taken.
+      expect(inbox.drain()).toEqual([1]);
+      expect(inbox.drain()).toEqual([3]);
+      expect(found).toEqual([
+        'channel inbox: message 1 does not decode (strict: expected anything but 0xdead, got 57005); it was dropped',
+      ]);
+      expect(inbox.drain()).toEqual([]);
+      expect(found).toHaveLength(2);
+      expect(inbox.length).toBe(0);
+    } finally {
+      renderer.ctx.region.close();
+      owner.ctx.region.unlink();
+      owner.ctx.region.close();
+    }
+  });
+
+  it('deep repair empties a ring whose held messages do not decode; the dead holder’s release then gives back nothing', () => {
+    const schema = channel(Strict, { capacity: 8, delivery: 'handled' });
+    const owner = createFields([schema] as const);
+    const r1 = openFields([schema] as const, owner.ctx.regionName, 'reloadable', 1);
+    const at = owner.offsets[0]!;
+    const words = new Int32Array(owner.ctx.buffer, at, 32);
+    try {
+      for (const v of [1, 2, 3]) owner.fields[0].send(v);
+      expect(r1.fields[0].drain()).toEqual([1, 2, 3]);
+      // Renderer 1 dies; before the owner hears of it, message 3's bytes are overwritten.
+      owner.ctx.view.setUint32(at + 128 + 2 * 4, 0xdead, true);
+      expect(schema.repair?.(owner.ctx.view, at, 'inbox', true)).toBe(
+        'inbox: queued message 2 does not decode (strict: expected anything but 0xdead, got 57005); the ring was emptied',
+      );
+      expect(owner.fields[0].releaseClaims(1, { crashed: true })).toEqual({ released: 0 });
+      expect(Atomics.load(words, Word.claimer)).toBe(0);
+      owner.fields[0].send(4);
+      const r2 = openFields([schema] as const, owner.ctx.regionName, 'reloadable', 2);
+      try {
+        expect(r2.fields[0].drain()).toEqual([4]);
+      } finally {
+        r2.ctx.region.close();
+      }
+    } finally {
+      r1.ctx.region.close();
+      owner.ctx.region.unlink();
+      owner.ctx.region.close();
+    }
+  });
+
+  it('repair brings a suspect range left far behind (or scribbled on) back to readIndex, and verify ignores the claim words', () => {
+    const w = world();
+    try {
+      const at = w.owner.offsets[0]!;
+      const words = new Int32Array(w.owner.ctx.buffer, at, 32);
+      w.send(0, 1);
+      // A suspect end 2^31 messages away would make messages one-at-a-time (and a crash poison)
+      // once readIndex wrapped round to it.
+      Atomics.store(words, Word.suspectEnd, 2 ** 31);
+      Atomics.store(words, Word.poisoned, -1);
+      Atomics.store(words, Word.claimEnd, 12345);
+      expect(() => handled.verify?.(w.owner.ctx.view, at, 'clicks')).not.toThrow();
+      expect(handled.repair?.(w.owner.ctx.view, at, 'clicks', false)).toBeUndefined();
+      expect(w.word(Word.suspectEnd)).toBe(0);
+      // claimEnd means nothing without a claimer: the next take batches and claims as usual.
+      expect(seqs(w.renderer(1).fields[0].drain())).toEqual([0, 1]);
+      expect(w.word(Word.claimEnd)).toBe(2);
+    } finally {
+      w.close();
     }
   });
 });
