@@ -259,7 +259,7 @@ abstract class ChannelBase<T> implements Channel<T> {
    * Handled delivery: messages this consumer has taken and not committed. Every receive call
    * settles them first (commits them: the consumer asked for the next one).
    */
-  protected held = 0;
+  protected uncommitted = 0;
   /**
    * Handled delivery: the claimer value that made the last take come back empty-handed while
    * messages were queued (0: none); the receive then waits on `claimWord` for its release.
@@ -292,7 +292,7 @@ abstract class ChannelBase<T> implements Channel<T> {
     this.ctx.assertOpen(`channel ${this.name}`);
   }
 
-  /** Commits the messages taken before (handled delivery; see `held`). */
+  /** Commits the messages taken before (handled delivery; see `uncommitted`). */
   protected settle(): void {}
 
   ack(): boolean {
@@ -395,7 +395,7 @@ abstract class ChannelBase<T> implements Channel<T> {
   tryRecv(): T | undefined {
     this.open();
     // Asking for the next message commits the last one, also in a renderer that was retired.
-    if (this.held !== 0) this.settle();
+    if (this.uncommitted !== 0) this.settle();
     if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     const taken = this.take();
     return taken === EMPTY ? undefined : taken;
@@ -403,7 +403,7 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   drain(): T[] {
     this.open();
-    if (this.held !== 0) this.settle();
+    if (this.uncommitted !== 0) this.settle();
     if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     return this.takeAll();
   }
@@ -426,7 +426,7 @@ abstract class ChannelBase<T> implements Channel<T> {
     const timeout = checkTimeout(timeoutMs, `channel ${this.name}: recvSync`);
     const deadline = performance.now() + timeout;
     this.open();
-    if (this.held !== 0) this.settle();
+    if (this.uncommitted !== 0) this.settle();
     for (;;) {
       this.open();
       if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
@@ -461,7 +461,7 @@ abstract class ChannelBase<T> implements Channel<T> {
     const start = performance.now();
     const deadline = start + timeout;
     this.open();
-    if (this.held !== 0) this.settle();
+    if (this.uncommitted !== 0) this.settle();
     if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     const spinEnd = start + Math.min(timeout, spinMicros / 1000);
     while (performance.now() < spinEnd) {
@@ -671,8 +671,8 @@ class HandledRingChannel<T> extends RingChannel<T> {
   override readonly delivery = 'handled';
   /** This side's value in the claimer word: its epoch + 1 (the owner's epoch is 0). */
   readonly #code: number;
-  /** Index of the oldest message this consumer holds (`held` of them). */
-  #heldFrom = 0;
+  /** Index of the oldest message this consumer holds (`uncommitted` of them). */
+  #uncommittedFrom = 0;
 
   constructor(
     ctx: BindContext,
@@ -718,7 +718,7 @@ class HandledRingChannel<T> extends RingChannel<T> {
     try {
       return this.#takeClaimed(limit);
     } finally {
-      if (this.held === 0) this.#unclaim();
+      if (this.uncommitted === 0) this.#unclaim();
     }
   }
 
@@ -751,8 +751,8 @@ class HandledRingChannel<T> extends RingChannel<T> {
       if (this.ctx.superseded === true) return undefined;
       // Before the messages are returned: a consumer killed before this store held nothing.
       Atomics.store(i32, Slot.claimEnd, (read + n) | 0);
-      this.#heldFrom = read;
-      this.held = n;
+      this.#uncommittedFrom = read;
+      this.uncommitted = n;
       return out;
     }
   }
@@ -773,7 +773,7 @@ class HandledRingChannel<T> extends RingChannel<T> {
 
   /** Commits `n` held messages from the oldest; false if the claim was no longer ours. */
   #commit(n: number): boolean {
-    const from = this.#heldFrom;
+    const from = this.#uncommittedFrom;
     // Still ours unless the owner released it (it must not, for a live renderer): then what we
     // held may be another consumer's by now, and committing it would skip it for them.
     const ours =
@@ -781,21 +781,21 @@ class HandledRingChannel<T> extends RingChannel<T> {
       // Only the holder moves readIndex, so this fails only if the owner emptied or skipped part
       // of the ring meanwhile (damage it repaired and reported): what we held is gone then.
       Atomics.compareExchange(this.i32, Slot.read, from, (from + n) | 0) === from;
-    this.#heldFrom = (from + n) | 0;
-    this.held = ours ? this.held - n : 0;
+    this.#uncommittedFrom = (from + n) | 0;
+    this.uncommitted = ours ? this.uncommitted - n : 0;
     return ours;
   }
 
   protected override settle(): void {
-    this.#commit(this.held);
+    this.#commit(this.uncommitted);
     this.#unclaim();
   }
 
   override ack(): boolean {
     this.open();
-    if (this.held === 0) return false;
+    if (this.uncommitted === 0) return false;
     const committed = this.#commit(1);
-    if (this.held === 0) this.#unclaim();
+    if (this.uncommitted === 0) this.#unclaim();
     return committed;
   }
 
