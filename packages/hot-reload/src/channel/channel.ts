@@ -942,15 +942,21 @@ export interface ChannelSchema<T extends Schema<unknown, unknown>>
  *   args: struct({ players: u8 }),
  *   fields: ({ players }) => ({
  *     // A click a renderer was handling when it crashed goes to the next renderer.
- *     clicks: channel(struct({ player: u8, x: i32, y: i32 }), { capacity: 64 * players, delivery: 'handled' }),
+ *     clicks: channel(struct({ player: u8, x: i32, y: i32 }), {
+ *       capacity: 64 * players,
+ *       delivery: 'handled',
+ *     }),
  *   }),
  * });
  * const state = await State.owner({ players: 2 }); // owner
  * state.clicks.trySend({ player: 1, x: 3, y: 4 }); // false when the ring is full
  * const s = State.reloadable();                   // renderer
- * for (const c of s.clicks.drain()) console.log(c.x, c.y); // once per frame, never blocks
- * for await (const c of s.clicks) console.log(c.x, c.y);   // or as they come (each one
- *                                                          // committed when the next is asked for)
+ * for (const c of s.clicks.drain()) {              // once per frame, never blocks
+ *   handle(c);
+ *   s.clicks.ack(); // handled: a crash from here on does not hand it to the next renderer
+ * }
+ * for await (const c of s.clicks) handle(c);       // or as they come: each one is committed
+ *                                                  // when the loop asks for the next
  */
 export function channel<T extends Schema<unknown, unknown>>(
   message: T,
