@@ -50,6 +50,13 @@ describe('hotshm dev', () => {
       starts: 1,
     });
     expect(first.pid).not.toBe(launcher.pid);
+    // Its renderers run on the library build the launcher made for it: the owner built none.
+    const cmdline = readFileSync(`/proc/${first.renderer}/cmdline`, 'latin1').split('\0');
+    expect(
+      cmdline.some((arg) =>
+        /[/\\]\.cache[/\\]hotshm-lib[/\\]lib-\d+-1[/\\]lib[/\\]runner\.mjs$/.test(arg),
+      ),
+    ).toBe(true);
     expect(launcher.stderr.some((l) => l.includes('restart'))).toBe(false);
 
     const from = launcher.stderr.length;
