@@ -4,7 +4,9 @@
  * esbuild. What a user sees is asserted (the lines on stderr, the owner's own reports on stdout),
  * and what must be gone afterwards is looked for in /proc and /dev/shm.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LauncherProcess, startLauncher, writeOwner } from './fixtures/launcher.js';
 import {
@@ -158,6 +160,47 @@ describe('hotshm dev', () => {
     expect(await launcher.exited).toEqual({ code: null, signal: 'SIGINT' });
     await until('every process it started to end', () => launcher!.tree().length === 0);
     expect(regionsOf(first.pid as number)).toEqual([]);
+  });
+
+  it('ends everything on a Ctrl+C typed in its terminal, which reaches the owner itself', async () => {
+    ws = createWorkspace(rendererSource(GREEN));
+    writeOwner(ws, { version: 1 });
+    launcher = startLauncher(ws, 'dev', { terminal: true });
+    const first = await launcher.line('the first owner', ready);
+    // The terminal's line discipline makes ^C a SIGINT to its foreground process group.
+    launcher.child.stdin!.write('\x03');
+    // `script` exits with its command's status: the launcher died of the owner's SIGINT.
+    expect(await launcher.exited).toEqual({ code: 130, signal: null });
+    await until('every process it started to end', () => launcher!.tree().length === 0);
+    expect(regionsOf(first.pid as number)).toEqual([]);
+  });
+
+  it('passes a SIGTERM sent to it alone on to the owner', async () => {
+    ws = createWorkspace(rendererSource(GREEN));
+    writeOwner(ws, { version: 1 });
+    launcher = startLauncher(ws, 'dev');
+    const first = await launcher.line('the first owner', ready);
+    launcher.child.kill('SIGTERM');
+    expect(await launcher.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    await until('every process it started to end', () => launcher!.tree().length === 0);
+    expect(regionsOf(first.pid as number)).toEqual([]);
+  });
+
+  it('knows whether it runs in the foreground of a terminal', () => {
+    const child = fileURLToPath(new URL('./fixtures/foreground-child.ts', import.meta.url));
+    const command = `${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(child)}`;
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const inTerminal = execFileSync('script', ['-qfec', command, '/dev/null'], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(inTerminal.trim()).toBe('{"foreground":true}');
+    const piped = execFileSync(process.execPath, ['--import', 'tsx', child], {
+      env,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    expect(piped.trim()).toBe('{"foreground":false}');
   });
 
   it('leaves no process behind when the launcher is SIGKILLed', async () => {

@@ -14,6 +14,7 @@ import { constants } from 'node:os';
 import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, OwnerBuildError } from '../../errors.js';
+import { loadLibc } from '../../native/libc.js';
 import { SourceWatcher } from '../process/watcher.js';
 import { type ExitStatus, Launcher, where } from './launcher.js';
 import { ownerBuilder } from './owner-build.js';
@@ -89,10 +90,12 @@ async function dev(entry: string, args: readonly string[]): Promise<number> {
     },
     log,
   });
-  // The owner in the terminal's foreground group gets a Ctrl+C itself; the launcher forwards it
-  // all the same (a signal sent to the launcher alone must reach the owner), and the owner's exit
-  // hooks make a second one harmless.
-  const onSignal = (signal: NodeJS.Signals): void => launcher.stop(signal);
+  // A signal sent to the launcher alone (kill, an IDE's stop button) goes on to the owners. A
+  // terminal's Ctrl+C (or its hang-up) reaches its whole foreground process group, owners
+  // included: passing it on would make it two, and a second one can land while the owner's exit
+  // hooks run.
+  const onSignal = (signal: NodeJS.Signals): void =>
+    launcher.stop(signal, !(signal !== 'SIGTERM' && inForegroundOfTerminal()));
   for (const s of SIGNALS) process.on(s, onSignal);
   await launcher.start();
   const status = await launcher.done;
@@ -124,6 +127,23 @@ async function start(entry: string, args: readonly string[]): Promise<number | u
   await import(pathToFileURL(file).href);
   // The owner's code decides when this process ends, as if it had been started on its own.
   return undefined;
+}
+
+/**
+ * Whether this process is in the foreground process group of the terminal on its stdin (POSIX;
+ * the owners share its group). False without a terminal, or where it cannot be told.
+ */
+export function inForegroundOfTerminal(): boolean {
+  if (process.platform === 'win32' || !process.stdin.isTTY) return false;
+  try {
+    const libc = loadLibc();
+    const tcgetpgrp = libc.func('int tcgetpgrp(int fd)');
+    const getpgrp = libc.func('int getpgrp(void)');
+    const foreground = tcgetpgrp(0) as number;
+    return foreground > 0 && foreground === (getpgrp() as number);
+  } catch {
+    return false;
+  }
 }
 
 /** The shell's view of how the owner ended: its code, or 128 + the signal's number. */

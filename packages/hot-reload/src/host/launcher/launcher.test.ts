@@ -387,6 +387,14 @@ describe('the launcher', () => {
     expect(t.owners).toHaveLength(2);
   });
 
+  it('does not pass on a signal the owners got themselves (a terminal’s Ctrl+C)', async () => {
+    const t = await running([]);
+    t.launcher.stop('SIGINT', false);
+    expect(t.first.signals).toEqual([]);
+    t.first.end(null, 'SIGINT');
+    expect(await t.launcher.done).toEqual({ code: null, signal: 'SIGINT' });
+  });
+
   it('ends at once on a signal when no owner runs (the first build failed)', async () => {
     const t = setup([broken()]);
     await t.launcher.start();

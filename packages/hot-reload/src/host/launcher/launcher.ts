@@ -178,15 +178,19 @@ export class Launcher {
     return relative(this.#o.cwd ?? process.cwd(), path) || path;
   }
 
-  /** Ends everything: `signal` goes to every owner; `done` resolves once all have exited. */
-  stop(signal: NodeJS.Signals): void {
+  /**
+   * Ends everything: `signal` goes to every owner (unless `forward` is false: they got it
+   * themselves, as a terminal's Ctrl+C reaches its whole foreground process group); `done`
+   * resolves once all have exited.
+   */
+  stop(signal: NodeJS.Signals, forward = true): void {
     const first = this.#stopping === undefined;
     this.#stopping = signal;
     if (first) {
       this.#clock.clearTimeout(this.#errorTimer);
       void this.#watcher?.close();
     }
-    for (const o of this.#owners()) if (!o.exit) o.link.kill(signal);
+    if (forward) for (const o of this.#owners()) if (!o.exit) o.link.kill(signal);
     this.#maybeFinish();
   }
 
