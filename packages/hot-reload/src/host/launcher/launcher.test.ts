@@ -255,6 +255,7 @@ describe('the launcher', () => {
     await settle();
     expect(t.owners).toHaveLength(1);
     expect(t.launcher.current).toBe(101);
+    expect(t.lines.at(-1)).toBe('[hotshm] app.ts changed: starting the owner');
   });
 
   it('keeps the running owner when the new one exits before it asked for the state', async () => {
@@ -288,6 +289,7 @@ describe('the launcher', () => {
     expect(t.first.signals).toEqual([]);
     t.launcher.changed(APP_FILE);
     await settle();
+    expect(t.lines.at(-1)).toBe('[hotshm] app.ts changed: restarting the owner');
     const third = t.owners[2]!;
     third.say({ type: 'take', state: 'demo' });
     expect(third.sent[0]).toMatchObject({ type: 'give', region: '/hotshm-101-aaaaaaaa' });

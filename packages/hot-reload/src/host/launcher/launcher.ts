@@ -261,14 +261,15 @@ export class Launcher {
 
   #built(build: OwnerBuild, files: ReadonlySet<string>, force: string | undefined): void {
     const running = this.#next ?? this.#current;
+    const why =
+      force ?? `${[...files].map((f) => this.#shown(f)).join(', ') || 'the owner'} changed`;
     if (!running) {
-      // A first start, or a new try after the owner that was to take over failed.
-      this.#begin(build, force ?? (this.#held.size > 0 ? 'a new try' : undefined));
+      // A first start (said nothing about), or a new try after the owner that was to take over
+      // failed (its state still held by the old one).
+      this.#begin(build, files.size > 0 || this.#held.size > 0 ? why : undefined);
       return;
     }
     if (build.hash === running.build.hash && force === undefined) return;
-    const why =
-      force ?? `${[...files].map((f) => this.#shown(f)).join(', ') || 'the owner'} changed`;
     const next = this.#next;
     if (next) {
       if (!next.asked) {
@@ -286,7 +287,12 @@ export class Launcher {
   #begin(build: OwnerBuild, why: string | undefined): void {
     const from = this.#current;
     if (why) {
-      this.#o.log(`[hotshm] ${why}: restarting the owner${from ? ` (pid ${from.link.pid})` : ''}`);
+      const what = from
+        ? `restarting the owner (pid ${from.link.pid})`
+        : this.#held.size > 0
+          ? 'restarting the owner'
+          : 'starting the owner';
+      this.#o.log(`[hotshm] ${why}: ${what}`);
     }
     let link: OwnerLink;
     try {
