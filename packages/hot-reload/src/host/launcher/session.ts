@@ -155,6 +155,8 @@ export class Session implements LauncherSession {
   /** Reasons this process must stay alive for the launcher (an answer, an adoption). */
   #holds = 0;
   #released = false;
+  /** The hold the release took, until every region it handed over has been adopted. */
+  #releaseHeld = false;
   #gone = false;
 
   constructor(mode: LaunchMode, channel: SessionChannel | undefined) {
@@ -262,6 +264,7 @@ export class Session implements LauncherSession {
     this.#released = true;
     // Alive until every region has been adopted (or the launcher says nothing more).
     this.#hold(1);
+    this.#releaseHeld = true;
     const links = [...this.#links];
     const states: ReleasedState[] = [];
     for (const link of links) {
@@ -276,7 +279,14 @@ export class Session implements LauncherSession {
       states.push({ state: link.state, region: link.owned.region.name, window });
     }
     this.#channel?.send({ hotshm: PROTOCOL, type: 'released', states });
-    if (links.length === 0) this.#hold(-1);
+    if (links.length === 0) this.#letGo();
+  }
+
+  /** Nothing handed over is waiting any more: the process may end when its work does. */
+  #letGo(): void {
+    if (!this.#releaseHeld) return;
+    this.#releaseHeld = false;
+    this.#hold(-1);
   }
 
   #onAdopted(regionName: string): void {
@@ -288,9 +298,7 @@ export class Session implements LauncherSession {
       link.handedOver.resolve();
       this.#links.delete(link);
     }
-    if (![...this.#links].some((l) => l.handedOver)) {
-      if (this.#released && this.#holds > 0) this.#hold(-1);
-    }
+    if (![...this.#links].some((l) => l.handedOver)) this.#letGo();
   }
 
   #onDisconnect(): void {
