@@ -87,6 +87,15 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
 
     const from = app.stderr.length;
     const out = app.stdout.length;
+    // Through the whole restart some window of the app is on screen: the old one keeps its last
+    // frame until the new one is up.
+    let sampling = true;
+    const blank: number[] = [];
+    const sampler = (async () => {
+      while (sampling) {
+        if ((await x.windowsNamed('Hot Reload Demo')).length === 0) blank.push(performance.now());
+      }
+    })();
     const savedAt = performance.now();
     source = copy.edit(source, TITLE_LINE, `  title: '${EDITED}',`);
     const window = await waitFor(
@@ -121,6 +130,9 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
     // The old owner, its window and its region are gone; only the new window is on screen (X may
     // give it the old one's id: the id says nothing, the pid that owns it does).
     await waitFor('the old owner to exit', () => (isAlive(first) ? undefined : true), 30_000);
+    sampling = false;
+    await sampler;
+    expect(blank).toEqual([]);
     expect(regionsOf(first)).toEqual([]);
     expect(await x.windowsNamed('Hot Reload Demo')).toEqual([String(window)]);
     // Where the old one was, as big.

@@ -190,7 +190,13 @@ describe('the launcher', () => {
     expect(t.lines.at(-1)).toBe(
       '[hotshm] owner restarted in 420 ms (pid 101 → 102); state demo kept 4 fields',
     );
-    // The old owner exits by itself once adopted; if it does not, SIGTERM, then SIGKILL.
+    // Its window stays up until the new owner's is: then it is told to close it, and it exits by
+    // itself; if it does not, SIGTERM, then SIGKILL.
+    t.clock.advance(1000);
+    expect(t.first.signals).toEqual([]);
+    expect(t.first.types()).toEqual(['give', 'release', 'adopted']);
+    next.say({ type: 'window', state: 'demo' });
+    expect(t.first.types()).toEqual(['give', 'release', 'adopted', 'close-windows']);
     t.clock.advance(1999);
     expect(t.first.signals).toEqual([]);
     t.clock.advance(1);
@@ -416,6 +422,30 @@ describe('the launcher', () => {
     expect(t.owners[0]!.signals).toEqual(['SIGTERM']);
     expect(t.owners[1]!.sent[0]).toMatchObject({ type: 'give', region: null });
     expect(t.launcher.current).toBe(102);
+  });
+
+  it('stops an old owner whose window the new owner never replaces, once it has held it long enough', async () => {
+    const t = await running([build('v2')]);
+    t.launcher.changed(APP_FILE);
+    await settle();
+    const next = t.owners[1]!;
+    next.say({ type: 'take', state: 'demo' });
+    const window = { x: 1, y: 2, width: 3, height: 4 };
+    t.first.say({
+      type: 'released',
+      states: [{ state: 'demo', region: '/hotshm-101-aaaaaaaa', window }],
+    });
+    next.say({
+      type: 'adopted',
+      state: 'demo',
+      from: '/hotshm-101-aaaaaaaa',
+      ok: true,
+      summary: 'kept',
+    });
+    t.clock.advance(4999);
+    expect(t.first.signals).toEqual([]);
+    t.clock.advance(1);
+    expect(t.first.signals).toEqual(['SIGTERM']);
   });
 
   it('stops an old owner that held no state once it has answered', async () => {

@@ -353,6 +353,17 @@ export class Launcher {
         if (o !== this.#current || this.#stopping) return;
         this.#schedule([], `the owner asked for a restart (${m.reason})`);
         return;
+      case 'window':
+        // The new window is up where the old one is: the old one may go now, not before.
+        if (o.role === 'old') return;
+        for (const old of this.#old) {
+          if (old.exit) continue;
+          old.link.send({ hotshm: PROTOCOL, type: 'close-windows' });
+          if (![...this.#held.values()].some((h) => h.from === old)) {
+            this.#stopSoon(old, this.#timing.graceMs);
+          }
+        }
+        return;
     }
   }
 
@@ -421,8 +432,10 @@ export class Launcher {
     if (held && held.region === from) {
       this.#held.delete(state);
       held.from.link.send({ hotshm: PROTOCOL, type: 'adopted', region: from });
+      // Its windows wait for the new owner's (which comes once its renderer runs): it has until
+      // then, or `holdMs`, to be gone; without a window, `graceMs`.
       if (![...this.#held.values()].some((h) => h.from === held.from)) {
-        this.#stopSoon(held.from, this.#timing.graceMs);
+        this.#stopSoon(held.from, held.window ? this.#timing.holdMs : this.#timing.graceMs);
       }
     }
     if (o === this.#next) this.#promote(o, `state ${state} ${summary}`);

@@ -6,14 +6,17 @@
  * A restart, as the messages go (the old owner keeps its region alive until the new one has it,
  * so no other owner's stale-region cleanup can remove it in between):
  *
- *   launcher                old owner                         new owner
- *      │── spawn ─────────────────────────────────────────────────▶│ loads its code
- *      │◀───────────────────────────────────────────── take(state) │ State.owner(): region created
- *      │── release ──────────▶│ stops renderers and windows       │
- *      │◀── released(states) ─│ keeps the regions mapped          │
- *      │── give(state, region, window) ─────────────────────────────▶│ adopts the region
- *      │◀────────────────────────────────────────── adopted(state) │ opens its window where it was
- *      │── adopted(region) ──▶│ unlinks it, exits                 │
+ *   launcher                old owner                          new owner
+ *      │── spawn ──────────────────────────────────────────────────▶│ loads its code
+ *      │◀────────────────────────────────────────────── take(state) │ State.owner(): region created
+ *      │── release ──────────▶│ stops its renderers; its windows   │
+ *      │                      │ keep showing the last frame        │
+ *      │◀── released(states) ─│ keeps the regions mapped           │
+ *      │── give(state, region, window) ──────────────────────────────▶│ adopts the region
+ *      │◀─────────────────────────────────────────── adopted(state) │ starts its renderer
+ *      │── adopted(region) ──▶│ unlinks it                         │
+ *      │◀──────────────────────────────────────────── window(state) │ its window opened where the
+ *      │── close-windows ────▶│ closes its windows, exits          │ old one is
  *
  * Every message carries `hotshm: PROTOCOL`, so an app's own IPC messages never look like ours.
  */
@@ -74,11 +77,15 @@ export type FromOwner = Tagged<
     }
   /** The owner cannot go on with the code it runs (its state's layout changed under it). */
   | { readonly type: 'restart'; readonly reason: string }
+  /** A window on `state` has opened: the old owner's may go. */
+  | { readonly type: 'window'; readonly state: string }
 >;
 
 export type ToOwner = Tagged<
-  /** Stop your renderers and windows, keep your regions, answer `released`. */
+  /** Stop your renderers, keep your regions and your windows' last frames, answer `released`. */
   | { readonly type: 'release' }
+  /** The new owner's window is up: close yours. */
+  | { readonly type: 'close-windows' }
   /** The answer to `take`: the region to adopt (null: start fresh) and where its window was. */
   | {
       readonly type: 'give';
@@ -128,6 +135,8 @@ export function isFromOwner(m: unknown): m is FromOwner {
       );
     case 'restart':
       return typeof m.reason === 'string';
+    case 'window':
+      return typeof m.state === 'string';
     default:
       return false;
   }
@@ -137,6 +146,7 @@ export function isToOwner(m: unknown): m is ToOwner {
   if (!isObject(m) || m.hotshm !== PROTOCOL) return false;
   switch (m.type) {
     case 'release':
+    case 'close-windows':
       return true;
     case 'give':
       return (

@@ -137,7 +137,7 @@ describe('the owner session', () => {
     });
   });
 
-  it('in an old owner: stops the renderer, notes and closes the window, keeps the region until adopted', async () => {
+  it('in an old owner: stops the renderer, notes the window, keeps the region until adopted and the window until the new one is up', async () => {
     const ch = new FakeChannel();
     const session = new Session('dev', ch);
     const { region, calls } = fakeRegion('/hotshm-1-aaaaaaaa');
@@ -150,10 +150,12 @@ describe('the owner session', () => {
       geometry: () => ({ x: 1, y: 2, width: 3, height: 4 }),
       close: () => windowCalls.push('close'),
     });
+    expect(ch.sent.at(-1)).toEqual({ hotshm: PROTOCOL, type: 'window', state: 'demo' });
     ch.deliver({ type: 'release' });
     await tick();
     expect(h.calls).toEqual(['close: handed over to a new owner']);
-    expect(windowCalls).toEqual(['close']);
+    // The window keeps showing the last frame: no blank screen while the new owner starts.
+    expect(windowCalls).toEqual([]);
     expect(ch.sent.at(-1)).toEqual({
       hotshm: PROTOCOL,
       type: 'released',
@@ -179,6 +181,10 @@ describe('the owner session', () => {
     expect(released).toBe(true);
     expect(calls).toEqual(['unlink']);
     expect(ch.holds.at(-1)).toBe(false);
+    expect(windowCalls).toEqual([]);
+    ch.deliver({ type: 'close-windows' });
+    await tick();
+    expect(windowCalls).toEqual(['close']);
   });
 
   it('lets go of everything when the launcher is gone', async () => {

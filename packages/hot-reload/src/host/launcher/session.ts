@@ -8,12 +8,15 @@
  * - The renderer's inputs go to the launcher after each build, so it restarts the owner only for
  *   files that are the owner's alone (the state definition is the renderer's to reload).
  * - A restart, seen from the old owner: on `release` it stops its renderers, notes where its
- *   windows are and closes them, and answers with its regions, which stay mapped. Its
- *   `state.close()` then waits until the new owner has adopted the region (so the region outlives
- *   the hand-over whatever the app does after its window closed), and the region is unlinked.
+ *   windows are, and answers with its regions, which stay mapped; the windows keep showing their
+ *   last frame until the new owner's window is up (`close-windows`), so the screen never goes
+ *   blank. Its `state.close()` waits until the new owner has adopted the region (so the region
+ *   outlives the hand-over whatever the app does once its window closed); then the region is
+ *   unlinked.
  * - Seen from the new owner: `State.owner()` creates its fresh region, asks for the old one,
  *   adopts it (the state layer carries every value, migrating if the layout changed), says so, and
- *   only then starts its renderer; its window opens where the old one was (`windowHandover`).
+ *   only then starts its renderer; its window opens where the old one was (`windowHandover`) and
+ *   says so, and the old one closes.
  *
  * The session lives under a global key: the window module and the owner's entry may come from
  * two copies of this library in one process (a bundled owner), and must see one session.
@@ -151,6 +154,8 @@ export class Session implements LauncherSession {
   readonly mode: LaunchMode;
   readonly #channel: SessionChannel | undefined;
   readonly #links = new Set<Linked>();
+  /** Links handed over, whose windows stay until the new owner's window is up. */
+  readonly #handedOver = new Set<Linked>();
   readonly #gives = new Map<string, (m: Extract<ToOwner, { type: 'give' }>) => void>();
   /** Reasons this process must stay alive for the launcher (an answer, an adoption). */
   #holds = 0;
@@ -199,6 +204,7 @@ export class Session implements LauncherSession {
       restore: link?.restore,
       register: (window) => {
         link?.windows.add(window);
+        if (link) this.#channel?.send({ hotshm: PROTOCOL, type: 'window', state: link.state });
         return () => void link?.windows.delete(window);
       },
     };
@@ -255,10 +261,20 @@ export class Session implements LauncherSession {
   #onMessage(m: ToOwner): void {
     if (m.type === 'give') this.#gives.get(m.state)?.(m);
     else if (m.type === 'release') void this.#release();
+    else if (m.type === 'close-windows') void this.#closeWindows();
     else this.#onAdopted(m.region);
   }
 
-  /** Stops renderers and windows, keeps the regions, and says which they are. */
+  /** Closes the windows of the states this owner handed over (the app's code goes on from there). */
+  async #closeWindows(): Promise<void> {
+    for (const link of [...this.#links, ...this.#handedOver]) {
+      const windows = [...link.windows];
+      link.windows.clear();
+      for (const w of windows) await Promise.resolve(attempt(() => w.close())).catch(() => {});
+    }
+  }
+
+  /** Stops renderers, keeps the regions and the windows' last frames, and says which they are. */
   async #release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
@@ -271,11 +287,8 @@ export class Session implements LauncherSession {
       link.handedOver = withResolvers();
       await link.host.close('handed over to a new owner').catch(() => {});
       let window: WindowGeometry | null = null;
-      for (const w of link.windows) {
-        window ??= attempt(() => w.geometry()) ?? null;
-        await Promise.resolve(attempt(() => w.close())).catch(() => {});
-      }
-      link.windows.clear();
+      for (const w of link.windows) window ??= attempt(() => w.geometry()) ?? null;
+      this.#handedOver.add(link);
       states.push({ state: link.state, region: link.owned.region.name, window });
     }
     this.#channel?.send({ hotshm: PROTOCOL, type: 'released', states });
