@@ -31,9 +31,17 @@ import {
   removeStaleRegions,
 } from '../memory/index.js';
 import { unlinkOnExit } from '../memory/lifetime.js';
+import { unwrapField } from '../schema/index.js';
 import type { Access, BindContext, Infer, Schema } from '../schema/types.js';
 import { createBindContext } from './context.js';
-import { describe, diffSignatures, isSchema, layoutState, type StateLayout } from './layout.js';
+import {
+  describe,
+  diffSignatures,
+  initFields,
+  isSchema,
+  layoutState,
+  type StateLayout,
+} from './layout.js';
 import { findHandoff, type RuntimeHandoff } from './runtime.js';
 
 export type StateFields<F extends Record<string, Schema>> = {
@@ -192,7 +200,7 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
         ownerPid: process.pid,
       });
       const view = new DataView(region.buffer);
-      for (const f of lay.fields) f.schema.init?.(view, f.offset);
+      initFields(lay, view);
       const headerI32 = new Int32Array(region.buffer, 0, HEADER_SIZE / 4);
       Atomics.store(headerI32, HeaderSlot.epoch, 1);
       Atomics.store(headerI32, HeaderSlot.retired, 0);
@@ -336,7 +344,7 @@ export function checkReloadable(entry: unknown, where: string): void {
 
 /** Why values of `schema` cannot make a JSON round trip, or undefined when they can. */
 function notJsonSafe(schema: Schema, path: string): string | undefined {
-  const s = schema as Schema & {
+  const s = unwrapField(schema).schema as Schema & {
     fields?: Record<string, Schema>;
     element?: Schema;
     kind: string;

@@ -5,7 +5,14 @@
  * named field by field rather than reported as two opaque hashes.
  */
 import { SchemaError } from '../errors.js';
-import { fingerprint } from '../schema/index.js';
+import {
+  checkRenames,
+  defaultValue,
+  type FieldMeta,
+  fingerprint,
+  hasInitial,
+  unwrapField,
+} from '../schema/index.js';
 import type { Schema } from '../schema/types.js';
 
 export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
@@ -22,8 +29,11 @@ export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
 
 export interface FieldLayout {
   readonly name: string;
+  /** The schema of the field's bytes (a `field()` is unwrapped: its options are in `meta`). */
   readonly schema: Schema;
   readonly offset: number;
+  /** The initial value and rename hints, when the field was declared with `field()`. */
+  readonly meta?: FieldMeta;
 }
 
 export interface StateLayout {
@@ -57,23 +67,27 @@ export function layoutState(
   }
   const out: FieldLayout[] = [];
   let at = start;
-  for (const [name, schema] of Object.entries(fields)) {
+  for (const [name, given] of Object.entries(fields)) {
     if (RESERVED_FIELD_NAMES.has(name)) {
       throw new SchemaError(
         `state ${stateName}: field name "${name}" is reserved (reserved: ${[...RESERVED_FIELD_NAMES].join(', ')})`,
       );
     }
-    if (!isSchema(schema)) {
+    if (!isSchema(given)) {
       throw new SchemaError(
-        `state ${stateName}: field "${name}" expected a schema (u32, struct(…), channel(…)…), got ${describe(schema)}`,
+        `state ${stateName}: field "${name}" expected a schema (u32, struct(…), channel(…)…), got ${describe(given)}`,
       );
     }
+    const { schema, meta } = unwrapField(given);
     at = alignUp(at, Math.max(schema.align, 1));
-    out.push({ name, schema, offset: at });
+    out.push(
+      meta === undefined ? { name, schema, offset: at } : { name, schema, offset: at, meta },
+    );
     at += schema.size;
   }
   if (out.length === 0)
     throw new SchemaError(`state ${stateName}: expected at least one field, got none`);
+  checkRenames(out, `state ${stateName}`);
   const json: SignatureJson = {
     state: stateName,
     fields: out.map((f) => [f.name, f.schema.signature, f.offset] as const),
@@ -86,6 +100,24 @@ export function layoutState(
     signature,
     fingerprint: fingerprint(signature),
   };
+}
+
+/**
+ * Prepares fresh (all-zero) bytes for `layout`: each field's own `init` (a framebuffer's first
+ * epoch), then the initial values `field()` declared, at any depth. Fields with no initial value
+ * anywhere inside stay zero, which is their default, so a large framebuffer costs nothing here.
+ */
+export function initFields(layout: StateLayout, view: DataView): void {
+  for (const f of layout.fields) {
+    f.schema.init?.(view, f.offset);
+    writeDefault(f, view);
+  }
+}
+
+/** Writes the value a field starts with, if it is not all zeros. */
+export function writeDefault(f: FieldLayout, view: DataView): void {
+  if (f.meta?.hasInitial) f.schema.write(view, f.offset, f.meta.initial);
+  else if (hasInitial(f.schema)) f.schema.write(view, f.offset, defaultValue(f.schema));
 }
 
 /**
