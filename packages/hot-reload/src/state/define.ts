@@ -34,14 +34,8 @@ import { unlinkOnExit } from '../memory/lifetime.js';
 import { unwrapField } from '../schema/index.js';
 import type { Access, BindContext, Infer, Schema } from '../schema/types.js';
 import { createBindContext } from './context.js';
-import {
-  describe,
-  diffSignatures,
-  initFields,
-  isSchema,
-  layoutState,
-  type StateLayout,
-} from './layout.js';
+import { describeLayout, diffLayouts } from './descriptor.js';
+import { describe, initFields, isSchema, layoutState, type StateLayout } from './layout.js';
 import { findHandoff, type RuntimeHandoff } from './runtime.js';
 
 export type StateFields<F extends Record<string, Schema>> = {
@@ -190,15 +184,11 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
       } catch {
         // Cleaning up after dead owners is best effort; it never stops a start.
       }
-      const sigBytes = Buffer.byteLength(lay.signature);
-      const hl = headerLayout(lay.dataSize, sigBytes);
+      const descriptor = JSON.stringify(describeLayout(lay));
+      const hl = headerLayout(lay.dataSize, Buffer.byteLength(descriptor));
       const region = createFreshRegion(hl.totalSize);
       const disposeExitHook = unlinkOnExit(region);
-      writeHeader(region, {
-        fingerprint: lay.fingerprint,
-        signature: lay.signature,
-        ownerPid: process.pid,
-      });
+      writeHeader(region, { fingerprint: lay.fingerprint, descriptor, ownerPid: process.pid });
       const view = new DataView(region.buffer);
       initFields(lay, view);
       const headerI32 = new Int32Array(region.buffer, 0, HEADER_SIZE / 4);
@@ -295,7 +285,7 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
       const region = handoff.region ?? openRegion(handoff.regionName);
       validateHeader(region, {
         fingerprint: lay.fingerprint,
-        explain: (ownerSignature) => diffSignatures(ownerSignature, lay.signature),
+        explain: (ownerDescriptor) => diffLayouts(ownerDescriptor, lay),
       });
       const ctx = createBindContext(region, 'reloadable', handoff.epoch, handoff.producerGate);
       const fields = bindFields(lay, ctx);
