@@ -281,6 +281,67 @@ class SharedFrameBuffer implements FrameBuffer {
   }
 }
 
+/** What `carryFrame` did. */
+export interface CarriedFrame {
+  /** False when the old framebuffer had no frame yet. */
+  readonly carried: boolean;
+  /** Rows × columns copied (the overlap of the two sizes). */
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * State layer only (a migration): shows the frame on screen in `from` as the front of `to`, a
+ * framebuffer in a fresh region, for the renderer of `epoch`, and carries the frame counter.
+ * A size change copies the overlapping rectangle (the top-left corner); the rest stays zero.
+ *
+ * The old front is held the way the owner holds it for SDL (`acquireFront`), so a renderer of
+ * the old region still presenting cannot draw into it while it is copied. The frame lands in the
+ * pair of the epoch before `epoch` (as if the renderer it replaced had presented it), so the new
+ * renderer has both of its own buffers to draw into; `to`'s control line is written before
+ * anyone else can see the region (the caller publishes the region afterwards).
+ */
+export function carryFrame(
+  from: FrameBuffer,
+  toCtx: BindContext,
+  toOffset: number,
+  to: FrameBufferSchema,
+  epoch: number,
+): CarriedFrame {
+  checkEpoch(epoch, 'carryFrame');
+  const i32 = new Int32Array(toCtx.buffer, toOffset, CONTROL_WORDS);
+  const bufferBytes = Math.ceil((to.width * to.height * 4) / LINE) * LINE;
+  const target = 2 * ((epoch + 1) & 1);
+  const front = from.acquireFront();
+  Atomics.store(i32, Slot.epoch, epoch);
+  if (front === null) {
+    from.releaseFront();
+    return { carried: false, width: 0, height: 0 };
+  }
+  try {
+    const dst = new Uint32Array(
+      toCtx.buffer,
+      toOffset + LINE + target * bufferBytes,
+      to.width * to.height,
+    );
+    const width = Math.min(from.width, to.width);
+    const height = Math.min(from.height, to.height);
+    if (from.width === to.width) {
+      dst.set(front.pixels.subarray(0, width * height));
+    } else {
+      for (let y = 0; y < height; y++) {
+        dst.set(front.pixels.subarray(y * from.stride, y * from.stride + width), y * to.width);
+      }
+    }
+    Atomics.store(i32, Slot.frameNumber + target, front.frame | 0);
+    Atomics.store(i32, Slot.frameCounter, from.frameCount() | 0);
+    Atomics.store(i32, Slot.front, (epoch << EPOCH_SHIFT) | VALID | target);
+    return { carried: true, width, height };
+  } finally {
+    from.releaseFront();
+  }
+}
+
 /** The schema of a framebuffer field. */
 export interface FrameBufferSchema extends Schema<never, FrameBuffer> {
   readonly kind: 'framebuffer';
