@@ -28,26 +28,8 @@ import {
 } from '../schema/index.js';
 import { RegionContext } from './context.js';
 import { initFields, layoutState, type StateLayout } from './layout.js';
+import { memoryRegion } from './memory-region.test-helper.js';
 import { executeMigration, type MigrationReport, planMigration } from './migrate.js';
-
-/** A region over a plain ArrayBuffer, with guard bytes after the data. */
-export function memoryRegion(size: number, name = '/hotshm-test'): Region {
-  const buffer = new ArrayBuffer(size);
-  let closed = false;
-  return {
-    name,
-    size,
-    address: 0n,
-    buffer,
-    get closed() {
-      return closed;
-    },
-    close() {
-      closed = true;
-    },
-    unlink() {},
-  };
-}
 
 interface Side {
   readonly layout: StateLayout;
