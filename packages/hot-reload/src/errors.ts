@@ -33,6 +33,7 @@ export const ErrorCode = {
   RendererCrash: 'HOTSHM_RENDERER_CRASH',
   ChannelClosed: 'HOTSHM_CHANNEL_CLOSED',
   UnsafeDirectory: 'HOTSHM_UNSAFE_DIRECTORY',
+  IncompatibleChange: 'HOTSHM_INCOMPATIBLE_CHANGE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -302,5 +303,24 @@ export class UnsafeDirectoryError extends HotshmError {
       `${path}: expected a directory owned by this user with mode 0700, got ${problem}; refusing to use it`,
     );
     this.path = path;
+  }
+}
+
+/**
+ * A new state definition removes or retypes a field the owner's code uses, so the owner cannot
+ * carry on over the new layout: it must restart (its code is written for the old field). Also
+ * thrown when the owner's code reaches such a field after a migration it did not use it in.
+ */
+export class IncompatibleChangeError extends HotshmError {
+  /** The field, as the owner's code names it: `memory.clicks`. */
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, reason: string) {
+    super(
+      ErrorCode.IncompatibleChange,
+      `the owner's code uses ${path}, but the new state definition ${reason}: the owner must restart to use the new definition`,
+    );
+    this.path = path;
+    this.reason = reason;
   }
 }
