@@ -342,6 +342,25 @@ export function carryFrame(
   }
 }
 
+/**
+ * State layer only: touches one byte per page of the two buffers `carryFrame` may write the
+ * carried front into (which one depends on the epoch, known only at the commit), so the commit
+ * copies into memory already mapped instead of taking a page fault every 4 KiB. Call it on fresh
+ * (all-zero) bytes: it writes zeros.
+ */
+export function prefaultCarry(
+  buffer: ArrayBuffer,
+  offset: number,
+  schema: FrameBufferSchema,
+): void {
+  const bufferBytes = Math.ceil((schema.width * schema.height * 4) / LINE) * LINE;
+  const bytes = new Uint8Array(buffer);
+  for (const b of [0, 2]) {
+    const start = offset + LINE + b * bufferBytes;
+    for (let at = start; at < start + bufferBytes; at += 4096) bytes[at] = 0;
+  }
+}
+
 /** The schema of a framebuffer field. */
 export interface FrameBufferSchema extends Schema<never, FrameBuffer> {
   readonly kind: 'framebuffer';

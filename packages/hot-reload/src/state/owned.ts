@@ -21,7 +21,8 @@ import {
   RegionExistsError,
   SchemaError,
 } from '../errors.js';
-import type { FrameBuffer } from '../frames/index.js';
+import { prefaultCarry } from '../frames/framebuffer.js';
+import type { FrameBuffer, FrameBufferSchema } from '../frames/index.js';
 import {
   HEADER_SIZE,
   HeaderSlot,
@@ -145,11 +146,16 @@ class Live {
   }
 }
 
-/** Creates a region for `layout` with its header written and its fields initialised; not ready. */
+/**
+ * Creates a region for `layout` with its header written and its fields initialised; not ready.
+ * `forCarry`: a migration will carry a frame into it, so the pages it will copy into are mapped
+ * now, off the commit's path.
+ */
 function createStateRegion(
   layout: StateLayout,
   onCorrupt: (what: string) => void,
   warn: (message: string) => void,
+  forCarry = false,
 ): Live {
   const descriptor = JSON.stringify(describeLayout(layout));
   const hl = headerLayout(layout.dataSize, Buffer.byteLength(descriptor));
@@ -158,6 +164,13 @@ function createStateRegion(
   try {
     writeHeader(region, { fingerprint: layout.fingerprint, descriptor, ownerPid: process.pid });
     initFields(layout, new DataView(region.buffer));
+    if (forCarry) {
+      for (const f of layout.fields) {
+        if (f.schema.kind === 'framebuffer') {
+          prefaultCarry(region.buffer, f.offset, f.schema as FrameBufferSchema);
+        }
+      }
+    }
     live = new Live(region, layout, onCorrupt);
   } catch (e) {
     region.unlink();
@@ -488,7 +501,7 @@ export function createOwned<Args, Fields>(
       }
       const plan = planMigration(current.layout, target.layout);
       refuseIncompatible(plan);
-      const live = createStateRegion(target.layout, onCorrupt, warn);
+      const live = createStateRegion(target.layout, onCorrupt, warn, true);
       const p = new Prepared({
         layout: target.layout,
         descriptor: describeLayout(target.layout),
@@ -570,7 +583,7 @@ export function createOwned<Args, Fields>(
         }
         const plan = planMigration(layout, current.layout);
         refuseIncompatible(plan);
-        const live = createStateRegion(current.layout, onCorrupt, warn);
+        const live = createStateRegion(current.layout, onCorrupt, warn, true);
         const epoch = Atomics.load(current.headerI32, HeaderSlot.epoch) || 1;
         let report: MigrationReport;
         try {

@@ -358,6 +358,8 @@ interface Node {
   readonly t: Template;
   /** The object the owner's code holds. */
   readonly handle: unknown;
+  /** The handle is the same object across migrations (a slice's typed array is not). */
+  readonly stable: boolean;
   /** Points the handle at `base` (the absolute offset of its value) in the current region. */
   place(base: number): void;
   /** The template is gone (removed, broken, past an array's end): calls throw `why`. */
@@ -411,6 +413,7 @@ class LostCell {
 }
 
 class CellNode implements Node {
+  readonly stable = true;
   readonly t: Template;
   readonly handle: AnyCell;
   readonly #env: Env;
@@ -481,9 +484,21 @@ function toCurrent(t: Template, value: unknown, current: unknown): unknown {
 const declaredName = (t: Template): string => t.path.slice(t.path.lastIndexOf('.') + 1);
 
 /**
- * Handles of one struct template share a class whose prototype has one getter per declared
- * member: a getter V8 inlines, which notes the use and returns the member's handle.
+ * Handles of one struct template (and the root) share a class whose prototype has one getter per
+ * declared member. The first read of a member notes the use and, for a handle that never changes
+ * identity, shadows the getter with a plain data property on the object: from then on
+ * `state.memory.clicks` is two property loads, as it was before views could move. A path the
+ * owner has used is never removed (a migration that would is refused), so the data property never
+ * has to become a getter again; paths not used yet keep their getter, which throws once a
+ * migration has made them unusable.
  */
+function reach(holder: object, name: string, n: Node): unknown {
+  n.t.markUsed();
+  const handle = n.handle;
+  if (n.stable) Object.defineProperty(holder, name, { value: handle, enumerable: true });
+  return handle;
+}
+
 const NODES: unique symbol = Symbol('hotshm.view.nodes');
 const OWNER: unique symbol = Symbol('hotshm.view.node');
 
@@ -518,12 +533,11 @@ function structClass(t: Template): new (node: StructNode, members: Node[]) => St
     }
   }
   t.members.forEach((m, i) => {
-    Object.defineProperty(Handle.prototype, declaredName(m), {
+    const name = declaredName(m);
+    Object.defineProperty(Handle.prototype, name, {
       enumerable: true,
       get(this: StructHandle) {
-        const n = this[NODES][i]!;
-        if (!n.t.used) n.t.markUsed();
-        return n.handle;
+        return reach(this, name, this[NODES][i]!);
       },
     });
   });
@@ -533,6 +547,7 @@ function structClass(t: Template): new (node: StructNode, members: Node[]) => St
 }
 
 class StructNode implements Node {
+  readonly stable = true;
   readonly t: Template;
   readonly handle: StructHandle;
   readonly #env: Env;
@@ -598,6 +613,7 @@ class ArrayHandle {
 }
 
 class ArrayNode implements Node {
+  readonly stable = true;
   readonly t: Template;
   readonly handle: ArrayHandle;
   readonly #env: Env;
@@ -671,6 +687,7 @@ class ArrayNode implements Node {
 
 /** Base of the handles that forward to an accessor of the current schema, bound anew on `place`. */
 abstract class Forwarding<A> implements Node {
+  readonly stable: boolean = true;
   readonly t: Template;
   abstract readonly handle: unknown;
   protected readonly env: Env;
@@ -723,12 +740,14 @@ class StringNode extends Forwarding<StringAccess> {
 }
 
 class SliceNode extends Forwarding<unknown> {
+  override readonly stable = false;
   get handle(): unknown {
     return this.acc;
   }
 }
 
 class OtherNode extends Forwarding<unknown> {
+  override readonly stable = false;
   get handle(): unknown {
     return this.acc;
   }
@@ -927,9 +946,7 @@ export class OwnerView {
       Object.defineProperty(Fields.prototype, t.name, {
         enumerable: true,
         get(this: Fields) {
-          const n = this[ROOT_NODES][i]!;
-          if (!n.t.used) n.t.markUsed();
-          return n.handle;
+          return reach(this, t.name, this[ROOT_NODES][i]!);
         },
       });
     });
