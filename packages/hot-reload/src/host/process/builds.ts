@@ -15,8 +15,9 @@
  */
 import { statSync } from 'node:fs';
 import { BuildError } from '../../errors.js';
-import type { BuildOutput, Bundler } from '../build/bundler.js';
+import { TypedEmitter } from '../emitter.js';
 import type { ReloadReason } from '../events.js';
+import { type Clock, systemClock } from '../lifecycle.js';
 
 /** A file's identity and content state (null: absent). A change of any means a different file. */
 export type Stamp = string | null;
@@ -36,32 +37,56 @@ export function changedSince(stamps: ReadonlyMap<string, Stamp>): boolean {
   return false;
 }
 
+/** What a builder makes of the sources (an ES module bundle, or a program description). */
+export interface BuildOutput {
+  readonly contents: string;
+  readonly ext: '.mjs' | '.json';
+  /** Identical outputs (a `touch`, a save without changes) are not reloaded. */
+  readonly hash: string;
+  /** Every source file it was made of (absolute): what the watcher must watch. */
+  readonly inputs: readonly string[];
+  /** Names the entry exports. */
+  readonly exports: readonly string[];
+  /** Packages it imports, by file URL. */
+  readonly externals: readonly string[];
+  readonly ms: number;
+}
+
+/** Turns the sources into a build; throws `BuildError` with the compiler's messages. */
+export interface Builder {
+  /** `changed`: the files saved since the last build (a builder may rebuild only those). */
+  build(changed: readonly string[]): Promise<BuildOutput>;
+  /** Forgets cached resolutions (after a package was installed or removed). */
+  invalidate(): void;
+  dispose(): Promise<void>;
+}
+
 /** A good build, ready to be handed to a renderer. */
 export interface Built {
   readonly out: BuildOutput;
   readonly reason: ReloadReason;
-  /** performance.now() when the change it contains was seen (null for a restart). */
+  /** The clock's now() when the change it contains was seen (null for a restart). */
   readonly changeAt: number | null;
   readonly builtAt: number;
   /** What the build read, as it was on disk when the build began. */
   readonly stamps: ReadonlyMap<string, Stamp>;
+  /** Builds thrown away on the way to this one (a file changed while it was read). */
+  readonly discarded: number;
+}
+
+export interface BuildLoopEvents {
+  building: [{ readonly reason: ReloadReason; readonly files: readonly string[] }];
+  built: [Built];
+  failed: [BuildError];
+  warning: [string];
 }
 
 export interface BuildLoopOptions {
-  readonly bundler: Bundler;
+  readonly builder: Builder;
   readonly entry: string;
+  /** A failed build is reported once the files have been quiet this long. */
   readonly errorQuietMs: number;
-  readonly onStart: (reason: ReloadReason, files: readonly string[]) => void;
-  /** Whether `out` is what already runs (then nothing reloads). */
-  readonly isRunning: (out: BuildOutput, reason: ReloadReason) => boolean;
-  readonly onDone: (buildMs: number, unchanged: boolean) => void;
-  readonly onBuilt: (built: Built) => void;
-  readonly onError: (error: BuildError) => void;
-  /** The files the last good build read (the watcher follows them). */
-  readonly onInputs: (inputs: readonly string[]) => void;
-  /** A build thrown away because a newer save was already on its way. */
-  readonly onSuperseded: () => void;
-  readonly onWarning: (message: string) => void;
+  readonly clock?: Clock;
 }
 
 interface Change {
@@ -72,14 +97,20 @@ interface Change {
 
 const RECHECK_MS = 80;
 
-export class BuildLoop {
+/** A look again must not keep the owner's process alive on its own. */
+const unref = (handle: unknown): unknown => {
+  (handle as { unref?: () => void } | undefined)?.unref?.();
+  return handle;
+};
+
+export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
   readonly #o: BuildLoopOptions;
   #building = false;
   #pending: Change | undefined;
   #failed = false;
-  #errorTimer: ReturnType<typeof setTimeout> | undefined;
+  #errorTimer: unknown;
   readonly #recheck = new Map<string, Stamp | undefined>();
-  #recheckTimer: ReturnType<typeof setTimeout> | undefined;
+  #recheckTimer: unknown;
   #inputs: readonly string[] = [];
   /** What the latest build read (its stamps, taken before esbuild read the files). */
   #read: ReadonlyMap<string, Stamp> = new Map();
@@ -89,8 +120,12 @@ export class BuildLoop {
   prevChangeAt = Number.NEGATIVE_INFINITY;
   builds = 0;
 
+  readonly #clock: Clock;
+
   constructor(options: BuildLoopOptions) {
+    super();
     this.#o = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** A build or a pending change is in flight. */
@@ -106,7 +141,7 @@ export class BuildLoop {
   changed(path: string): void {
     const read = this.#read.get(path);
     if (read !== undefined && stamp(path) === read) return;
-    const now = performance.now();
+    const now = this.#clock.now();
     this.prevChangeAt = this.lastChangeAt;
     this.lastChangeAt = now;
     this.schedule(now, [path], 'change');
@@ -123,14 +158,14 @@ export class BuildLoop {
       this.#pending = { at, files: new Set(files), reason };
     }
     // A pending error report is dropped: a newer save is on its way.
-    clearTimeout(this.#errorTimer);
+    this.#clock.clearTimeout(this.#errorTimer);
     if (!this.#building) setImmediate(() => void this.#run());
   }
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#errorTimer);
-    clearTimeout(this.#recheckTimer);
+    this.#clock.clearTimeout(this.#errorTimer);
+    this.#clock.clearTimeout(this.#recheckTimer);
   }
 
   /**
@@ -141,9 +176,8 @@ export class BuildLoop {
   #recheckLater(path: string): void {
     // undefined until a build reads the file: then it is built, whatever its stamp.
     if (!this.#recheck.has(path)) this.#recheck.set(path, undefined);
-    clearTimeout(this.#recheckTimer);
-    this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
-    this.#recheckTimer.unref();
+    this.#clock.clearTimeout(this.#recheckTimer);
+    this.#recheckTimer = unref(this.#clock.setTimeout(() => this.#recheckNow(), RECHECK_MS));
   }
 
   #recheckNow(): void {
@@ -151,8 +185,7 @@ export class BuildLoop {
     if (this.#closed) return;
     if (this.busy) {
       // The build under way records what it read; look after it.
-      this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
-      this.#recheckTimer.unref();
+      this.#recheckTimer = unref(this.#clock.setTimeout(() => this.#recheckNow(), RECHECK_MS));
       return;
     }
     const changed = [...this.#recheck]
@@ -161,31 +194,31 @@ export class BuildLoop {
     this.#recheck.clear();
     if (changed.length === 0) return;
     for (const p of changed) this.#recheck.set(p, undefined);
-    this.schedule(performance.now(), changed, 'change');
-    this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
-    this.#recheckTimer.unref();
+    this.schedule(this.#clock.now(), changed, 'change');
+    this.#recheckTimer = unref(this.#clock.setTimeout(() => this.#recheckNow(), RECHECK_MS));
   }
 
   async #run(): Promise<void> {
     if (this.#building) return;
     this.#building = true;
     const o = this.#o;
+    let discarded = 0;
     try {
       while (this.#pending && !this.#closed) {
         const change = this.#pending;
         this.#pending = undefined;
-        o.onStart(change.reason, [...change.files]);
-        // Stamped before esbuild reads anything: a write after this changes the stamp.
+        this.emit('building', { reason: change.reason, files: [...change.files] });
+        // Stamped before the builder reads anything: a write after this changes the stamp.
         const stamps = new Map<string, Stamp>();
         for (const f of new Set([o.entry, ...this.#inputs, ...change.files])) {
           stamps.set(f, stamp(f));
         }
         this.#read = stamps;
         // After a failure a package may have been installed since: resolve afresh.
-        if (this.#failed) o.bundler.invalidate();
+        if (this.#failed) o.builder.invalidate();
         let out: BuildOutput;
         try {
-          out = await o.bundler.build();
+          out = await o.builder.build([...change.files]);
         } catch (e) {
           if (!(e instanceof BuildError)) throw e;
           this.#failed = true;
@@ -198,11 +231,10 @@ export class BuildLoop {
         }
         this.#failed = false;
         this.#inputs = out.inputs;
-        o.onInputs(out.inputs);
-        // A file changed while esbuild read it: what it built may be neither version. The
+        // A file changed while the builder read it: what it built may be neither version. The
         // change's own event is pending already, or this makes one.
         if (this.#pending || changedSince(stamps)) {
-          o.onSuperseded();
+          discarded++;
           this.#pending ??= change;
           continue;
         }
@@ -218,20 +250,19 @@ export class BuildLoop {
           continue;
         }
         this.builds++;
-        const builtAt = performance.now();
-        const unchanged = o.isRunning(out, change.reason);
-        o.onDone(out.ms, unchanged);
-        if (unchanged) continue;
-        o.onBuilt({
+        this.emit('built', {
           out,
           reason: change.reason,
           changeAt: change.reason === 'restart' ? null : change.at,
-          builtAt,
+          builtAt: this.#clock.now(),
           stamps,
+          discarded,
         });
+        discarded = 0;
       }
     } catch (e) {
-      o.onWarning(
+      this.emit(
+        'warning',
         `the build loop failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
       );
     } finally {
@@ -241,10 +272,10 @@ export class BuildLoop {
 
   /** Reports a failed build once the files have been quiet for a moment. */
   #reportSoon(error: BuildError): void {
-    clearTimeout(this.#errorTimer);
-    this.#errorTimer = setTimeout(() => {
+    this.#clock.clearTimeout(this.#errorTimer);
+    this.#errorTimer = this.#clock.setTimeout(() => {
       if (this.#closed || this.busy) return;
-      this.#o.onError(error);
+      this.emit('failed', error);
     }, this.#o.errorQuietMs);
   }
 }
