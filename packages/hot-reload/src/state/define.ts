@@ -18,7 +18,7 @@
  */
 import { InvalidArgumentError, SchemaError, ValueError } from '../errors.js';
 import type { FrameBuffer } from '../frames/index.js';
-import { HEADER_SIZE, HeaderSlot, validateHeader } from '../memory/header.js';
+import { HEADER_SIZE, HeaderSlot, readHeader, validateHeader } from '../memory/header.js';
 import { openRegion, type Region } from '../memory/index.js';
 import { unwrapField } from '../schema/index.js';
 import type { Access, BindContext, Infer, Schema } from '../schema/types.js';
@@ -221,6 +221,47 @@ function registry(): Map<string, StateCore<Schema, Record<string, Schema>>> {
  */
 export function registeredStates(): readonly StateCore<Schema, Record<string, Schema>>[] {
   return [...registry().values()];
+}
+
+/**
+ * Before a new program's `main()` runs (a renderer's runner): does the state it defines still fit
+ * `region`? The region's header names the state and holds its layout; the program's definition of
+ * that name (see `registeredStates`) lays its fields out for the owner's arguments. Returns that
+ * layout's descriptor when it differs from the region's (the owner migrates the region to it), or
+ * undefined when it fits, or when the program defines no state of that name.
+ *
+ * Cheap when nothing changed (one fingerprint compared). Throws what the new definition throws
+ * (`fields()` throwing, an invalid schema, arguments its args schema refuses): the running
+ * renderer and the region stay as they are.
+ *
+ * @example
+ * const wanted = layoutChange(region, handoff.argsJson);
+ * if (wanted !== undefined) askTheOwnerToMigrate(wanted);
+ */
+export function layoutChange(region: Region, argsJson: string): LayoutDescriptor | undefined {
+  const header = readHeader(region);
+  if (header.descriptor === undefined) return undefined;
+  let state: unknown;
+  try {
+    state = (JSON.parse(header.descriptor) as { state?: unknown }).state;
+  } catch {
+    return undefined; // a damaged header: validateHeader says so when the program binds it
+  }
+  if (typeof state !== 'string') return undefined;
+  const def = registry().get(state);
+  if (def === undefined) return undefined;
+  let args: unknown;
+  try {
+    args = JSON.parse(argsJson);
+  } catch (e) {
+    throw new InvalidArgumentError(
+      `${state}: expected the owner's arguments as JSON, got ${describe(argsJson)}`,
+      { cause: e },
+    );
+  }
+  const layout = def.layout(args as never);
+  if (Buffer.from(layout.fingerprint).equals(Buffer.from(header.fingerprint))) return undefined;
+  return describeLayout(layout);
 }
 
 function beginEpochIn(

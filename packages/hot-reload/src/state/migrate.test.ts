@@ -261,7 +261,7 @@ describe('structs, renames, added and removed fields', () => {
       reset: [],
     });
     expect(report.summary).toMatch(
-      /^state test migrated in \d+\.\d ms: kept memory\.colour, memory\.inner\.a, caption; converted memory\.taps \(u32 → u64\); renamed memory\.clicks → memory\.taps, title → caption; added memory\.inner\.c, memory\.score; dropped memory\.inner\.b, memory\.gone, old$/,
+      /^kept memory\.colour, memory\.inner\.a, caption; converted memory\.taps \(u32 → u64\); renamed memory\.clicks → memory\.taps, title → caption; added memory\.inner\.c, memory\.score; dropped memory\.inner\.b, memory\.gone, old \(carried in \d+\.\d ms\)$/,
     );
   });
 

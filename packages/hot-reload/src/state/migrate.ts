@@ -35,6 +35,7 @@ import {
   type FieldMeta,
   FixedStringSchema,
   FixedVecSchema,
+  hasInitial,
   SliceSchema,
   StructSchema,
 } from '../schema/index.js';
@@ -315,7 +316,10 @@ export interface MigrationReport {
   readonly droppedMessages: number;
   /** Milliseconds the copy took. */
   readonly ms: number;
-  /** One line for the terminal. */
+  /**
+   * One line for the terminal: `kept framebuffer, toRenderer (3 messages); added memory.score
+   * (carried in 1.2 ms)`.
+   */
   readonly summary: string;
 }
 
@@ -399,7 +403,8 @@ function conversion(c: Conversion, p: string, rep: Collector): void {
   }
 }
 
-function summarize(state: string, r: Omit<MigrationReport, 'summary'>): string {
+/** The report in one line, for the terminal (the host puts what happened and the total before it). */
+function summarize(r: Omit<MigrationReport, 'summary'>): string {
   const parts: string[] = [];
   const list = (xs: readonly string[]): string =>
     xs.length <= 6 ? xs.join(', ') : `${xs.slice(0, 6).join(', ')} and ${xs.length - 6} more`;
@@ -426,7 +431,7 @@ function summarize(state: string, r: Omit<MigrationReport, 'summary'>): string {
   if (r.droppedMessages > 0) {
     parts.push(`${r.droppedMessages} pending message${r.droppedMessages === 1 ? '' : 's'} dropped`);
   }
-  return `state ${state} migrated in ${r.ms.toFixed(1)} ms: ${parts.length > 0 ? parts.join('; ') : 'nothing to carry'}`;
+  return `${parts.length > 0 ? parts.join('; ') : 'nothing to carry'} (carried in ${r.ms.toFixed(1)} ms)`;
 }
 
 // ---- values -----------------------------------------------------------------------------------
@@ -578,7 +583,14 @@ function carry(
       return;
     case 'struct':
       for (const m of c.members) {
-        if (m.conversion === undefined || m.source === undefined) continue; // default in place
+        if (m.conversion === undefined || m.source === undefined) {
+          // Added: zero is in place; an initial value is written (inside a vec's slot or an
+          // array's new element nobody wrote one before).
+          if (m.meta?.hasInitial === true || hasInitial(m.schema)) {
+            write(m.schema, dst, dout + m.offset, memberDefault(m));
+          }
+          continue;
+        }
         carry(
           m.conversion,
           src,
@@ -763,7 +775,7 @@ export function executeMigration(
     droppedMessages,
     ms,
   };
-  return { ...report, summary: summarize(plan.to.state, report) };
+  return { ...report, summary: summarize(report) };
 }
 
 /**

@@ -29,7 +29,7 @@ import {
   u64,
 } from '../schema/index.js';
 import { RegionContext } from './context.js';
-import { defineStateCore, registeredStates, type StateSpec } from './define.js';
+import { defineStateCore, layoutChange, registeredStates, type StateSpec } from './define.js';
 import { describeLayout, type LayoutDescriptor, layoutFromDescriptor } from './descriptor.js';
 import { layoutState, type StateLayout } from './layout.js';
 import type { OwnedState } from './owned.js';
@@ -391,5 +391,54 @@ describe('adopt', () => {
     // The other owner's region is still there (its owner removes it).
     expect(() => openRegion(a.owned.region.name).close()).not.toThrow();
     expect(() => b.owned.adopt('/hotshm-none-00000000')).toThrow(RegionNotFoundError);
+  });
+});
+
+describe('layoutChange (what a runner asks before main())', () => {
+  it('is undefined while the program’s definition fits the region, its descriptor once not', () => {
+    const name = `change-test-${process.pid}-${n++}`;
+    const { owned } = own(() => ({ a: u32 }), 4, name);
+    expect(layoutChange(owned.region, owned.argsJson)).toBeUndefined();
+    // The new program defines the state again (the registry keeps the newest definition).
+    const next = define(({ w }) => ({ a: u32, b: fixedString(w) }), name);
+    expect(registeredStates().filter((s) => s.name === name)).toEqual([next]);
+    const wanted = layoutChange(owned.region, owned.argsJson);
+    expect(wanted).toEqual(next.describe({ w: 4 }));
+    // The owner migrates to it; then it fits again.
+    owned.commitMigration(owned.prepareMigration(wanted!), { epoch: 2 });
+    expect(layoutChange(owned.region, owned.argsJson)).toBeUndefined();
+  });
+
+  it('throws what the new definition throws; a state the program does not define is not its business', () => {
+    const name = `change-throw-${process.pid}-${n++}`;
+    const { owned } = own(() => ({ a: u32 }), 4, name);
+    define(() => {
+      throw new SchemaError('fields() failed');
+    }, name);
+    expect(() => layoutChange(owned.region, owned.argsJson)).toThrow('fields() failed');
+    define(() => ({ a: u32 }), `someone-else-${n++}`);
+    define(() => ({ a: u32 }), name);
+    expect(layoutChange(owned.region, owned.argsJson)).toBeUndefined();
+  });
+});
+
+describe('the new region is watched like the first one', () => {
+  it('header damage after a migration is found and written back', () => {
+    const { owned } = own(() => ({ a: u32 }));
+    owned.commitMigration(
+      owned.prepareMigration(descriptorOf(owned.layout.state, { a: u32, b: u8 })),
+      {
+        epoch: 2,
+      },
+    );
+    expect(owned.inspect()).toEqual([]);
+    new DataView(owned.region.buffer).setUint32(0, 0x12345678, true);
+    expect(owned.inspect()).toEqual([
+      {
+        part: 'header',
+        message: `the header of region ${owned.region.name} was overwritten (magic); the owner wrote it back`,
+      },
+    ]);
+    expect(readHeader(owned.region).magic).toBe(0x4d485348);
   });
 });
