@@ -19,9 +19,11 @@
  * Fresh memory is all zeros, which reads as "no frame yet".
  *
  * The epoch that may present lives in this control line rather than in the region header: the
- * framebuffer is then self-contained (any region, any test), and `beginEpoch` can retag the front
- * word in the same step, which is what shuts out a replaced renderer without a race (see there).
- * The state layer calls `beginEpoch(newEpoch)` on each framebuffer when it bumps the header epoch.
+ * framebuffer is then self-contained (any region, any test), and `beginFrameEpoch` can retag the
+ * front word in the same step, which is what shuts out a replaced renderer without a race (see
+ * there). It is the state layer's, not the API's: a renderer begins its own epoch when it gets its
+ * state (`reloadable()`), and the owner gives the floor back to an older one; both through the
+ * state layer, which bumps the header epoch with it.
  */
 
 import { InvalidArgumentError, SchemaError, ValueError } from '../errors.js';
@@ -72,7 +74,7 @@ export interface FrontFrame {
   readonly pitch: number;
   /** Number of the frame (1 for the first present, counting across renderers). */
   readonly frame: number;
-  /** Epoch of the renderer that presented it (or the epoch begun since, see beginEpoch). */
+  /** Epoch of the renderer that presented it (or the epoch begun since, see beginFrameEpoch). */
   readonly epoch: number;
 }
 
@@ -107,12 +109,9 @@ export interface FrameBuffer {
   releaseFront(): void;
   /** Frames presented so far, by any renderer. */
   frameCount(): number;
-  /**
-   * Owner (supervisor): from now on only the renderer of `epoch` may present. Call it before
-   * starting that renderer. Frames of earlier renderers are refused from the moment it returns.
-   */
-  beginEpoch(epoch: number): void;
 }
+
+const BEGIN_EPOCH: unique symbol = Symbol('hotshm.frames.beginEpoch');
 
 function checkEpoch(epoch: unknown, where: string): asserts epoch is number {
   if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || epoch > MAX_EPOCH) {
@@ -219,10 +218,10 @@ class SharedFrameBuffer implements FrameBuffer {
     const next = (epoch << EPOCH_SHIFT) | VALID | b;
     for (;;) {
       const current = Atomics.load(this.#i32, Slot.front);
-      // Checked after reading front, and the CAS below fails if front moved since: beginEpoch
-      // stores the epoch THEN retags front, so a renderer it replaced either sees the new epoch
-      // here or loses the CAS and sees it on the next turn. No stale frame lands after
-      // beginEpoch returns.
+      // Checked after reading front, and the CAS below fails if front moved since:
+      // beginFrameEpoch stores the epoch THEN retags front, so a renderer it replaced either sees
+      // the new epoch here or loses the CAS and sees it on the next turn. No stale frame lands
+      // after beginFrameEpoch returns.
       if (Atomics.load(this.#i32, Slot.epoch) !== epoch) return false;
       // The pixel writes above happen-before this CAS: the owner that reads the new front sees
       // the whole frame.
@@ -267,7 +266,7 @@ class SharedFrameBuffer implements FrameBuffer {
     return Atomics.load(this.#i32, Slot.frameCounter) >>> 0;
   }
 
-  beginEpoch(epoch: number): void {
+  [BEGIN_EPOCH](epoch: number): void {
     checkEpoch(epoch, `framebuffer ${this.#path}: beginEpoch`);
     this.#open();
     // First the epoch, then retag front: see present(). Retagging changes the front word
@@ -279,6 +278,21 @@ class SharedFrameBuffer implements FrameBuffer {
       if (Atomics.compareExchange(this.#i32, Slot.front, current, retagged) === current) return;
     }
   }
+}
+
+/**
+ * State layer only: from now on only the renderer of `epoch` may present to `fb`. Frames of
+ * earlier renderers are refused from the moment it returns. Not on `FrameBuffer`: a renderer that
+ * could call it would lock every other renderer out.
+ */
+export function beginFrameEpoch(fb: FrameBuffer, epoch: number): void {
+  const begin = (fb as Partial<Record<typeof BEGIN_EPOCH, (epoch: number) => void>>)[BEGIN_EPOCH];
+  if (typeof begin !== 'function') {
+    throw new InvalidArgumentError(
+      `beginFrameEpoch: expected a framebuffer bound by its schema, got ${describe(fb)}`,
+    );
+  }
+  begin.call(fb, epoch);
 }
 
 /** What `carryFrame` did. */
@@ -429,7 +443,7 @@ export function framebuffer(width: number, height: number): FrameBufferSchema {
     },
     init(view: DataView, offset: number): void {
       // The first renderer has epoch 1 (see state/runtime.ts): it may present without a
-      // beginEpoch. Fresh memory is zero, which already means "no frame, nobody reading".
+      // beginFrameEpoch. Fresh memory is zero, which already means "no frame, nobody reading".
       view.setUint32(offset + Slot.epoch * 4, 1, true);
     },
   };

@@ -17,6 +17,7 @@
  * (../host), and the package's entry composes the two (../owner.ts).
  */
 import { InvalidArgumentError, SchemaError, ValueError } from '../errors.js';
+import { beginFrameEpoch } from '../frames/framebuffer.js';
 import type { FrameBuffer } from '../frames/index.js';
 import { HEADER_SIZE, HeaderSlot, readHeader, validateHeader } from '../memory/header.js';
 import { openRegion, type Region } from '../memory/index.js';
@@ -270,7 +271,7 @@ function beginEpochIn(
   epoch: number,
 ): void {
   Atomics.store(headerI32, HeaderSlot.epoch, epoch);
-  for (const fb of framebuffers) fb.beginEpoch(epoch);
+  for (const fb of framebuffers) beginFrameEpoch(fb, epoch);
 }
 
 /** Refuses what cannot name an entry independently of the working directory. */
@@ -336,7 +337,7 @@ function isFrameBuffer(v: unknown): v is FrameBuffer {
   return (
     typeof v === 'object' &&
     v !== null &&
-    typeof (v as Partial<FrameBuffer>).beginEpoch === 'function' &&
+    typeof (v as Partial<FrameBuffer>).acquireFront === 'function' &&
     typeof (v as Partial<FrameBuffer>).frameCount === 'function'
   );
 }

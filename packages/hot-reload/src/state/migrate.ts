@@ -26,7 +26,7 @@
  * carried is reset, a message that cannot be decoded is dropped and counted.
  */
 import type { Channel, ChannelSchema } from '../channel/index.js';
-import { carryFrame } from '../frames/framebuffer.js';
+import { beginFrameEpoch, carryFrame } from '../frames/framebuffer.js';
 import type { FrameBuffer, FrameBufferSchema } from '../frames/index.js';
 import type { Region } from '../memory/index.js';
 import {
@@ -738,7 +738,10 @@ export function executeMigration(
     if (c === undefined || s === undefined) {
       // Added: its default was written when the region was made; a framebuffer's epoch is set.
       if (step.schema.kind === 'framebuffer') {
-        (step.schema.bind(toCtx, step.offset, step.name) as FrameBuffer).beginEpoch(options.epoch);
+        beginFrameEpoch(
+          step.schema.bind(toCtx, step.offset, step.name) as FrameBuffer,
+          options.epoch,
+        );
       }
       continue;
     }

@@ -21,7 +21,7 @@ import {
   RegionExistsError,
   SchemaError,
 } from '../errors.js';
-import { prefaultCarry } from '../frames/framebuffer.js';
+import { beginFrameEpoch, prefaultCarry } from '../frames/framebuffer.js';
 import type { FrameBuffer, FrameBufferSchema } from '../frames/index.js';
 import {
   HEADER_SIZE,
@@ -123,7 +123,7 @@ class Live {
 
   beginEpoch(epoch: number): void {
     Atomics.store(this.headerI32, HeaderSlot.epoch, epoch);
-    for (const fb of this.framebuffers) fb.beginEpoch(epoch);
+    for (const fb of this.framebuffers) beginFrameEpoch(fb, epoch);
   }
 
   retire(epoch: number): void {

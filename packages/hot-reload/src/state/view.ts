@@ -912,7 +912,6 @@ class FrameBufferNode extends Forwarding<FrameBuffer> {
         fb.releaseFront();
       },
       frameCount: () => this.acc.frameCount(),
-      beginEpoch: (epoch) => this.acc.beginEpoch(epoch),
     };
   }
 }
