@@ -442,3 +442,20 @@ describe('the new region is watched like the first one', () => {
     expect(readHeader(owned.region).magic).toBe(0x4d485348);
   });
 });
+
+describe('useArgs', () => {
+  it('takes arguments that keep the layout, and refuses those that change it', () => {
+    const { owned } = own(({ w }) => ({ n: u32, ...(w > 10 ? { big: u8 } : {}) }), 4);
+    owned.useArgs('{"w":5}');
+    expect(owned.args).toEqual({ w: 5 });
+    expect(owned.argsJson).toBe('{"w":5}');
+    expect(() => owned.useArgs('{"w":50}')).toThrow(
+      'useArgs: these arguments change the layout of',
+    );
+    expect(() => owned.useArgs('{"w":-1}')).toThrow(
+      'args.w: expected an integer in [0, 65535], got -1',
+    );
+    expect(() => owned.useArgs('nope')).toThrow(InvalidArgumentError);
+    expect(owned.args).toEqual({ w: 5 });
+  });
+});

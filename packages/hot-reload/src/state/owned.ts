@@ -283,6 +283,13 @@ export interface OwnedState<Args, Fields> {
   /** Paths the owner's code has used so far (`memory.clicks`…): a migration must keep them. */
   used(): string[];
   /**
+   * New arguments that do not change the layout (a renderer went live with them): `args` and
+   * `argsJson` become them. Throws `ValueError` for arguments the schema refuses, and
+   * `InvalidArgumentError` when the owner's own definition lays them out differently (that is a
+   * migration: `prepareMigration({ args })`).
+   */
+  useArgs(argsJson: string): void;
+  /**
    * Creates the region for `to` and checks that the owner's code can carry on over it. Throws
    * `IncompatibleChangeError` (a used path removed or retyped), `SchemaError` (a bad
    * descriptor), `RegionSystemError` (no room for the new region: it says how much was needed).
@@ -490,6 +497,28 @@ export function createOwned<Args, Fields>(
     },
     used() {
       return view.used();
+    },
+    useArgs(json) {
+      assertOpen('useArgs');
+      let next: unknown;
+      try {
+        next = JSON.parse(json);
+      } catch (e) {
+        throw new InvalidArgumentError(
+          `useArgs: expected the arguments as JSON, got ${describe(json)}`,
+          {
+            cause: e,
+          },
+        );
+      }
+      def.checkArgs(next, `${def.name} args`);
+      if (ownDefinition && def.layout(next).signature !== current.layout.signature) {
+        throw new InvalidArgumentError(
+          `useArgs: these arguments change the layout of ${def.name}: expected a migration (prepareMigration({ args })), got ${json}`,
+        );
+      }
+      args = next;
+      argsJson = def.encodeArgs(next);
     },
     prepareMigration(to) {
       assertOpen('prepareMigration');
