@@ -23,7 +23,7 @@
 
 import type { Channel, ChannelSchema, RecvOptions, SendOptions } from '../channel/index.js';
 import { ChannelClosedError, IncompatibleChangeError, ValueError } from '../errors.js';
-import type { FrameBuffer, FrameBufferSchema, FrontFrame } from '../frames/index.js';
+import type { FrameBuffer, FrontFrame } from '../frames/index.js';
 import type { StringAccess, VecAccess, WriteOptions } from '../schema/index.js';
 import {
   ArraySchema,
@@ -348,7 +348,7 @@ function incompatible(declared: Schema, to: Schema): string | undefined {
 
 // ---- handles ---------------------------------------------------------------------------------
 
-/** What a handle needs of the view: the current context, and how to report a reset value. */
+/** What every handle of a view shares: the current region's context (replaced by `rebind`). */
 interface Env {
   ctx: BindContext;
 }
@@ -1030,5 +1030,3 @@ export class OwnerView {
     return out;
   }
 }
-
-export type { FrameBufferSchema };
