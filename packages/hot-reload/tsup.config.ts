@@ -6,6 +6,7 @@ const publicEntries = {
   memory: 'src/exports/memory.ts',
   sync: 'src/exports/sync.ts',
   schema: 'src/exports/schema.ts',
+  errors: 'src/exports/errors.ts',
 };
 
 export default defineConfig({
@@ -13,6 +14,7 @@ export default defineConfig({
     ...publicEntries,
     runner: 'src/host/runtime/process-entry.ts',
     worker: 'src/host/runtime/thread-main.ts',
+    warm: 'src/host/build/warm.ts',
   },
   format: ['esm'],
   target: 'node20',

@@ -60,9 +60,18 @@ function waitForFile(file: string, want: string, timeoutMs = 10_000): Promise<nu
         } catch {
           // not written yet
         }
-        if (got === want) return resolve(now);
-        if (now > deadline) return reject(new Error(`${file} never said ${want}`));
-        if (now > sliceEnd) return void setImmediate(tick);
+        if (got === want) {
+          resolve(now);
+          return;
+        }
+        if (now > deadline) {
+          reject(new Error(`${file} never said ${want}`));
+          return;
+        }
+        if (now > sliceEnd) {
+          setImmediate(tick);
+          return;
+        }
         Atomics.wait(sleeper, 0, 0, 0.1);
       }
     };

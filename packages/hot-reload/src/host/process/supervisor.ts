@@ -17,16 +17,16 @@
  */
 import { SpawnError } from '../../errors.js';
 import { ENV } from '../../state/runtime.js';
-import { type Bundler, createBundler } from '../build/bundler.js';
 import { buildLibrary, type LibraryBuild } from '../build/library.js';
-import type { ProcessHost, ProcessHostStats } from '../events.js';
+import { createProgramBuilder, type ProgramBuilder } from '../build/program.js';
+import type { OutputSink, ProcessHost, ProcessHostStats } from '../events.js';
 import { type Build, HostBase, type HostBaseOptions, type Job } from '../host.js';
 import { Renderer, type RendererTransport } from '../lifecycle.js';
 import { reapOrphans } from '../orphans.js';
 import { createTempDir, type TempDir } from '../temp.js';
 import { type Builder, BuildLoop, type BuildOutput, type Built, changedSince } from './builds.js';
 import { StandbyPool } from './pool.js';
-import { type OutputSink, ProcessTransport } from './transport.js';
+import { ProcessTransport } from './transport.js';
 import { SourceWatcher, type SourceWatcherOptions } from './watcher.js';
 
 /** What the supervisor is made of: real ones by default, fakes in its unit tests. */
@@ -49,8 +49,7 @@ const realParts: SupervisorParts = {
   tempDir: createTempDir,
   reap: reapOrphans,
   library: buildLibrary,
-  builder: async (entry, aliases, outDir) =>
-    bundleBuilder(await createBundler(entry, { aliases, outDir })),
+  builder: async (entry, aliases) => programBuilder(createProgramBuilder(entry, { aliases })),
   transport: (runner, env, stderr) => new ProcessTransport({ runner, env, stderr }),
   watcher: (options) => new SourceWatcher(options),
 };
@@ -101,6 +100,8 @@ export class Supervisor extends HostBase implements ProcessHost {
   #decideTimer: unknown;
   #supersedeTimer: unknown;
   #liveHash = '';
+  /** The externals standbys were last told to load. */
+  #preloaded = '';
   #waitingForChange = false;
   /** The first hand-over (or the first failed build) ends start(). */
   #started: (() => void) | undefined;
@@ -270,6 +271,12 @@ export class Supervisor extends HostBase implements ProcessHost {
       b.reason !== 'restart';
     this.emit('build-done', { buildMs: b.out.ms, unchanged: running });
     this.#watcher?.update([this.target.entry, ...b.out.inputs]);
+    // Standbys load the packages a build imports while they wait: a reload then costs what the
+    // edit costs, not what its dependencies cost.
+    if (b.out.externals.join('\n') !== this.#preloaded) {
+      this.#preloaded = b.out.externals.join('\n');
+      for (const standby of this.#pool.all()) standby.preload(b.out.externals);
+    }
     if (running) {
       this.settled();
       return;
@@ -431,23 +438,23 @@ function describe(e: { code: number | null; signal: string | null }): string {
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
 }
 
-/** The bundler as a builder of the build loop. */
-function bundleBuilder(bundler: Bundler): Builder {
+/** The program builder as a builder of the build loop: the program travels as one JSON file. */
+export function programBuilder(builder: ProgramBuilder): Builder {
   return {
-    async build(): Promise<BuildOutput> {
-      const out = await bundler.build();
+    async build(changed): Promise<BuildOutput> {
+      const program = await builder.build(changed.length > 0 ? changed : undefined);
       return {
-        contents: out.code,
-        ext: '.mjs',
-        hash: out.hash,
-        inputs: out.inputs,
-        exports: out.exports,
-        externals: [],
-        ms: out.ms,
+        contents: JSON.stringify(program),
+        ext: '.json',
+        hash: program.hash,
+        inputs: program.inputs,
+        exports: program.exports,
+        externals: program.externals,
+        ms: program.ms,
       };
     },
-    invalidate: () => bundler.invalidate(),
-    dispose: () => bundler.dispose(),
+    invalidate: () => builder.invalidate(),
+    dispose: () => builder.dispose(),
   };
 }
 
