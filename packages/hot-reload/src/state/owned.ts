@@ -193,7 +193,11 @@ function createFreshRegion(size: number, warn: (message: string) => void): Regio
   for (let attempt = 0; ; attempt++) {
     const regionName = newRegionName();
     try {
-      return createRegion(regionName, size);
+      const region = createRegion(regionName, size);
+      // What the memory layer could not do without failing (its region records): the owner's
+      // warnings, not a failure of the start.
+      for (const d of region.diagnostics ?? []) warn(d.message);
+      return region;
     } catch (e) {
       if (!(e instanceof RegionExistsError) || attempt >= 4) throw e;
       warn(`region name ${regionName} was already taken by another process; using a fresh name`);
@@ -328,11 +332,6 @@ export function createOwned<Args, Fields>(
   const declared = def.layout(initialArgs);
   let args = initialArgs;
   let argsJson = def.encodeArgs(initialArgs);
-  try {
-    removeStaleRegions();
-  } catch {
-    // Cleaning up after dead owners is best effort; it never stops a start.
-  }
   const found: RegionRepair[] = [];
   const warnings: string[] = [];
   const onCorrupt = (message: string): void => {
@@ -341,6 +340,12 @@ export function createOwned<Args, Fields>(
   const warn = (message: string): void => {
     warnings.push(message);
   };
+  try {
+    for (const d of removeStaleRegions().diagnostics) warn(d.message);
+  } catch (e) {
+    // Cleaning up after dead owners is best effort; it never stops a start.
+    warn(`could not remove the regions of owners that are gone: ${(e as Error).message}`);
+  }
   let current = createStateRegion(declared, onCorrupt, warn);
   publish(current);
   /** Old regions of committed migrations, until released. */
