@@ -142,6 +142,7 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         frameCount: () => owned.frameCount(),
         inspect: (deep) => owned.inspect(deep),
         takeRepairs: () => owned.takeRepairs(),
+        takeWarnings: () => owned.takeWarnings(),
         prepareMigration: () => {
           throw new HotshmError(
             ErrorCode.Migration,
