@@ -7,6 +7,7 @@
  *   channel · frames                 (the three above)
  *   state                            (everything above; knows no host)
  *   host                             (everything above)
+ *   window                           (everything above: shows a state, knows its host's events)
  *   owner.ts                         (composes state and a host)
  *   index.ts, exports/               (the public entries)
  *
@@ -42,8 +43,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   frames: DATA,
   state: [...DATA, 'channel', 'frames'],
   host: [...DATA, 'channel', 'frames', 'state'],
+  window: [...DATA, 'channel', 'frames', 'state', 'host'],
   owner: [...DATA, 'channel', 'frames', 'state', 'host'],
-  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'owner', 'entry'],
+  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'window', 'owner', 'entry'],
 };
 
 function sources(dir: string): string[] {

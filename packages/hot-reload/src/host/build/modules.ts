@@ -19,6 +19,7 @@ export const PUBLIC_MODULES: Readonly<Record<string, ModuleFiles>> = {
   [`${LIBRARY_NAME}/sync`]: { src: 'exports/sync', dist: 'sync' },
   [`${LIBRARY_NAME}/schema`]: { src: 'exports/schema', dist: 'schema' },
   [`${LIBRARY_NAME}/errors`]: { src: 'exports/errors', dist: 'errors' },
+  [`${LIBRARY_NAME}/window`]: { src: 'exports/window', dist: 'window' },
 };
 
 /** What hosts start (the standby runner, the worker thread's entry) and what a standby warms up on. */
