@@ -2,6 +2,7 @@
  * The owner's view after migrations, kind by kind: what its code holds keeps working over the new
  * layout, in the shape the code was written for; what it cannot use says why.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Channel, channel } from '../channel/index.js';
 import { IncompatibleChangeError, ValueError } from '../errors.js';
@@ -9,9 +10,11 @@ import { HEADER_SIZE } from '../memory/header.js';
 import {
   array,
   type Cell,
+  f64,
   field,
   fixedString,
   fixedVec,
+  i32,
   type Schema,
   type StringAccess,
   slice,
@@ -188,5 +191,47 @@ describe('the owner view', () => {
     expect(view.used()).toEqual(['memory', 'memory.b', 'memory.b.c']);
     (f.memory as { get(): unknown }).get();
     expect(view.used()).toEqual(['memory', 'memory.a', 'memory.b', 'memory.b.c']);
+  });
+});
+
+describe('the owner view over many migrations', () => {
+  it('a captured cell follows every rename and retype of its field, and keeps its value', () => {
+    const kinds = [u16, u32, f64, i32] as const;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            kind: fc.constantFrom(...kinds),
+            rename: fc.boolean(),
+            others: fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { maxLength: 3 }),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        (steps) => {
+          let name = 'n';
+          const fieldsFor = (kind: Schema, others: string[], renamedFrom?: string) =>
+            struct({
+              ...Object.fromEntries([...new Set(others)].map((o) => [o, u8])),
+              [name]: renamedFrom === undefined ? kind : field(kind, { renamedFrom }),
+            });
+          const { f, migrate } = viewOf({ memory: fieldsFor(u16, []) });
+          const n = (f.memory as { n: Cell<number> }).n;
+          let expected = 1;
+          n.set(expected);
+          steps.forEach((step, i) => {
+            const old = name;
+            if (step.rename) name = `n${i}`;
+            const now = migrate({
+              memory: fieldsFor(step.kind, step.others, step.rename ? old : undefined),
+            }) as { memory: Record<string, Cell<number>> };
+            expect(n.get()).toBe(expected);
+            expected = (expected + 1) % 1000;
+            n.set(expected);
+            expect(now.memory[name]!.get()).toBe(expected);
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
