@@ -85,9 +85,6 @@ function literalContext(region: Region): BindContext {
     assertOpen(what?: string) {
       if (region.closed) throw new RegionClosedError(region.name, what);
     },
-    role: 'owner',
-    epoch: 1,
-    ringDoorbell() {},
   };
 }
 

@@ -44,6 +44,7 @@ import { alignUp, assertNestable, describe } from '../schema/shared.js';
 import type { BindContext, Infer, Schema } from '../schema/types.js';
 import type { SharedWord } from '../sync/index.js';
 import { checkTimeout, sharedWord, waitAsync, waitSync, wake } from '../sync/index.js';
+import { type ChannelContext, channelContext } from './endpoint.js';
 
 /** Largest capacity accepted: far more than a frame loop drains, small enough to catch a typo. */
 export const MAX_CHANNEL_CAPACITY = 2 ** 20;
@@ -139,7 +140,7 @@ abstract class ChannelBase<T> implements Channel<T> {
   readonly name: string;
   abstract readonly capacity: number;
   abstract readonly latest: boolean;
-  protected readonly ctx: BindContext;
+  protected readonly ctx: ChannelContext;
   protected readonly schema: Schema<T, unknown>;
   protected readonly i32: Int32Array;
   protected readonly view: DataView;
@@ -149,7 +150,7 @@ abstract class ChannelBase<T> implements Channel<T> {
   /** The region's doorbell: one async sleep per process serves every channel of the region. */
   protected readonly doorbell: SharedWord;
 
-  constructor(ctx: BindContext, offset: number, schema: Schema<T, unknown>, name: string) {
+  constructor(ctx: ChannelContext, offset: number, schema: Schema<T, unknown>, name: string) {
     this.ctx = ctx;
     this.schema = schema;
     this.name = name;
@@ -181,7 +182,7 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   /**
    * Wakes every receiver parked on this channel, in any process, without publishing anything:
-   * they look again and see that they were retired (see BindContext.retired).
+   * they look again and see that they were retired (see ChannelEndpoint.retired).
    */
   interruptWaiters(): void {
     wake(this.ready, Number.POSITIVE_INFINITY);
@@ -355,7 +356,7 @@ class RingChannel<T> extends ChannelBase<T> {
   #writeSeen = 0;
 
   constructor(
-    ctx: BindContext,
+    ctx: ChannelContext,
     offset: number,
     schema: Schema<T, unknown>,
     name: string,
@@ -632,9 +633,10 @@ export function channel<T extends Schema<unknown, unknown>>(
         );
       }
       const label = name ?? path ?? 'channel';
+      const side = channelContext(ctx);
       return latest
-        ? new LatestChannel(ctx, offset, msg, label)
-        : new RingChannel(ctx, offset, msg, label, capacity);
+        ? new LatestChannel(side, offset, msg, label)
+        : new RingChannel(side, offset, msg, label, capacity);
     },
     verify(view: DataView, offset: number, path: string): void {
       if (latest) return;

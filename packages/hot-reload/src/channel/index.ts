@@ -10,3 +10,5 @@ export type {
   SendOptions,
 } from './channel.js';
 export { channel, MAX_CHANNEL_CAPACITY, RECV_SPIN_MICROS } from './channel.js';
+export type { ChannelContext, ChannelEndpoint, ProducerGate } from './endpoint.js';
+export { channelContext } from './endpoint.js';

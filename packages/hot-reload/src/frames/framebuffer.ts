@@ -113,6 +113,21 @@ export interface FrameBuffer {
 
 const BEGIN_EPOCH: unique symbol = Symbol('hotshm.frames.beginEpoch');
 
+/**
+ * What a framebuffer needs to know of the side it is bound on: the writer epoch of the renderer
+ * drawing (it draws into its epoch's pair of buffers and presents while the region's epoch is its
+ * own). The state layer's context implements it; a plain `BindContext` draws as the first
+ * renderer does, epoch 1.
+ */
+export interface FrameEndpoint {
+  readonly epoch: number;
+}
+
+function epochOf(ctx: BindContext): number {
+  const epoch = (ctx as Partial<FrameEndpoint>).epoch;
+  return typeof epoch === 'number' ? epoch : 1;
+}
+
 function checkEpoch(epoch: unknown, where: string): asserts epoch is number {
   if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || epoch > MAX_EPOCH) {
     throw new InvalidArgumentError(
@@ -128,6 +143,8 @@ class SharedFrameBuffer implements FrameBuffer {
   readonly pitch: number;
   readonly byteLength: number;
   readonly #ctx: BindContext;
+  /** The writer epoch of the side this is bound on (see FrameEndpoint). */
+  readonly #epoch: number;
   readonly #path: string;
   readonly #i32: Int32Array;
   readonly #pixels: readonly Uint32Array[];
@@ -145,6 +162,7 @@ class SharedFrameBuffer implements FrameBuffer {
     path: string,
   ) {
     this.#ctx = ctx;
+    this.#epoch = epochOf(ctx);
     this.#path = path;
     this.width = width;
     this.height = height;
@@ -181,7 +199,7 @@ class SharedFrameBuffer implements FrameBuffer {
   back(): Uint32Array {
     this.#open();
     if (this.#pending >= 0) return this.#pixels[this.#pending]!;
-    const first = 2 * (this.#ctx.epoch & 1);
+    const first = 2 * (this.#epoch & 1);
     for (let spins = 0; ; spins++) {
       const front = Atomics.load(this.#i32, Slot.front);
       const shown = (front & VALID) !== 0 ? front & INDEX_MASK : -1;
@@ -211,7 +229,7 @@ class SharedFrameBuffer implements FrameBuffer {
       );
     }
     this.#pending = -1;
-    const epoch = this.#ctx.epoch;
+    const epoch = this.#epoch;
     const frame = (Atomics.load(this.#i32, Slot.frameCounter) + 1) | 0;
     // Written while the buffer is still ours (neither front nor being read), before the publish.
     Atomics.store(this.#i32, Slot.frameNumber + b, frame);

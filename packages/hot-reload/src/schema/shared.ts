@@ -37,15 +37,12 @@ class Moved implements BindContext {
   readonly buffer = new ArrayBuffer(0);
   readonly view = new DataView(this.buffer);
   readonly address = 0n;
-  readonly role = 'owner' as const;
-  readonly epoch = 0;
   get closed(): boolean {
     return true;
   }
   assertOpen(what?: string): void {
     throw new RegionClosedError(this.regionName, what);
   }
-  ringDoorbell(): void {}
 }
 export const MOVED: BindContext = new Moved();
 
