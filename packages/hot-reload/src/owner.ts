@@ -3,6 +3,7 @@
  * sides of it) with a renderer host (a supervised process with hot reload, or a worker thread).
  * The state layer knows nothing of hosts; this is the one place where the two meet.
  */
+
 import { ErrorCode, HotshmError, SchemaError } from './errors.js';
 import { resolveEntry } from './host/entry.js';
 import type { HostTarget, OutputSink, RendererHost } from './host/events.js';
@@ -156,7 +157,10 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
           argsJsonNow = json;
           argsNow = JSON.parse(json) as Infer<A>;
         },
-        rendererGone: () => [],
+        // What the gone renderer had taken and not finished goes back to the next one; a message
+        // that two renderers died on is dropped and said so (handled delivery). The state layer
+        // releases them on its own accessors of every channel, used by the owner's code or not.
+        rendererGone: (epoch, crashed) => owned.releaseClaims(epoch, { crashed }),
       };
       const tuning = options.host ?? {};
       const host: Supervisor | WorkerHost = hot

@@ -63,6 +63,7 @@ const KINDS: Record<string, Schema> = {
   slice: slice(i32, 100),
   channel: channel(struct({ x: i32 }), { capacity: 16 }),
   latest: channel(fixedString(8), { capacity: 1, latest: true }),
+  handled: channel(struct({ x: u8 }), { capacity: 8, delivery: 'handled' }),
   framebuffer: framebuffer(32, 24),
   fieldElement: array(field(u8, { initial: 4, renamedFrom: 'old' }), 2),
 };
@@ -95,6 +96,22 @@ describe('describeSchema / schemaFromDescriptor', () => {
       latest: false,
     });
     expect(describeSchema(framebuffer(3, 2))).toEqual({ kind: 'framebuffer', width: 3, height: 2 });
+    expect(describeSchema(channel(u8, { capacity: 4, delivery: 'handled' }))).toEqual({
+      kind: 'channel',
+      message: { kind: 'u8' },
+      capacity: 4,
+      latest: false,
+      delivery: 'handled',
+    });
+    expect(() =>
+      schemaFromDescriptor({
+        kind: 'channel',
+        message: { kind: 'u8' },
+        capacity: 4,
+        latest: false,
+        delivery: 'taken',
+      }),
+    ).toThrow("type: delivery: expected 'handled' (or no delivery, for 'taken'), got \"taken\"");
   });
 
   it('keeps initial values and rename hints of struct members, as JSON', () => {

@@ -87,6 +87,8 @@ export type TypeDescriptor =
       readonly message: TypeDescriptor;
       readonly capacity: number;
       readonly latest: boolean;
+      /** Present for `'handled'` only (`'taken'` is the default). */
+      readonly delivery?: 'handled';
     }
   | { readonly kind: 'framebuffer'; readonly width: number; readonly height: number }
   /** A `field()` where it is not unwrapped (an array element, a message). */
@@ -236,15 +238,21 @@ function describeKnown(s: Schema): TypeDescriptor | undefined {
   if (s instanceof SliceSchema) {
     return { kind: 'slice', element: s.element.kind as SliceName, length: s.length };
   }
-  const any = s as Partial<{ message: Schema; capacity: number; latest: boolean }> &
+  const any = s as Partial<{
+    message: Schema;
+    capacity: number;
+    latest: boolean;
+    delivery: string;
+  }> &
     Partial<{ width: number; height: number }>;
   if (s.kind === 'channel' && any.message !== undefined) {
-    return {
-      kind: 'channel',
+    const d = {
+      kind: 'channel' as const,
       message: describeSchema(any.message),
       capacity: any.capacity ?? 0,
       latest: any.latest === true,
     };
+    return any.delivery === 'handled' ? { ...d, delivery: 'handled' } : d;
   }
   if (s.kind === 'framebuffer' && any.width !== undefined && any.height !== undefined) {
     return { kind: 'framebuffer', width: any.width, height: any.height };
@@ -412,15 +420,21 @@ function build(data: unknown, where: string, depth: number): Schema {
       return slice(PRIMITIVES[d.element as SliceName] as SliceElement, d.length as number);
     }
     case 'channel': {
-      const d = record(data, where, ['kind', 'message', 'capacity', 'latest']);
+      const d = record(data, where, ['kind', 'message', 'capacity', 'latest'], ['delivery']);
       if (typeof d.latest !== 'boolean') {
         throw new SchemaError(
           `${where}: latest: expected a boolean, got ${describeValue(d.latest)}`,
         );
       }
+      if (d.delivery !== undefined && d.delivery !== 'handled') {
+        throw new SchemaError(
+          `${where}: delivery: expected 'handled' (or no delivery, for 'taken'), got ${describeValue(d.delivery)}`,
+        );
+      }
       return channel(build(d.message, `${where}.message`, depth + 1), {
         capacity: d.capacity as number,
         latest: d.latest,
+        ...(d.delivery === 'handled' ? { delivery: 'handled' as const } : {}),
       });
     }
     case 'framebuffer': {

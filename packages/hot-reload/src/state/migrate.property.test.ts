@@ -56,7 +56,7 @@ interface Member {
 }
 type Top =
   | { t: 'plain'; spec: Spec }
-  | { t: 'channel'; msg: Spec; cap: number; latest: boolean }
+  | { t: 'channel'; msg: Spec; cap: number; latest: boolean; handled: boolean }
   | {
       t: 'fb';
       w: number;
@@ -108,6 +108,7 @@ const topArb: fc.Arbitrary<Top> = fc.oneof(
     msg: specArb,
     cap: fc.constantFrom(1, 2, 4, 8),
     latest: fc.boolean(),
+    handled: fc.boolean(),
   }),
   fc.record({
     t: fc.constant('fb' as const),
@@ -240,7 +241,11 @@ function buildTop(f: TopField): Schema {
     f.top.t === 'plain'
       ? build(f.top.spec)
       : f.top.t === 'channel'
-        ? channel(build(f.top.msg), { capacity: f.top.cap, latest: f.top.latest })
+        ? channel(build(f.top.msg), {
+            capacity: f.top.cap,
+            latest: f.top.latest,
+            ...(f.top.handled && !f.top.latest ? { delivery: 'handled' as const } : {}),
+          })
         : framebuffer(f.top.w, f.top.h);
   return f.renamedFrom === undefined ? s : field(s, { renamedFrom: f.renamedFrom });
 }

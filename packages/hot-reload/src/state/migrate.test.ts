@@ -334,6 +334,29 @@ describe('channels', () => {
     expect(report.converted).toEqual(['c (channel(u32, 8) → channel(u32, 2))']);
   });
 
+  it.each([false, true])(
+    'a handled ring: what a gone renderer held and did not commit is carried again, in order (crashed: %s)',
+    (crashed) => {
+      const from = side({ c: channel(u32, { capacity: 8, delivery: 'handled' }) });
+      const owner = from.bind<Channel<number>>('c');
+      for (let i = 0; i < 5; i++) owner.trySend(i);
+      const f = from.layout.fields[0]!;
+      const renderer = f.schema.bind(
+        new RegionContext(from.region, 'reloadable', 1),
+        f.offset,
+        'c',
+      ) as Channel<number>;
+      expect(renderer.drain()).toEqual([0, 1, 2, 3, 4]);
+      renderer.ack(); // 0 handled; 1..4 taken, not committed when it stopped
+      expect(owner.releaseClaims(1, { crashed })).toEqual({ released: 4 });
+      const { to, report } = migrate(from, {
+        c: channel(u32, { capacity: 8, delivery: 'handled' }),
+      });
+      expect(to.bind<Channel<number>>('c').drain()).toEqual([1, 2, 3, 4]);
+      expect(report.channels).toEqual([{ path: 'c', carried: 4, dropped: 0 }]);
+    },
+  );
+
   it('a latest channel carries its unseen value, and only that', () => {
     const from = side({
       seen: channel(fixedString(8), { capacity: 1, latest: true }),

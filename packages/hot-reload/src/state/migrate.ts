@@ -797,6 +797,17 @@ function carryChannel(
 ): { path: string; carried: number; dropped: number; why?: string } {
   const old = c.from.bind(fromCtx, fromOffset, path) as Channel<unknown>;
   const pending = old.drain();
+  if (old.delivery === 'handled') {
+    // A handled ring commits what its consumer took when that consumer asks for the next: ask
+    // until nothing is left (messages a crashed renderer held come out one per call). The last
+    // call commits the last batch and finds the ring empty.
+    // At most one call per slot: each call takes at least one message or ends the loop.
+    for (let i = 0; i < c.from.capacity; i++) {
+      const more = old.drain();
+      if (more.length === 0) break;
+      pending.push(...more);
+    }
+  }
   if (c.message.op === 'reset') {
     return pending.length === 0
       ? { path, carried: 0, dropped: 0 }

@@ -459,3 +459,35 @@ describe('useArgs', () => {
     expect(owned.args).toEqual({ w: 5 });
   });
 });
+
+describe('handled delivery', () => {
+  it('releaseClaims gives back what a gone renderer held, on channels the owner never touched', () => {
+    const { owned } = own(() => ({ input: channel(u8, { capacity: 8, delivery: 'handled' }) }));
+    const first = renderer(owned.region, owned.layout, 1) as { input: Channel<number> };
+    // The owner's code never reads `input` here: the state layer has its own accessors.
+    const producer = renderer(owned.region, owned.layout, 1) as { input: Channel<number> };
+    producer.input.trySend(5);
+    expect(first.input.drain()).toEqual([5]); // taken, not committed: then the renderer died
+    expect(owned.releaseClaims(1, { crashed: false })).toEqual([]);
+    const second = renderer(owned.region, owned.layout, 2) as { input: Channel<number> };
+    expect(second.input.drain()).toEqual([5]);
+    expect(owned.used()).toEqual([]);
+  });
+
+  it('what the owner took and did not commit is not carried again; the rest is', () => {
+    const { owned } = own(() => ({
+      fromRenderer: channel(u8, { capacity: 8, delivery: 'handled' }),
+    }));
+    const r = renderer(owned.region, owned.layout, 1) as { fromRenderer: Channel<number> };
+    for (const v of [1, 2, 3]) r.fromRenderer.trySend(v);
+    const inbox = f(owned).fromRenderer as Channel<number>;
+    expect(inbox.drain()).toEqual([1, 2, 3]); // in hand, committed at the next receive
+    r.fromRenderer.trySend(4);
+    const next = descriptorOf(owned.layout.state, {
+      fromRenderer: channel(u8, { capacity: 16, delivery: 'handled' }),
+    });
+    const report = owned.commitMigration(owned.prepareMigration(next), { epoch: 2 });
+    expect(report.channels).toEqual([{ path: 'fromRenderer', carried: 1, dropped: 0 }]);
+    expect(inbox.drain()).toEqual([4]);
+  });
+});

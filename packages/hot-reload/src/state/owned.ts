@@ -15,6 +15,8 @@
  * or `abortMigration(p)` instead of the commit. `adopt(name)` is the same carry from another
  * owner's region (a restarted owner), in one call.
  */
+
+import type { Channel } from '../channel/index.js';
 import {
   IncompatibleChangeError,
   InvalidArgumentError,
@@ -97,7 +99,7 @@ class Live {
   readonly disposeExitHook: () => void;
   /** The state layer's own accessors (not the owner's view): for epochs and interruptions. */
   readonly framebuffers: FrameBuffer[];
-  readonly channels: Array<{ interruptWaiters(): void }>;
+  readonly channels: Array<{ name: string; ch: Channel<unknown> & { interruptWaiters(): void } }>;
   header: HeaderSnapshot | undefined;
   /** Only this owner writes the retired word; what it wrote is what the word must hold. */
   retiredWritten = 0;
@@ -114,9 +116,10 @@ class Live {
       if (f.schema.kind === 'framebuffer') {
         this.framebuffers.push(f.schema.bind(this.ctx, f.offset, f.name) as FrameBuffer);
       } else if (f.schema.kind === 'channel') {
-        this.channels.push(
-          f.schema.bind(this.ctx, f.offset, f.name) as { interruptWaiters(): void },
-        );
+        const ch = f.schema.bind(this.ctx, f.offset, f.name) as Channel<unknown> & {
+          interruptWaiters(): void;
+        };
+        this.channels.push({ name: f.name, ch });
       }
     }
   }
@@ -136,7 +139,18 @@ class Live {
         break;
       }
     }
-    for (const ch of this.channels) ch.interruptWaiters();
+    for (const { ch } of this.channels) ch.interruptWaiters();
+  }
+
+  /** Gives back what a gone renderer of `epoch` held (handled delivery); the poison reports. */
+  releaseClaims(epoch: number, crashed: boolean): string[] {
+    const reports: string[] = [];
+    for (const { name, ch } of this.channels) {
+      if (ch.delivery !== 'handled') continue;
+      const { poison } = ch.releaseClaims(epoch, { crashed });
+      if (poison !== undefined) reports.push(`${name}: ${poison.report}`);
+    }
+    return reports;
   }
 
   close(unlink: boolean): void {
@@ -273,6 +287,13 @@ export interface OwnedState<Args, Fields> {
   retire(epoch: number): void;
   /** Frames presented so far, if the state has a framebuffer. */
   frameCount(): number | undefined;
+  /**
+   * A renderer of `epoch` has exited (call it on every exit, before its epoch goes to another
+   * renderer): what it had taken and not committed on channels with `delivery: 'handled'` goes
+   * back to the next consumer, on the current region and every old one not yet released.
+   * Returns a report per message dropped as poison (two renderers crashed on it).
+   */
+  releaseClaims(epoch: number, options: { readonly crashed: boolean }): string[];
   /**
    * Checks the header against what the owner wrote and every field's control words (and, with
    * `deep`, the messages queued in channels), repairs what is damaged, and says what it repaired.
@@ -420,6 +441,7 @@ export function createOwned<Args, Fields>(
 
   const commit = (p: Prepared, epoch: number): MigrationReport => {
     refuseIncompatible(p.plan);
+    view.settleChannels();
     const report = executeMigration(p.plan, p.source.region, p.live.region, { epoch });
     // The new region belongs to the renderer of `epoch` from the start: nothing older is live on
     // it, so nothing needs retiring there.
@@ -462,6 +484,11 @@ export function createOwned<Args, Fields>(
       if (closed) return;
       current.retire(epoch);
       for (const live of old) live.retire(epoch);
+    },
+    releaseClaims(epoch, options) {
+      if (closed) return [];
+      const crashed = options?.crashed === true;
+      return [current, ...old].flatMap((live) => live.releaseClaims(epoch, crashed));
     },
     frameCount() {
       const fb = current.framebuffers[0];

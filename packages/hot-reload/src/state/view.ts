@@ -819,8 +819,18 @@ class ChannelNode extends Forwarding<Channel<unknown> & { interruptWaiters(): vo
       get latest() {
         return node.acc.latest;
       },
+      get delivery() {
+        return node.acc.delivery;
+      },
       get length() {
         return node.acc.length;
+      },
+      ack: () => acc().ack(),
+      releaseClaims: (epoch, options) => {
+        const released = acc().releaseClaims(epoch, options);
+        const poison = released.poison;
+        if (poison === undefined || poison.message === undefined) return released;
+        return { ...released, poison: { ...poison, message: out(poison.message) } };
       },
       send: (message, options?: SendOptions) => acc().send(into(message), options),
       trySend: (message) => acc().trySend(into(message)),
@@ -863,6 +873,16 @@ class ChannelNode extends Forwarding<Channel<unknown> & { interruptWaiters(): vo
         if (moved.aborted && !options?.signal?.aborted) continue;
         throw error;
       }
+    }
+  }
+
+  /** Commits every message this owner took and did not commit (see OwnerView.settleChannels). */
+  settle(): void {
+    if (this.t.broken !== undefined || this.t.current === undefined) return;
+    try {
+      while (this.acc.ack());
+    } catch {
+      // A closed or damaged region: nothing of it is carried then either.
     }
   }
 
@@ -1017,6 +1037,17 @@ export class OwnerView {
     for (const n of this.#nodes) {
       if (n.t.current === undefined || n.t.broken !== undefined) n.lose(gone(n.t));
       else n.place(n.t.offset);
+    }
+  }
+
+  /**
+   * Commits what the owner's own consumers took and have not committed yet (`delivery:
+   * 'handled'`): the owner has those messages in hand, so a migration must not carry them again,
+   * and the claim they hold would keep the migration from taking the rest.
+   */
+  settleChannels(): void {
+    for (const n of this.#nodes) {
+      if (n instanceof ChannelNode) n.settle();
     }
   }
 
