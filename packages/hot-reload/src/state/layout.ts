@@ -23,6 +23,7 @@ export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
   'host',
   'hot',
   'close',
+  'resize',
   'epoch',
   'signal',
   'then',
