@@ -25,7 +25,7 @@
  * finds in the old region and never writes outside a field of the new one: a value that cannot be
  * carried is reset, a message that cannot be decoded is dropped and counted.
  */
-import type { Channel, ChannelSchema } from '../channel/index.js';
+import { type Channel, type ChannelSchema, moveMessages } from '../channel/index.js';
 import { beginFrameEpoch, carryFrame } from '../frames/framebuffer.js';
 import type { FrameBuffer, FrameBufferSchema } from '../frames/index.js';
 import type { Region } from '../memory/index.js';
@@ -796,6 +796,21 @@ function carryChannel(
   rep: Collector,
 ): { path: string; carried: number; dropped: number; why?: string } {
   const old = c.from.bind(fromCtx, fromOffset, path) as Channel<unknown>;
+  if (c.message.op === 'copy') {
+    // The same message type, ring to ring: the bytes move, nothing is decoded.
+    const next = c.to.bind(toCtx, toOffset, path) as Channel<unknown>;
+    const moved = moveMessages(old, next);
+    if (moved !== undefined) {
+      return moved.dropped === 0
+        ? { path, carried: moved.moved, dropped: 0 }
+        : {
+            path,
+            carried: moved.moved,
+            dropped: moved.dropped,
+            why: `the new ring holds ${c.to.capacity} messages`,
+          };
+    }
+  }
   const pending = old.drain();
   if (old.delivery === 'handled') {
     // A handled ring commits what its consumer took when that consumer asks for the next: ask
