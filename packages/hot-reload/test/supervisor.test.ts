@@ -144,20 +144,21 @@ describe('hot mode', () => {
     expect(owned.length).toBeLessThanOrEqual(3);
   });
 
-  it('says so when the state definition changes instead of running on a mismatched layout', async () => {
+  it('migrates the region when the state definition changes instead of running on a mismatched layout', async () => {
     ws = createWorkspace(rendererSource(RED));
     owner = await openOwner(ws);
     await until('the first frame', () => frontPixel(owner!) === RED);
-    const pid = owner.host.rendererPid;
-    const changed = new Promise<{ message: string }>((r) => owner!.host.once('layout-change', r));
+    const migrated = new Promise<{ summary: string; to: string }>((r) =>
+      owner!.host.once('migrate', r),
+    );
     const { writeFileSync, readFileSync } = await import('node:fs');
     writeFileSync(
       ws.statePath,
       readFileSync(ws.statePath, 'utf8').replace('last: u32', 'last: u32, extra: u32'),
     );
-    const e = await changed;
-    expect(e.message).toMatch(/memory/);
-    expect(owner.host.rendererPid).toBe(pid);
+    const e = await migrated;
+    expect(e.summary).toMatch(/added memory\.extra/);
+    expect(e.to).toBe(owner.region.name);
     expect(frontPixel(owner)).toBe(RED);
   });
 });

@@ -25,6 +25,7 @@ export {
   EntryNotFoundError,
   ErrorCode,
   HotshmError,
+  IncompatibleChangeError,
   InvalidArgumentError,
   LayoutMismatchError,
   NativeCallError,

@@ -158,6 +158,8 @@ export interface HostTarget {
   frameCount(): number | undefined;
   inspect(deep?: boolean): RegionRepair[];
   takeRepairs(): RegionRepair[];
+  /** What the state layer noticed and did not fail for (then cleared): `warning` events. */
+  takeWarnings?(): string[];
   /**
    * Makes the region a new layout needs (`to`: a renderer's layout description, or new arguments
    * for the owner's own definition). Throws a HotshmError when it cannot: the region stays.

@@ -13,6 +13,7 @@
 import { Socket } from 'node:net';
 import { type Channel, channel } from '../../channel/index.js';
 import { ChannelClosedError } from '../../errors.js';
+import { beginFrameEpoch } from '../../frames/framebuffer.js';
 import { type FrameBuffer, framebuffer } from '../../frames/index.js';
 import { HEADER_SIZE, readHeader, validateHeader } from '../../memory/header.js';
 import { openRegion } from '../../memory/index.js';
@@ -158,7 +159,7 @@ async function warmUp(): Promise<void> {
     text: Channel<string>;
     memory: { n: Cell<number> };
   };
-  fields.framebuffer.beginEpoch(1);
+  beginFrameEpoch(fields.framebuffer, 1);
   fields.framebuffer.back().fill(0);
   fields.framebuffer.present();
   fields.input.trySend({ kind: 1, x: 2 });
