@@ -1,8 +1,9 @@
 /**
  * Issue 18, "an edit of the owner's own code is never ignored": `pnpm dev` (`hotshm dev`) on a
  * temporary copy of example-app, in a private Xvfb. An edit of the owner's code (its title, as the
- * issue tried) restarts the owner: a new process with a new window where the old one was, the old
- * window gone, one line saying so; an edit that does not build keeps the running owner.
+ * issue tried) restarts the owner: a new process with a new window where the old one was, on the
+ * old one's state (the click count goes on), the old window gone, one line saying so; an edit that
+ * does not build keeps the running owner.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -85,6 +86,13 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
       (await geometry(before)).position === '40,50' ? true : undefined,
     );
 
+    // Something to carry: the renderer counts clicks in shared memory and titles the window.
+    await x.click(before, 100, 100);
+    await x.waitTitle(before, '"Render 1"', (t) => t === 'Render 1');
+    const colour = await waitFor('the clicked colour', async () => {
+      const p = pixelAt(await screenshot(xvfb.display, before), 150, 150);
+      return p[2] === 0 && !near(p, ORANGE) ? p : undefined;
+    });
     const from = app.stderr.length;
     const out = app.stdout.length;
     // Through the whole restart some window of the app is on screen: the old one keeps its last
@@ -93,7 +101,9 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
     const blank: number[] = [];
     const sampler = (async () => {
       while (sampling) {
-        if ((await x.windowsNamed('Hot Reload Demo')).length === 0) blank.push(performance.now());
+        // By either title: the old window says "Render 1" since the click.
+        const shown = await x.windowsNamed('Hot Reload Demo|Render');
+        if (shown.length === 0) blank.push(performance.now());
       }
     })();
     const savedAt = performance.now();
@@ -106,14 +116,14 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
       owners.push(pid);
       return x.findWindow(pid, EDITED);
     });
-    // Not the pixels alone: the new window's area may show the old one's until it draws.
+    // The renderer of the new owner draws the colour it finds in the carried state.
     await waitFor('the new renderer', () =>
       app.stdout.slice(out).find((l) => l.includes('renderer started')),
     );
     await waitFor(
-      'the new window to show the renderer’s frame',
+      'the new window to show the carried colour',
       async () =>
-        near(pixelAt(await screenshot(xvfb.display, window), 150, 150), ORANGE) ? true : undefined,
+        near(pixelAt(await screenshot(xvfb.display, window), 150, 150), colour) ? true : undefined,
       30_000,
     );
     const ms = performance.now() - savedAt;
@@ -124,8 +134,11 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
     const said = app.stderr.slice(from);
     expect(said).toContain(`[hotshm] src/main.ts changed: restarting the owner (pid ${first})`);
     expect(said.filter((l) => l.includes('restarting the owner'))).toHaveLength(1);
-    await waitFor('the restart line', () =>
+    const restarted = await waitFor('the restart line', () =>
       app.stderr.slice(from).find((l) => l.startsWith('[hotshm] owner restarted in ')),
+    );
+    expect(restarted).toMatch(
+      /; state hot-reload-demo kept framebuffer, toRenderer, fromRenderer, memory \(carried in /,
     );
     // The old owner, its window and its region are gone; only the new window is on screen (X may
     // give it the old one's id: the id says nothing, the pid that owns it does).
@@ -137,6 +150,9 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
     expect(await x.windowsNamed('Hot Reload Demo')).toEqual([String(window)]);
     // Where the old one was, as big.
     expect(await geometry(window)).toEqual({ position: '40,50', size: '300x300' });
+    // The state survived: the click count goes on.
+    await x.click(window, 100, 100);
+    await x.waitTitle(window, '"Render 2"', (t) => t === 'Render 2');
   });
 
   it('keeps the running owner when the owner’s code does not build, and says where', async () => {

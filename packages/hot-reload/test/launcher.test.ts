@@ -69,11 +69,15 @@ describe('hotshm dev', () => {
     );
     await launcher.said(
       'the restart line',
-      new RegExp(`^\\[hotshm\\] owner restarted in \\d+ ms \\(pid ${first.pid} → ${second.pid}\\)`),
+      new RegExp(
+        `^\\[hotshm\\] owner restarted in \\d+ ms \\(pid ${first.pid} → ${second.pid}\\); state supervisor-test kept framebuffer, input, memory`,
+      ),
       from,
     );
-    // A new process, which opened its window where the old one was.
+    // A new process, which opened its window where the old one was, on the old one's state: its
+    // renderer is the second to count its start in it.
     expect(second.pid).not.toBe(first.pid);
+    expect(second.starts).toBe(2);
     expect(second.restore).toEqual({ x: 10, y: 21, width: 320, height: 240 });
     expect(second.argv).toEqual(['--size', '8x4']);
     // The old owner's window closed, its state.close() returned once the region was adopted,
@@ -83,6 +87,41 @@ describe('hotshm dev', () => {
     expect(regionsOf(first.pid as number)).toEqual([]);
     expect(regionsOf(second.pid as number)).toHaveLength(1);
     expect(readFileSync(ownerPath, 'utf8')).toContain('VERSION = 2');
+  });
+
+  it('migrates the state when the restarted owner lays it out anew (other arguments)', async () => {
+    ws = createWorkspace(rendererSource(GREEN));
+    writeOwner(ws, { version: 1 });
+    launcher = startLauncher(ws, 'dev');
+    const first = await launcher.line('the first owner', ready);
+    expect(first.starts).toBe(1);
+    const from = launcher.stderr.length;
+    // A wider framebuffer: the old region's layout is not the new owner's, so adopting it is a
+    // migration (the frame's overlap carried), and every other value is kept.
+    writeOwner(ws, { version: 2, width: 16 });
+    const second = await launcher.line('the restarted owner', readyOf(2));
+    expect(second.starts).toBe(2);
+    const line = await launcher.said('the restart line', /^\[hotshm\] owner restarted in /, from);
+    expect(line).toMatch(/; state supervisor-test .*framebuffer/);
+    expect(line).toMatch(/kept .*memory/);
+  });
+
+  it('leaves a change of the state definition to a live migration under the same owner', async () => {
+    ws = createWorkspace(rendererSource(GREEN));
+    writeOwner(ws, { version: 1 });
+    launcher = startLauncher(ws, 'dev');
+    const first = await launcher.line('the first owner', ready);
+    const from = launcher.stderr.length;
+    writeFileSync(
+      ws.statePath,
+      readFileSync(ws.statePath, 'utf8').replace(
+        'memory: struct({ starts: u32, last: u32 }),',
+        'memory: struct({ starts: u32, last: u32 }),\n    extra: u32,',
+      ),
+    );
+    await launcher.said('the migration', /^\[hotshm\] .*migrat/, from);
+    expect(launcher.stderr.slice(from).some((l) => l.includes('restarting the owner'))).toBe(false);
+    expect(isAlive(first.pid as number)).toBe(true);
   });
 
   it('keeps the running owner on a build error of the owner and says where; the fix restarts it', async () => {
