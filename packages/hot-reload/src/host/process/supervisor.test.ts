@@ -71,7 +71,19 @@ function fakeTarget(entry: string): FakeTarget {
     commitMigration(p, epoch) {
       t.calls.push(`commit ${p.regionName} for epoch ${epoch}`);
       region = p.regionName;
-      return { summary: 'kept 1 field' };
+      return {
+        state: 'demo',
+        kept: ['memory'],
+        converted: [],
+        reset: [],
+        added: [],
+        dropped: [],
+        renamed: [],
+        channels: [],
+        droppedMessages: 0,
+        ms: 0.1,
+        summary: 'kept memory',
+      };
     },
     releaseRegion: (p) => t.calls.push(`release for ${p.regionName}`),
     abortMigration: (p) => t.calls.push(`abort ${p.regionName}`),
