@@ -226,6 +226,43 @@ describe('Supervisor (fakes)', () => {
     await s.sup.close();
   });
 
+  it("a burst of saves keeps the last warm standby for the burst's last save", async () => {
+    const s = setup({ standbys: 3 });
+    const first = await started(s);
+    first.say({ type: 'frame', at: 1 });
+    await settle();
+    s.warm(s.procs[1]!);
+    await settle();
+    s.warm(s.procs[2]!);
+    await settle();
+    // Save A: not a burst yet, two standbys are warm: it lands at once.
+    s.save('A');
+    await settle();
+    expect(s.procs[1]!.last('load')).toBeDefined();
+    s.ready(s.procs[1]!);
+    await settle();
+    // B and C come 10 ms apart: a burst, and one warm standby is left. It is kept for the last save.
+    s.clock.advance(10);
+    s.save('B');
+    await settle();
+    s.clock.advance(10);
+    s.save('C');
+    await settle();
+    expect(s.procs[2]!.sent).toEqual([]);
+    // burstMs (30) after the last save of the burst, C goes to it; B never ran.
+    s.clock.advance(29);
+    await settle();
+    expect(s.procs[2]!.sent).toEqual([]);
+    s.clock.advance(1);
+    await settle();
+    expect(s.procs[2]!.sent.map((m) => m.type)).toEqual(['load']);
+    s.ready(s.procs[2]!);
+    await settle();
+    expect(s.sup.stats.superseded).toBe(1);
+    expect(s.sup.stats.reloads).toBe(3);
+    await s.sup.close();
+  });
+
   it('a start that takes long gives way to a newer save after 50 ms', async () => {
     const s = setup({ standbys: 3 });
     const first = await started(s);
