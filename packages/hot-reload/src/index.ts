@@ -77,3 +77,4 @@ export type {
   StateFields,
   StateSpec,
 } from './state/define.js';
+export type { ChannelCarry, MigrationReport } from './state/migrate.js';

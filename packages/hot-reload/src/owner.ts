@@ -180,8 +180,7 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
           migrations.set(handle, m);
           return handle;
         },
-        commitMigration: (p, epoch) =>
-          owned.commitMigration(preparedOf(p), { epoch }) as unknown as Record<string, unknown>,
+        commitMigration: (p, epoch) => owned.commitMigration(preparedOf(p), { epoch }),
         releaseRegion: (p) => owned.releaseRegion(preparedOf(p)),
         abortMigration: (p) => owned.abortMigration(preparedOf(p)),
         useArgs: (json) => owned.useArgs(json),

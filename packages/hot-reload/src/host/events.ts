@@ -5,6 +5,7 @@
  */
 import type { BuildError, HotshmError, RendererCrashError, RendererStartError } from '../errors.js';
 import type { RegionRepair } from '../state/define.js';
+import type { MigrationReport } from '../state/migrate.js';
 import type { Listener } from './emitter.js';
 
 export type ReloadReason = 'start' | 'change' | 'restart' | 'resize';
@@ -124,9 +125,6 @@ export interface ProcessHostStats extends HostStats {
   /** Reloads that waited for a renderer process that was not warm yet. */
   readonly coldStarts: number;
 }
-
-/** What a migration did (the state layer's report). */
-export type MigrationReport = Readonly<Record<string, unknown>>;
 
 /** Why the region moved to a new layout. */
 export type MigrateReason = 'layout' | 'resize' | 'adopt';

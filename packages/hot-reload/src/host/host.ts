@@ -313,13 +313,12 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
     this.target.releaseRegion(prepared);
     this.counts.migrations++;
     const reason: MigrateReason = job.reason === 'resize' ? 'resize' : 'layout';
-    const summary = typeof report.summary === 'string' ? report.summary : 'migrated';
     this.emit('migrate', {
       reason,
       from,
       to: prepared.regionName,
       report,
-      summary,
+      summary: report.summary,
       totalMs: this.clock.now() - asked,
     });
     return { region: prepared.regionName };
