@@ -21,6 +21,8 @@ const window = await openWindow(state, {
   title: 'Hot Reload Demo',
   input: 'toRenderer',
   titles: 'fromRenderer',
+  // Resizing the window resizes the state (`state.resize`): the framebuffer migrates to the new size.
+  resize: true,
   log,
 });
 const mode = state.hot ? 'hot reload on' : 'renderer on a worker thread (no hot reload)';

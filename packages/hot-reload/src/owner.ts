@@ -190,9 +190,10 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         rendererGone: (epoch, crashed) => owned.releaseClaims(epoch, { crashed }),
       };
       const tuning = options.host ?? {};
+      const ownerRestarts = session?.mode === 'dev';
       const host: Supervisor | WorkerHost = hot
-        ? new Supervisor({ ...tuning, target })
-        : new WorkerHost({ ...tuning, target });
+        ? new Supervisor({ ...tuning, target, ownerRestarts })
+        : new WorkerHost({ ...tuning, target, ownerRestarts });
       const log = options.log ?? true;
       if (log !== false) attachLogger(host, log === true ? undefined : log);
       // An owner restarted by `hotshm dev` takes its predecessor's state before any renderer runs.
