@@ -196,8 +196,7 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         : new WorkerHost({ ...tuning, target, ownerRestarts });
       const log = options.log ?? true;
       if (log !== false) attachLogger(host, log === true ? undefined : log);
-      // An owner restarted by `hotshm dev` takes its predecessor's state before any renderer runs.
-      const link = await session?.join({ state: core.name, owned, host });
+      let link: Awaited<ReturnType<NonNullable<typeof session>['join']>> | undefined;
       let closed = false;
       const close = async (): Promise<void> => {
         if (closed) return;
@@ -207,6 +206,9 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         owned.close();
       };
       try {
+        // An owner restarted by `hotshm dev` takes its predecessor's state before any renderer
+        // runs.
+        link = await session?.join({ state: core.name, owned, host });
         await host.start();
       } catch (e) {
         await close();
@@ -219,10 +221,7 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         hot: { value: hot, enumerable: false },
         close: { value: close, enumerable: false },
         resize: {
-          value: (next: Infer<A>): Promise<boolean> => {
-            const json = core.encodeArgs(next);
-            return host.resize(json);
-          },
+          value: async (next: Infer<A>): Promise<boolean> => host.resize(core.encodeArgs(next)),
           enumerable: false,
         },
       });

@@ -328,6 +328,40 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
     return { region: prepared.regionName };
   }
 
+  /**
+   * New arguments with no build to run them (the entry has not built yet): the owner's own
+   * definition lays the state out for them, and the region migrates with no renderer on it.
+   */
+  protected resizeWithoutRenderer(args: string): boolean {
+    const from = this.target.regionName;
+    const asked = this.clock.now();
+    let prepared: PreparedMigration;
+    try {
+      prepared = this.target.prepareMigration({ args });
+    } catch (error) {
+      this.migrationRefused(
+        error instanceof HotshmError
+          ? error
+          : new HotshmError(ErrorCode.Migration, `the resize failed: ${String(error)}`, {
+              cause: error,
+            }),
+      );
+      return false;
+    }
+    const report = this.target.commitMigration(prepared, Math.max(1, this.target.currentEpoch()));
+    this.target.releaseRegion(prepared);
+    this.counts.migrations++;
+    this.emit('migrate', {
+      reason: 'resize',
+      from,
+      to: prepared.regionName,
+      report,
+      summary: report.summary,
+      totalMs: this.clock.now() - asked,
+    });
+    return true;
+  }
+
   /** A migration was refused: say why (under `hotshm dev` the owner restarts on the new code). */
   protected migrationRefused(error: HotshmError): void {
     if (error.code === ErrorCode.IncompatibleChange) {

@@ -393,6 +393,25 @@ describe('Supervisor (fakes)', () => {
     await s.sup.close();
   });
 
+  it("a resize before any build ran migrates the region with the owner's own definition", async () => {
+    const s = setup();
+    s.outputs.push(
+      new BuildError(s.entry, [{ text: 'Unexpected ";"', location: `${s.entry}:1:1` }]),
+    );
+    const start = s.sup.start();
+    await settle();
+    s.clock.advance(40);
+    await start;
+    expect(await s.sup.resize('{"width":16,"height":8}')).toBe(true);
+    expect(s.target.calls).toEqual([
+      'prepare {"width":16,"height":8}',
+      'commit /hotshm-1-00000001 for epoch 1',
+      'release for /hotshm-1-00000001',
+    ]);
+    expect(s.events).toEqual(['build-error', 'migrate resize']);
+    await s.sup.close();
+  });
+
   it('a refused migration keeps the old renderer and region, and says why', async () => {
     const s = setup();
     const first = await started(s);

@@ -227,7 +227,8 @@ export class Supervisor extends HostBase implements ProcessHost {
    */
   async resize(args: string): Promise<boolean> {
     const build = this.lastGood;
-    if (!build || this.closed) return false;
+    if (this.closed) return false;
+    if (!build) return this.resizeWithoutRenderer(args);
     return new Promise<boolean>((resolve) => {
       this.#offer({
         build,

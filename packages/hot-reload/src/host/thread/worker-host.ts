@@ -105,7 +105,8 @@ export class WorkerHost extends HostBase implements ThreadHost {
 
   /** Runs the build with new arguments (a resize); resolves when the renderer is live. */
   async resize(args: string): Promise<boolean> {
-    if (!this.#build || this.closed) return false;
+    if (this.closed) return false;
+    if (!this.#build || !this.current?.alive) return this.resizeWithoutRenderer(args);
     const failure = await this.#run({ ...this.#job(this.#build), reason: 'resize', args });
     return failure === undefined;
   }
