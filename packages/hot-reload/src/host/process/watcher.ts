@@ -141,7 +141,13 @@ export class SourceWatcher {
       ...(this.#polling ? { usePolling: true, interval: 100 } : {}),
     });
     this.#watcher = watcher;
-    const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    // Ready once it watches everything, or once the polling watcher that replaced it does (a
+    // watcher that failed on inotify's limit never says ready).
+    let settle: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      settle = resolve;
+      watcher.once('ready', () => resolve());
+    });
     const on =
       (event: WatchEvent) =>
       (path: string): void => {
@@ -169,7 +175,7 @@ export class SourceWatcher {
           `file watching hit the system limit (${code}): falling back to polling every 100 ms`,
         );
         this.#polling = true;
-        void this.#reopen();
+        void this.#reopen().then(settle);
       } else {
         this.#opts.onWarning(`file watcher: ${String(err)}`);
       }
