@@ -6,6 +6,7 @@ const publicEntries = {
   memory: 'src/exports/memory.ts',
   sync: 'src/exports/sync.ts',
   schema: 'src/exports/schema.ts',
+  canvas: 'src/exports/canvas.ts',
 };
 
 export default defineConfig({

@@ -33,6 +33,7 @@ export const ErrorCode = {
   RendererCrash: 'HOTSHM_RENDERER_CRASH',
   ChannelClosed: 'HOTSHM_CHANNEL_CLOSED',
   UnsafeDirectory: 'HOTSHM_UNSAFE_DIRECTORY',
+  Canvas: 'HOTSHM_CANVAS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -302,5 +303,15 @@ export class UnsafeDirectoryError extends HotshmError {
       `${path}: expected a directory owned by this user with mode 0700, got ${problem}; refusing to use it`,
     );
     this.path = path;
+  }
+}
+
+/**
+ * Drawing with Skia (`@hotshm/hot-reload/canvas`) cannot start: canvaskit-wasm is not installed
+ * or failed to load, a surface could not be made, or a font file is not a font.
+ */
+export class CanvasError extends HotshmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Canvas, message, options);
   }
 }

@@ -6,6 +6,7 @@
  *   schema · sync · memory           (the above; not each other)
  *   channel · frames                 (the three above)
  *   state                            (everything above; knows no host)
+ *   canvas                           (frames and below: Skia drawing into a framebuffer)
  *   host                             (everything above)
  *   owner.ts                         (composes state and a host)
  *   index.ts, exports/               (the public entries)
@@ -41,9 +42,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   channel: DATA,
   frames: DATA,
   state: [...DATA, 'channel', 'frames'],
+  canvas: [...DATA, 'frames'],
   host: [...DATA, 'channel', 'frames', 'state'],
   owner: [...DATA, 'channel', 'frames', 'state', 'host'],
-  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'owner', 'entry'],
+  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'owner', 'canvas', 'entry'],
 };
 
 function sources(dir: string): string[] {
