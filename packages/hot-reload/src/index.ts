@@ -39,7 +39,7 @@ export {
   ValueError,
   VersionMismatchError,
 } from './errors.js';
-export type { FrameBuffer, FrontFrame } from './frames/index.js';
+export type { FrameBuffer, FrameBufferOptions, FrontFrame, PixelFormat } from './frames/index.js';
 export { framebuffer } from './frames/index.js';
 export type {
   CrashEvent,

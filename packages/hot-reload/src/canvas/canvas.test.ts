@@ -8,14 +8,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFields, openFields } from '../../test/channel-context.js';
 import { CanvasError, HotshmError } from '../errors.js';
-import { framebuffer } from '../frames/index.js';
+import { framebuffer, type PixelFormat } from '../frames/index.js';
 import { createCanvas, type FrameCanvas, loadCanvasKit, loadTypeface } from './index.js';
 
 const FONT = createRequire(import.meta.url).resolve(
   '@expo-google-fonts/roboto-mono/400Regular/RobotoMono_400Regular.ttf',
 );
-const RED = 0xffff0000;
-const BLUE = 0xff0000ff;
+/** Words of each format: argb8888 0xAARRGGBB, abgr8888 0xAABBGGRR. */
+const WORDS = {
+  argb8888: { red: 0xffff0000, blue: 0xff0000ff },
+  abgr8888: { red: 0xff0000ff, blue: 0xffff0000 },
+} as const;
+const { red: RED, blue: BLUE } = WORDS.argb8888;
 const WHITE = 0xffffffff;
 const BLACK = 0xff000000;
 
@@ -24,8 +28,8 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-function owned(width: number, height: number) {
-  const owner = createFields([framebuffer(width, height)] as const);
+function owned(width: number, height: number, format: PixelFormat = 'argb8888') {
+  const owner = createFields([framebuffer(width, height, { format })] as const);
   cleanups.push(() => owner.ctx.region.unlink());
   return owner;
 }
@@ -46,26 +50,30 @@ function front(fb: ReturnType<typeof owned>['fields'][0]): { pixels: number[]; f
 }
 
 describe('createCanvas', () => {
-  it('presents what Skia drew into the front buffer, in ARGB8888 words', async () => {
-    const owner = owned(16, 8);
-    const fb = owner.fields[0];
-    const { canvas, canvasKit: ck, present, width, height } = await canvasOver(fb);
-    expect([width, height]).toEqual([16, 8]);
-    canvas.clear(ck.Color(255, 0, 0));
-    const paint = new ck.Paint();
-    paint.setColor(ck.Color(0, 0, 255));
-    canvas.drawRect(ck.LTRBRect(4, 2, 8, 5), paint); // x 4..7, y 2..4
-    paint.delete();
-    expect(present()).toBe(true);
-    const shown = front(fb);
-    expect(shown.frame).toBe(1);
-    const expected = Array.from({ length: 16 * 8 }, (_, i) => {
-      const x = i % 16;
-      const y = Math.floor(i / 16);
-      return x >= 4 && x < 8 && y >= 2 && y < 5 ? BLUE : RED;
-    });
-    expect(shown.pixels).toEqual(expected);
-  });
+  it.each(['argb8888', 'abgr8888'] as const)(
+    'presents what Skia drew into the front buffer, in %s words',
+    async (format) => {
+      const { red, blue } = WORDS[format];
+      const owner = owned(16, 8, format);
+      const fb = owner.fields[0];
+      const { canvas, canvasKit: ck, present, width, height } = await canvasOver(fb);
+      expect([width, height]).toEqual([16, 8]);
+      canvas.clear(ck.Color(255, 0, 0));
+      const paint = new ck.Paint();
+      paint.setColor(ck.Color(0, 0, 255));
+      canvas.drawRect(ck.LTRBRect(4, 2, 8, 5), paint); // x 4..7, y 2..4
+      paint.delete();
+      expect(present()).toBe(true);
+      const shown = front(fb);
+      expect(shown.frame).toBe(1);
+      const expected = Array.from({ length: 16 * 8 }, (_, i) => {
+        const x = i % 16;
+        const y = Math.floor(i / 16);
+        return x >= 4 && x < 8 && y >= 2 && y < 5 ? blue : red;
+      });
+      expect(shown.pixels).toEqual(expected);
+    },
+  );
 
   it('keeps its drawing between frames; each present is a new frame of the framebuffer', async () => {
     const owner = owned(8, 4);
@@ -133,10 +141,11 @@ describe('createCanvas', () => {
   });
 
   it('refuses a target whose size is not a framebuffer size', async () => {
-    const fake = (width: number, height: number, stride: number) => ({
+    const fake = (width: number, height: number, stride: number, format = 'argb8888') => ({
       width,
       height,
       stride,
+      format: format as PixelFormat,
       back: () => new Uint32Array(0),
       present: () => true,
     });
@@ -145,6 +154,9 @@ describe('createCanvas', () => {
     );
     await expect(createCanvas(fake(4, 4, 3))).rejects.toThrow(
       'createCanvas: expected a stride of at least the width 4, got 3',
+    );
+    await expect(createCanvas(fake(4, 4, 4, 'rgb565'))).rejects.toThrow(
+      "createCanvas: expected a framebuffer format 'argb8888' or 'abgr8888', got rgb565",
     );
   });
 
@@ -239,7 +251,7 @@ describe('without canvaskit-wasm', () => {
     const script = `
       const { createCanvas } = await import(${JSON.stringify(pathToFileURL(fileURLToPath(new URL('./index.ts', import.meta.url))).href)});
       try {
-        await createCanvas({ width: 1, height: 1, stride: 1, back: () => new Uint32Array(1), present: () => true });
+        await createCanvas({ width: 1, height: 1, stride: 1, format: 'argb8888', back: () => new Uint32Array(1), present: () => true });
         console.log('no error');
       } catch (e) { console.log(e.name, e.code, e.message); }
     `;
