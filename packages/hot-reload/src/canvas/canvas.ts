@@ -24,7 +24,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Canvas, CanvasKit, MallocObj, Surface, Typeface } from 'canvaskit-wasm';
+import type {
+  Canvas,
+  CanvasKit,
+  CanvasKitInitOptions,
+  MallocObj,
+  Surface,
+  Typeface,
+} from 'canvaskit-wasm';
 import { CanvasError } from '../errors.js';
 import type { FrameBuffer } from '../frames/index.js';
 
@@ -74,9 +81,14 @@ let loading: Promise<CanvasKit> | undefined;
  */
 export function loadCanvasKit(): Promise<CanvasKit> {
   loading ??= (async () => {
-    let init: typeof import('canvaskit-wasm')['default'];
+    let init: (options?: CanvasKitInitOptions) => Promise<CanvasKit>;
     try {
-      init = (await import('canvaskit-wasm')).default;
+      // A CommonJS module: its `default` is the init function under Node, and under TypeScript's
+      // `bundler` resolution; `nodenext` sees the whole module there, with the function in it.
+      const mod = (await import('canvaskit-wasm')) as unknown as {
+        default: typeof init | { default: typeof init };
+      };
+      init = typeof mod.default === 'function' ? mod.default : mod.default.default;
     } catch (e) {
       throw new CanvasError(
         `expected the package canvaskit-wasm (0.42) to be installed for @hotshm/hot-reload/canvas, got: ${(e as Error).message.split('\n')[0]}; install it with \`npm i canvaskit-wasm@0.42.0\``,
