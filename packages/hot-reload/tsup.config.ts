@@ -12,8 +12,8 @@ const publicEntries = {
 export default defineConfig({
   entry: {
     ...publicEntries,
-    runner: 'src/host/supervisor/runner.ts',
-    worker: 'src/host/worker/worker-entry.ts',
+    runner: 'src/host/runtime/process-entry.ts',
+    worker: 'src/host/runtime/thread-main.ts',
   },
   format: ['esm'],
   target: 'node20',

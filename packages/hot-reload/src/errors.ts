@@ -33,6 +33,8 @@ export const ErrorCode = {
   RendererCrash: 'HOTSHM_RENDERER_CRASH',
   ChannelClosed: 'HOTSHM_CHANNEL_CLOSED',
   UnsafeDirectory: 'HOTSHM_UNSAFE_DIRECTORY',
+  Migration: 'HOTSHM_MIGRATION',
+  IncompatibleChange: 'HOTSHM_INCOMPATIBLE_CHANGE',
   Canvas: 'HOTSHM_CANVAS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -259,9 +261,10 @@ export class SpawnError extends HotshmError {
  * threw, or it did not reach `State.reloadable()` in time. `stage` says which.
  */
 export class RendererStartError extends HotshmError {
-  readonly stage: 'import' | 'main' | 'timeout' | 'exit';
+  /** import: loading the program; state: its state did not fit; main: in main(); timeout; exit. */
+  readonly stage: 'import' | 'state' | 'main' | 'timeout' | 'exit';
   constructor(
-    stage: 'import' | 'main' | 'timeout' | 'exit',
+    stage: 'import' | 'state' | 'main' | 'timeout' | 'exit',
     message: string,
     options?: { cause?: unknown },
   ) {

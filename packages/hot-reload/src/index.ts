@@ -45,12 +45,17 @@ export type {
   CrashEvent,
   HostEvents,
   HostStats,
+  MigrateEvent,
+  MigrateReason,
+  ProcessHost,
+  ProcessHostStats,
   ReloadEvent,
   ReloadReason,
   ReloadTimings,
   RendererHost,
+  ThreadHost,
 } from './host/events.js';
-export type { Writable } from './host/supervisor/standby.js';
+export type { OutputSink } from './host/process/transport.js';
 export type { Region } from './memory/index.js';
 export type { HostOptions, OwnerOptions, OwnerState, StateDefinition } from './owner.js';
 export { defineState } from './owner.js';

@@ -3,13 +3,13 @@
  * sides of it) with a renderer host (a supervised process with hot reload, or a worker thread).
  * The state layer knows nothing of hosts; this is the one place where the two meet.
  */
-import { type HotshmError, SchemaError } from './errors.js';
+import { ErrorCode, HotshmError, SchemaError } from './errors.js';
 import { resolveEntry } from './host/entry.js';
-import type { RendererHost } from './host/events.js';
+import type { HostTarget, RendererHost } from './host/events.js';
 import { attachLogger } from './host/log.js';
-import type { Writable } from './host/supervisor/standby.js';
-import { Supervisor } from './host/supervisor/supervisor.js';
-import { WorkerHost } from './host/worker/worker-host.js';
+import { Supervisor } from './host/process/supervisor.js';
+import type { OutputSink } from './host/process/transport.js';
+import { WorkerHost } from './host/thread/worker-host.js';
 import type { Region } from './memory/index.js';
 import type { Infer, Schema } from './schema/types.js';
 import {
@@ -36,7 +36,7 @@ export interface HostOptions {
   /** Hot mode: saves closer together than this are one burst. Default 30 ms. */
   readonly burstMs?: number;
   /** Hot mode: where renderers' stderr goes (also kept for crash reports). Default process.stderr. */
-  readonly stderr?: Writable;
+  readonly stderr?: OutputSink;
   /** Hot mode: extra environment variables for renderer processes. */
   readonly env?: Record<string, string>;
   /** Hot mode: watch files by polling. Chosen automatically when inotify runs out. */
@@ -57,11 +57,19 @@ export interface OwnerOptions {
 }
 
 export type OwnerState<A extends Schema, F extends Record<string, Schema>> = StateFields<F> & {
+  /** The arguments the state has now (a resize changes them). */
   readonly args: Infer<A>;
+  /** The region the state lives in now (a migration moves it). */
   readonly region: Region;
-  /** The renderer host: events (`reload`, `build-error`, `crash`…), pids, `reload()`. */
+  /** The renderer host: events (`reload`, `build-error`, `crash`, `migrate`…), pids, `reload()`. */
   readonly host: RendererHost;
   readonly hot: boolean;
+  /**
+   * Runs the state with new arguments (a window resize): the renderer's definition lays the state
+   * out for them and, when the layout changes, the region migrates (a `migrate` event says what
+   * carried over). Resolves once the renderer runs with them; false if no renderer could.
+   */
+  resize(args: Infer<A>): Promise<boolean>;
   /** Stops the renderer, then unlinks and closes the region. */
   close(): Promise<void>;
 };
@@ -119,16 +127,36 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       core.encodeArgs(args);
       const entry = resolveEntry(options.entry ?? core.reloadableEntry);
       const owned = core.create(args);
-      const target = {
+      let argsNow = args;
+      let argsJsonNow = owned.argsJson;
+      const target: HostTarget = {
         entry,
-        regionName: owned.region.name,
-        argsJson: owned.argsJson,
-        beginEpoch: owned.beginEpoch,
-        currentEpoch: owned.currentEpoch,
-        retire: owned.retire,
-        frameCount: owned.frameCount,
-        inspect: owned.inspect,
-        takeRepairs: owned.takeRepairs,
+        get regionName() {
+          return owned.region.name;
+        },
+        get argsJson() {
+          return argsJsonNow;
+        },
+        beginEpoch: (epoch) => owned.beginEpoch(epoch),
+        currentEpoch: () => owned.currentEpoch(),
+        retire: (epoch) => owned.retire(epoch),
+        frameCount: () => owned.frameCount(),
+        inspect: (deep) => owned.inspect(deep),
+        takeRepairs: () => owned.takeRepairs(),
+        prepareMigration: () => {
+          throw new HotshmError(
+            ErrorCode.Migration,
+            `${core.name}: the state definition changed, and this build cannot migrate the region yet`,
+          );
+        },
+        commitMigration: () => ({}),
+        releaseRegion: () => {},
+        abortMigration: () => {},
+        useArgs: (json) => {
+          argsJsonNow = json;
+          argsNow = JSON.parse(json) as Infer<A>;
+        },
+        rendererGone: () => [],
       };
       const tuning = options.host ?? {};
       const host: Supervisor | WorkerHost = hot
@@ -147,15 +175,36 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         await host.start();
       } catch (e) {
         await close();
-        throw e as HotshmError;
+        throw asHotshmError(e, `${core.name}.owner()`);
       }
-      return Object.assign(owned.fields, {
-        args,
-        region: owned.region,
-        host: host as RendererHost,
-        hot,
-        close,
-      }) as unknown as OwnerState<A, F>;
+      const state = Object.defineProperties(owned.fields, {
+        args: { get: () => argsNow, enumerable: false },
+        region: { get: () => owned.region, enumerable: false },
+        host: { value: host as RendererHost, enumerable: false },
+        hot: { value: hot, enumerable: false },
+        close: { value: close, enumerable: false },
+        resize: {
+          value: (next: Infer<A>): Promise<boolean> => {
+            const json = core.encodeArgs(next);
+            return host.resize(json);
+          },
+          enumerable: false,
+        },
+      });
+      return state as unknown as OwnerState<A, F>;
     },
   };
+}
+
+/** Every failure of owner() is a HotshmError with a code; what was not one keeps its cause. */
+function asHotshmError(error: unknown, where: string): HotshmError {
+  if (error instanceof HotshmError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new HotshmError(
+    ErrorCode.Spawn,
+    `${where} could not start the renderer host: ${message}`,
+    {
+      cause: error,
+    },
+  );
 }

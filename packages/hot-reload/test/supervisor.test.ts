@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { frontPixel, type Owner, openOwner } from './fixtures/owners.js';
@@ -13,6 +13,21 @@ import {
 } from './fixtures/workspace.js';
 
 const RED = 0xffff0000;
+
+/** Live processes whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .flatMap((n) => {
+      try {
+        const stat = readFileSync(`/proc/${n}/stat`, 'latin1');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return fields[0] !== 'Z' && Number(fields[1]) === pid ? [Number(n)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
 const GREEN = 0xff00ff00;
 const BLUE = 0xff0000ff;
 
@@ -153,7 +168,9 @@ describe('no-hot mode', () => {
     owner = await openOwner(ws, { hot: false });
     await until('the first frame', () => frontPixel(owner!) === RED);
     expect(owner.host.rendererPid).toBe(process.pid);
-    expect(owner.host.standbyPid).toBeUndefined();
+    expect(owner.host.mode).toBe('worker');
+    // Not even esbuild: it is stopped once the worker's program is built.
+    expect(childrenOf(process.pid)).toEqual([]);
     owner.input.send(42);
     await until('the worker to take a message', () => owner!.memory.last.get() === 42);
   });

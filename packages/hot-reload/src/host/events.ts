@@ -7,7 +7,7 @@ import type { BuildError, HotshmError, RendererCrashError, RendererStartError } 
 import type { RegionRepair } from '../state/define.js';
 import type { Listener } from './emitter.js';
 
-export type ReloadReason = 'start' | 'change' | 'restart';
+export type ReloadReason = 'start' | 'change' | 'restart' | 'resize';
 
 /** Where a reload's time went, in milliseconds on the owner's clock. */
 export interface ReloadTimings {
@@ -77,8 +77,21 @@ export interface HostEvents {
   ];
   reload: [ReloadEvent];
   crash: [CrashEvent];
-  /** The state definition changed: the owner's region no longer fits the renderer's code. */
-  'layout-change': [{ readonly message: string; readonly error: RendererStartError }];
+  /** The region moved to a new layout (a changed state definition, a resize, an owner restart). */
+  migrate: [MigrateEvent];
+  /**
+   * The state definition changed in a way the owner's own code cannot follow (it uses a field the
+   * new definition removes or retypes): the renderer keeps the old definition's region and the
+   * owner must restart (`restart` says whether one was asked for) to use the new layout.
+   */
+  'layout-change': [
+    {
+      readonly message: string;
+      readonly error: HotshmError;
+      /** Whether the owner was asked to restart itself (it runs under `hotshm dev`). */
+      readonly restart: boolean;
+    },
+  ];
   /** The owner found damage in its region (a stray or hostile write) and repaired it. */
   repair: [{ readonly repairs: readonly RegionRepair[] }];
   warning: [{ readonly message: string; readonly error?: HotshmError }];
@@ -89,18 +102,45 @@ export interface HostEvents {
 export interface HostStats {
   readonly builds: number;
   readonly reloads: number;
-  /** Reloads that waited for a renderer process that was not warm yet. */
-  readonly coldStarts: number;
   /** Builds that a later save made unnecessary before they were handed over. */
   readonly superseded: number;
   readonly crashes: number;
+  /** Migrations of the region to a new layout. */
+  readonly migrations: number;
+}
+
+/** A process host's counters: also the reloads that had to wait for a process to boot. */
+export interface ProcessHostStats extends HostStats {
+  /** Reloads that waited for a renderer process that was not warm yet. */
+  readonly coldStarts: number;
+}
+
+/** What a migration did (the state layer's report). */
+export type MigrationReport = Readonly<Record<string, unknown>>;
+
+/** Why the region moved to a new layout. */
+export type MigrateReason = 'layout' | 'resize' | 'adopt';
+
+export interface MigrateEvent {
+  readonly reason: MigrateReason;
+  /** The region the values came from, and the one they are in now. */
+  readonly from: string;
+  readonly to: string;
+  /** What was kept, converted, reset, added, dropped and carried, field by field. */
+  readonly report: MigrationReport;
+  /** One line: what the report says (the default logger prints it). */
+  readonly summary: string;
+  /** From the renderer asking for it to the renderer running on the new region, or null. */
+  readonly totalMs: number | null;
 }
 
 /** What a host runs renderers for: the owner's side of a state (see state/define.ts). */
 export interface HostTarget {
   /** Absolute path of the reloadable's entry module. */
   readonly entry: string;
+  /** The region renderers run on now (it changes with a migration). */
   readonly regionName: string;
+  /** The state's arguments now, as JSON (they change with a resize). */
   readonly argsJson: string;
   beginEpoch(epoch: number): void;
   currentEpoch(): number;
@@ -108,24 +148,60 @@ export interface HostTarget {
   frameCount(): number | undefined;
   inspect(deep?: boolean): RegionRepair[];
   takeRepairs(): RegionRepair[];
+  /**
+   * Makes the region a new layout needs (`to`: a renderer's layout description, or new arguments
+   * for the owner's own definition). Throws a HotshmError when it cannot: the region stays.
+   */
+  prepareMigration(to: MigrationTarget): PreparedMigration;
+  /** Carries the values over (no renderer may use the old region now) and rebinds the owner. */
+  commitMigration(prepared: PreparedMigration, epoch: number): MigrationReport;
+  /** Unlinks and unmaps the old region once nothing runs on it. */
+  releaseRegion(prepared: PreparedMigration): void;
+  abortMigration(prepared: PreparedMigration): void;
+  /** A renderer went live with new arguments that did not change the layout (a resize). */
+  useArgs(argsJson: string): void;
+  /** The renderer of `epoch` ended: what it held (claimed messages) goes back, or is dropped. */
+  rendererGone(epoch: number, crashed: boolean): RegionRepair[];
 }
 
-/** The renderer host of an owner: `state.host`. */
-export interface RendererHost {
-  /** 'process': hot reload, a supervised renderer process; 'worker': a worker thread. */
-  readonly mode: 'process' | 'worker';
+/** What a migration goes to: a new definition's layout, or new arguments. */
+export type MigrationTarget =
+  | { readonly descriptor: unknown; readonly args?: string }
+  | { readonly args: string };
+
+/** A migration made ready by `prepareMigration`: the new region exists, nothing moved yet. */
+export interface PreparedMigration {
+  readonly regionName: string;
+  readonly argsJson: string;
+}
+
+interface HostCommon {
   on<K extends keyof HostEvents & string>(event: K, listener: Listener<HostEvents[K]>): this;
   once<K extends keyof HostEvents & string>(event: K, listener: Listener<HostEvents[K]>): this;
   off<K extends keyof HostEvents & string>(event: K, listener: Listener<HostEvents[K]>): this;
-  /** The live renderer's process id (the owner's for a worker), if one runs. */
+  /** The live renderer's process id (the owner's own for a worker thread), if one runs. */
   readonly rendererPid: number | undefined;
-  /** A warm (or warming) standby process's id, if any. */
-  readonly standbyPid: number | undefined;
-  readonly stats: HostStats;
   /** Rebuilds and replaces the renderer, as if its source had changed. */
   reload(): void;
-  /** Resolves when no build or hand-over is in flight. */
+  /** Resolves when no build, hand-over or migration is in flight. */
   idle(): Promise<void>;
   /** Stops the renderer and everything the host started. */
   close(reason?: string): Promise<void>;
 }
+
+/** Hot reload: renderers in processes of their own, rebuilt on every save. */
+export interface ProcessHost extends HostCommon {
+  readonly mode: 'process';
+  /** A warm (or warming) standby process's id, if any. */
+  readonly standbyPid: number | undefined;
+  readonly stats: ProcessHostStats;
+}
+
+/** No hot reload: the renderer on a worker thread of the owner. */
+export interface ThreadHost extends HostCommon {
+  readonly mode: 'worker';
+  readonly stats: HostStats;
+}
+
+/** The renderer host of an owner: `state.host`. Narrow it by `mode`. */
+export type RendererHost = ProcessHost | ThreadHost;

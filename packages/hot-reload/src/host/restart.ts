@@ -38,7 +38,8 @@ export class RestartPolicy {
 
   /** A renderer that ran for `ranMs` died: restart it, and when? */
   crashed(ranMs: number): RestartDecision {
-    this.#quick = ranMs < this.#quickMs ? this.#quick + 1 : 1;
+    // A renderer that ran long enough was not a quick crash: the count starts again from zero.
+    this.#quick = ranMs < this.#quickMs ? this.#quick + 1 : 0;
     if (this.#quick >= this.#max) return { willRestart: false, restartInMs: null };
     return { willRestart: true, restartInMs: this.backoff(this.#quick) };
   }

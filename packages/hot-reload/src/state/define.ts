@@ -304,7 +304,7 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
         epoch: handoff.epoch,
       }) as unknown as ReloadableState<A, F>;
       reloadableFor = handoff;
-      handoff.onReloadable?.();
+      handoff.onReloadable?.(reloadableState);
       return reloadableState;
     },
   };

@@ -29,8 +29,8 @@ export interface RuntimeHandoff {
   readonly ownerPid: number;
   /** The region, already mapped and its header checked by the runner. */
   readonly region?: Region;
-  /** Called once the reloadable has its state: lets the runner report "ready". */
-  onReloadable?: () => void;
+  /** Called once the reloadable has its state (with it): lets the runner report "ready". */
+  onReloadable?: (state: object) => void;
   /** Open once the renderer this one replaces is gone (see ProducerGate). */
   producerGate?: ProducerGate;
 }

@@ -166,7 +166,8 @@ export class StressSession {
   }
 
   get standbyPid(): number | undefined {
-    return this.state.host.standbyPid;
+    const host = this.state.host;
+    return host.mode === 'process' ? host.standbyPid : undefined;
   }
 
   frameCount(): number {

@@ -47,6 +47,11 @@ export interface BuildOutput {
  */
 export const loadEsbuild = (): Promise<typeof esbuild> => import('esbuild');
 
+/** Ends esbuild's service process (the next build starts another). */
+export async function stopEsbuild(): Promise<void> {
+  await (await loadEsbuild()).stop();
+}
+
 const BANNER = [
   // Bundled CommonJS code may call require(); give it one that resolves from the bundle's place.
   "import { createRequire as __hotshmCreateRequire } from 'node:module';",

@@ -22,8 +22,8 @@ export const PUBLIC_MODULES: Readonly<Record<string, ModuleFiles>> = {
 
 /** What hosts start: the standby runner and the worker thread's entry. */
 export const HOST_MODULES = {
-  runner: { src: 'host/supervisor/runner', dist: 'runner' },
-  worker: { src: 'host/worker/worker-entry', dist: 'worker' },
+  runner: { src: 'host/runtime/process-entry', dist: 'runner' },
+  worker: { src: 'host/runtime/thread-main', dist: 'worker' },
 } as const satisfies Record<string, ModuleFiles>;
 
 /** The file the library build writes for warming a standby's module loader up. */

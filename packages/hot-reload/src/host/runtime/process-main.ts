@@ -1,13 +1,16 @@
 /**
- * The standby's body, loaded by runner.ts once the process is tied to its owner: maps the region,
- * leaves the hand-off for the bundle, warms up everything a renderer's first milliseconds touch,
- * and runs the bundle on `load`.
+ * A renderer process's body, loaded by process-entry.ts once the process is tied to its owner:
+ * opens the control pipe, maps the region, warms up everything a renderer's first milliseconds
+ * touch, says `warm`, and then serves the lifecycle (serve.ts).
  *
  * This file is built by the owner together with the library's public modules (see
- * ../build/library.ts), which it imports while warming up: the bundle's
+ * ../build/library.ts), which it imports while warming up: a program's
  * `import … from '@hotshm/hot-reload'` is then the very module this runner already loaded, and
  * every module they share (the hand-off, the futex bindings) is one instance.
+ *
+ * The owner's end of the pipe closing means the owner is gone, however it went: the process ends.
  */
+import { Socket } from 'node:net';
 import { type Channel, channel } from '../../channel/index.js';
 import { ChannelClosedError } from '../../errors.js';
 import { type FrameBuffer, framebuffer } from '../../frames/index.js';
@@ -17,39 +20,71 @@ import { type Cell, fixedString, i32, struct, u8, u32 } from '../../schema/index
 import { createBindContext } from '../../state/context.js';
 import { defineStateCore } from '../../state/define.js';
 import { layoutState } from '../../state/layout.js';
-import {
-  checkEpoch,
-  checkPid,
-  checkRegionName,
-  ENV,
-  installHandoff,
-  type RuntimeHandoff,
-} from '../../state/runtime.js';
+import { checkPid, checkRegionName, ENV } from '../../state/runtime.js';
 import { syncBackend } from '../../sync/backend.js';
 import { PUBLIC_MODULES, WARM_MODULE } from '../build/modules.js';
-import { type FailStage, runBundle, startFailure } from '../run-bundle.js';
-import type { FromRunner } from './protocol.js';
-import { isToRunner } from './protocol.js';
+import { CONTROL_FD, type FromRenderer } from '../protocol.js';
+import { type OwnerPort, serve } from './serve.js';
 
 const t0 = performance.now();
-const send = (m: FromRunner): void => {
-  if (process.send) process.send(m);
-};
-
 const ownerPid = checkPid(Number(process.env[ENV.ownerPid]), ENV.ownerPid);
 
-const ownerAlive = (): boolean => {
-  if (process.ppid !== ownerPid) return false;
-  try {
-    process.kill(ownerPid, 0);
-    return true;
-  } catch {
-    return false;
+let controlPipe: Socket | undefined;
+
+/** The owner's side of the conversation: the control pipe (POSIX) or Node's IPC (Windows). */
+function ownerPort(): OwnerPort {
+  if (process.platform === 'win32') {
+    process.on('disconnect', () => process.exit(0));
+    return {
+      send: (m: FromRenderer) => process.send?.(m),
+      onMessage: (listener) => process.on('message', listener),
+    };
   }
-};
-setInterval(() => {
-  if (!ownerAlive()) process.exit(0);
-}, 250).unref();
+  const pipe = new Socket({ fd: CONTROL_FD, readable: true, writable: true });
+  controlPipe = pipe;
+  pipe.setEncoding('utf8');
+  // The owner's end closed: the owner is gone (or closed us). Nothing to draw for any more.
+  pipe.on('end', () => process.exit(0));
+  pipe.on('close', () => process.exit(0));
+  pipe.on('error', () => process.exit(0));
+  const listeners: Array<(m: unknown) => void> = [];
+  let partial = '';
+  pipe.on('data', (chunk: string) => {
+    partial += chunk;
+    for (;;) {
+      const end = partial.indexOf('\n');
+      if (end < 0) break;
+      const line = partial.slice(0, end);
+      partial = partial.slice(end + 1);
+      let message: unknown;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        message = undefined;
+      }
+      for (const l of listeners) l(message);
+    }
+  });
+  return {
+    send: (m: FromRenderer) => {
+      if (!pipe.destroyed) pipe.write(`${JSON.stringify(m)}\n`);
+    },
+    onMessage: (listener) => listeners.push(listener),
+  };
+}
+
+/** Ends the process once what it said to the owner is out (a failure report must arrive). */
+function exitAfterFlush(code: number): void {
+  if (
+    process.platform === 'win32' ||
+    controlPipe === undefined ||
+    controlPipe.writableLength === 0
+  ) {
+    process.exit(code);
+  }
+  controlPipe.once('drain', () => process.exit(code));
+  setTimeout(() => process.exit(code), 100).unref();
+}
 
 // A renderer whose owner retired it sees its channels close; a `recv()` it did not expect to end
 // may throw that out of a timer or a promise chain. That is the end it was asked for, not a crash.
@@ -61,6 +96,7 @@ const quietOnRetire = (error: unknown): void => {
 process.on('uncaughtException', quietOnRetire);
 process.on('unhandledRejection', quietOnRetire);
 
+const port = ownerPort();
 const regionName = checkRegionName(process.env[ENV.region], ENV.region);
 const region = openRegion(regionName);
 const header = readHeader(region);
@@ -71,88 +107,10 @@ if (header.ownerPid !== ownerPid) {
   process.exit(1);
 }
 
-const handoff: RuntimeHandoff = {
-  regionName,
-  argsJson: process.env[ENV.args] ?? 'null',
-  epoch: 1,
-  ownerPid,
-  region,
-};
-installHandoff(handoff);
-
-// Closed until the supervisor has stopped the renderer this one replaces (see ProducerGate).
-const gateListeners: Array<() => void> = [];
-const gate = {
-  open: false,
-  whenOpen(listener: () => void): void {
-    if (gate.open) listener();
-    else gateListeners.push(listener);
-  },
-};
-handoff.producerGate = gate;
-
-let loaded = false;
-process.on('message', (m: unknown) => {
-  if (!isToRunner(m)) return;
-  if (m.type === 'exclusive') {
-    gate.open = true;
-    for (const l of gateListeners.splice(0)) l();
-    return;
-  }
-  if (loaded) return;
-  loaded = true;
-  const start = performance.now();
-  const receivedAt = performance.timeOrigin + start;
-  let importMs = 0;
-  handoff.epoch = checkEpoch(m.epoch, 'load.epoch');
-  // "Ready" means the renderer has its state: State.reloadable() validated the region and began
-  // this renderer's epoch (a layout mismatch fails before this). A renderer that never calls it
-  // is ready when main() settles or after a second, whichever comes first. A renderer stuck
-  // before either is the supervisor's to time out: this process's timers cannot run then.
-  let ready = false;
-  const readyOnce = (): void => {
-    if (ready) return;
-    ready = true;
-    clearTimeout(fallback);
-    const now = performance.now();
-    send({
-      type: 'ready',
-      ms: now - start,
-      receivedAt,
-      importMs,
-      stateMs: now - start - importMs,
-    });
-  };
-  // Sent once the code that called State.reloadable() yields: a renderer that draws right after
-  // getting its state presents its first frame before this IPC write, which is not on that path.
-  // A renderer that never yields after that is not ready: the supervisor's deadline ends it, and
-  // the renderer it was to replace gets the floor back.
-  handoff.onReloadable = () => queueMicrotask(readyOnce);
-  const fallback = setTimeout(readyOnce, 1000);
-  let stage: FailStage = 'import';
-  void (async () => {
-    try {
-      await runBundle(m.bundle, () => {
-        importMs = performance.now() - start;
-        stage = 'main';
-      });
-      readyOnce();
-    } catch (e) {
-      clearTimeout(fallback);
-      if (e instanceof ChannelClosedError) process.exit(0);
-      const failure = startFailure(stage, e);
-      console.error(failure.stack);
-      if (!ready) send(failure);
-      // Let the IPC message flush before leaving; the supervisor reports the exit.
-      process.exitCode = 1;
-      setTimeout(() => process.exit(1), 20);
-    }
-  })();
-});
-process.on('disconnect', () => process.exit(0));
+serve({ port, ownerPid, region, exit: exitAfterFlush });
 
 await warmUp();
-send({ type: 'warm', ms: performance.now() - t0 });
+port.send({ type: 'warm', ms: performance.now() - t0 });
 
 /**
  * Runs, once and on scratch memory, the paths a renderer's first milliseconds take: importing a
@@ -205,7 +163,7 @@ async function warmUp(): Promise<void> {
   fields.text.trySend('warm');
   fields.text.drain();
   fields.memory.n.set(fields.memory.n.get() + 1);
-  JSON.parse(handoff.argsJson);
+  JSON.parse(process.env[ENV.args] ?? 'null');
   // What State.reloadable() does on the real region, and what the first receive does: the wait
   // back end is built (koffi bindings, native timespecs) and the header checked, once, here.
   syncBackend();

@@ -3,17 +3,18 @@
  * library and the region loaded) so that a save never waits for a process to start. One boots at
  * a time, and none while a hand-over is in flight (a boot takes a core for ~100 ms, which would
  * land on the very frame the user waits for) unless none is warm at all. A spawn that fails is
- * retried with the restart policy's back-off, and after 8 failures in a row the pool gives up
- * until it is asked again.
+ * retried with the restart policy's back-off, and after `MAX_FAILURES` failures in a row the pool
+ * gives up until it is asked again.
  */
 import { SpawnError } from '../../errors.js';
-import type { RendererProcess } from './standby.js';
+import type { Clock, Renderer } from '../lifecycle.js';
 
 export interface StandbyPoolOptions {
   readonly size: number;
-  readonly spawn: () => RendererProcess;
+  readonly spawn: () => Renderer;
   /** The wait before spawn attempt `n` after failures. */
   readonly backoff: (n: number) => number;
+  readonly clock: Clock;
   /** A standby became warm. */
   readonly onWarm: () => void;
   readonly onWarning: (message: string, error?: SpawnError) => void;
@@ -21,48 +22,46 @@ export interface StandbyPoolOptions {
   readonly onGiveUp: () => void;
 }
 
-const MAX_FAILURES = 8;
+/** Failed spawns in a row before the pool stops trying. */
+export const MAX_FAILURES = 8;
 
 export class StandbyPool {
   readonly #o: StandbyPoolOptions;
-  #procs: RendererProcess[] = [];
+  #procs: Renderer[] = [];
   #booting = false;
   #failures = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   #paused = 0;
   #closed = false;
+  /** Standbys that became warm (a death of one of these is replaced at once). */
+  readonly #warmed = new WeakSet<Renderer>();
 
   constructor(options: StandbyPoolOptions) {
     this.#o = options;
   }
 
   /** Warm standbys, oldest first. */
-  warm(): RendererProcess[] {
-    return this.#procs.filter((p) => p.isWarm && p.alive);
+  warm(): Renderer[] {
+    return this.#procs.filter((p) => p.isStandby);
   }
 
   /** Every standby, warm or booting. */
-  all(): readonly RendererProcess[] {
+  all(): readonly Renderer[] {
     return this.#procs;
   }
 
-  has(p: RendererProcess): boolean {
+  has(p: Renderer): boolean {
     return this.#procs.includes(p);
   }
 
   /** Spawns keep failing and the pool stopped trying. */
   get gaveUp(): boolean {
-    return this.#failures > MAX_FAILURES;
+    return this.#failures >= MAX_FAILURES;
   }
 
-  /** Takes a standby out of the pool (it is being handed a bundle). */
-  take(p: RendererProcess): void {
+  /** Takes a standby out of the pool (it is being handed a build). */
+  take(p: Renderer): void {
     this.#procs = this.#procs.filter((q) => q !== p);
-  }
-
-  /** Puts a standby that was not used back at the front. */
-  putBack(p: RendererProcess): void {
-    if (p.alive && !this.has(p)) this.#procs.unshift(p);
   }
 
   /** No boots until the returned function is called (once). */
@@ -78,10 +77,10 @@ export class StandbyPool {
   }
 
   /** A standby died: forget it, and replace it if it was warm. */
-  died(p: RendererProcess, why: string): void {
+  died(p: Renderer, why: string): void {
     if (!this.has(p)) return;
     this.take(p);
-    if (p.isWarm && !this.#closed) {
+    if (this.#warmed.has(p) && !this.#closed) {
       this.#o.onWarning(`a standby process died (${why}); starting another`);
       this.fill();
     }
@@ -92,13 +91,13 @@ export class StandbyPool {
    * so it boots even during a hand-over, and a pool that gave up tries again.
    */
   fill(urgent = false): void {
-    if (this.#closed || this.#booting || this.#timer) return;
+    if (this.#closed || this.#booting || this.#timer !== undefined) return;
     if (urgent && this.gaveUp) this.#failures = 0;
     if (this.gaveUp) return;
     this.#procs = this.#procs.filter((p) => p.alive);
     if (this.#procs.length >= this.#o.size) return;
     if (this.#paused > 0 && !(urgent && this.#procs.length === 0)) return;
-    let p: RendererProcess;
+    let p: Renderer;
     try {
       p = this.#o.spawn();
     } catch (e) {
@@ -107,19 +106,25 @@ export class StandbyPool {
     }
     this.#procs.push(p);
     this.#booting = true;
-    p.warm.then(
-      () => {
-        this.#booting = false;
+    void p.reached('standby').then(() => {
+      this.#booting = false;
+      if (p.isStandby) {
+        this.#warmed.add(p);
         this.#failures = 0;
         this.#o.onWarm();
         this.fill();
-      },
-      (e: unknown) => {
-        this.#booting = false;
-        this.take(p);
-        if (!p.stopReason) this.#failed(e);
-      },
-    );
+        return;
+      }
+      // It ended before it was warm.
+      this.take(p);
+      if (p.stopReason === undefined) {
+        this.#failed(
+          new SpawnError(
+            `the standby process exited before it was ready (${p.exit ? (p.exit.signal ?? `exit code ${p.exit.code}`) : 'no exit status'})${p.transport.stderr ? `:\n${p.transport.stderr}` : ''}`,
+          ),
+        );
+      }
+    });
   }
 
   #failed(e: unknown): void {
@@ -134,7 +139,7 @@ export class StandbyPool {
       this.#o.onGiveUp();
       return;
     }
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
       this.fill();
     }, retryMs);
@@ -142,6 +147,6 @@ export class StandbyPool {
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#o.clock.clearTimeout(this.#timer);
   }
 }

@@ -15,7 +15,7 @@
  */
 import { statSync } from 'node:fs';
 import { BuildError } from '../../errors.js';
-import type { BuildOutput, Bundler } from '../build/bundler.js';
+import { TypedEmitter } from '../emitter.js';
 import type { ReloadReason } from '../events.js';
 
 /** A file's identity and content state (null: absent). A change of any means a different file. */
@@ -36,6 +36,30 @@ export function changedSince(stamps: ReadonlyMap<string, Stamp>): boolean {
   return false;
 }
 
+/** What a builder makes of the sources (an ES module bundle, or a program description). */
+export interface BuildOutput {
+  readonly contents: string;
+  readonly ext: '.mjs' | '.json';
+  /** Identical outputs (a `touch`, a save without changes) are not reloaded. */
+  readonly hash: string;
+  /** Every source file it was made of (absolute): what the watcher must watch. */
+  readonly inputs: readonly string[];
+  /** Names the entry exports. */
+  readonly exports: readonly string[];
+  /** Packages it imports, by file URL. */
+  readonly externals: readonly string[];
+  readonly ms: number;
+}
+
+/** Turns the sources into a build; throws `BuildError` with the compiler's messages. */
+export interface Builder {
+  /** `changed`: the files saved since the last build (a builder may rebuild only those). */
+  build(changed: readonly string[]): Promise<BuildOutput>;
+  /** Forgets cached resolutions (after a package was installed or removed). */
+  invalidate(): void;
+  dispose(): Promise<void>;
+}
+
 /** A good build, ready to be handed to a renderer. */
 export interface Built {
   readonly out: BuildOutput;
@@ -45,23 +69,22 @@ export interface Built {
   readonly builtAt: number;
   /** What the build read, as it was on disk when the build began. */
   readonly stamps: ReadonlyMap<string, Stamp>;
+  /** Builds thrown away on the way to this one (a file changed while it was read). */
+  readonly discarded: number;
+}
+
+export interface BuildLoopEvents {
+  building: [{ readonly reason: ReloadReason; readonly files: readonly string[] }];
+  built: [Built];
+  failed: [BuildError];
+  warning: [string];
 }
 
 export interface BuildLoopOptions {
-  readonly bundler: Bundler;
+  readonly builder: Builder;
   readonly entry: string;
+  /** A failed build is reported once the files have been quiet this long. */
   readonly errorQuietMs: number;
-  readonly onStart: (reason: ReloadReason, files: readonly string[]) => void;
-  /** Whether `out` is what already runs (then nothing reloads). */
-  readonly isRunning: (out: BuildOutput, reason: ReloadReason) => boolean;
-  readonly onDone: (buildMs: number, unchanged: boolean) => void;
-  readonly onBuilt: (built: Built) => void;
-  readonly onError: (error: BuildError) => void;
-  /** The files the last good build read (the watcher follows them). */
-  readonly onInputs: (inputs: readonly string[]) => void;
-  /** A build thrown away because a newer save was already on its way. */
-  readonly onSuperseded: () => void;
-  readonly onWarning: (message: string) => void;
 }
 
 interface Change {
@@ -72,7 +95,7 @@ interface Change {
 
 const RECHECK_MS = 80;
 
-export class BuildLoop {
+export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
   readonly #o: BuildLoopOptions;
   #building = false;
   #pending: Change | undefined;
@@ -90,6 +113,7 @@ export class BuildLoop {
   builds = 0;
 
   constructor(options: BuildLoopOptions) {
+    super();
     this.#o = options;
   }
 
@@ -170,22 +194,23 @@ export class BuildLoop {
     if (this.#building) return;
     this.#building = true;
     const o = this.#o;
+    let discarded = 0;
     try {
       while (this.#pending && !this.#closed) {
         const change = this.#pending;
         this.#pending = undefined;
-        o.onStart(change.reason, [...change.files]);
-        // Stamped before esbuild reads anything: a write after this changes the stamp.
+        this.emit('building', { reason: change.reason, files: [...change.files] });
+        // Stamped before the builder reads anything: a write after this changes the stamp.
         const stamps = new Map<string, Stamp>();
         for (const f of new Set([o.entry, ...this.#inputs, ...change.files])) {
           stamps.set(f, stamp(f));
         }
         this.#read = stamps;
         // After a failure a package may have been installed since: resolve afresh.
-        if (this.#failed) o.bundler.invalidate();
+        if (this.#failed) o.builder.invalidate();
         let out: BuildOutput;
         try {
-          out = await o.bundler.build();
+          out = await o.builder.build([...change.files]);
         } catch (e) {
           if (!(e instanceof BuildError)) throw e;
           this.#failed = true;
@@ -198,11 +223,10 @@ export class BuildLoop {
         }
         this.#failed = false;
         this.#inputs = out.inputs;
-        o.onInputs(out.inputs);
-        // A file changed while esbuild read it: what it built may be neither version. The
+        // A file changed while the builder read it: what it built may be neither version. The
         // change's own event is pending already, or this makes one.
         if (this.#pending || changedSince(stamps)) {
-          o.onSuperseded();
+          discarded++;
           this.#pending ??= change;
           continue;
         }
@@ -218,20 +242,19 @@ export class BuildLoop {
           continue;
         }
         this.builds++;
-        const builtAt = performance.now();
-        const unchanged = o.isRunning(out, change.reason);
-        o.onDone(out.ms, unchanged);
-        if (unchanged) continue;
-        o.onBuilt({
+        this.emit('built', {
           out,
           reason: change.reason,
           changeAt: change.reason === 'restart' ? null : change.at,
-          builtAt,
+          builtAt: performance.now(),
           stamps,
+          discarded,
         });
+        discarded = 0;
       }
     } catch (e) {
-      o.onWarning(
+      this.emit(
+        'warning',
         `the build loop failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
       );
     } finally {
@@ -244,7 +267,7 @@ export class BuildLoop {
     clearTimeout(this.#errorTimer);
     this.#errorTimer = setTimeout(() => {
       if (this.#closed || this.busy) return;
-      this.#o.onError(error);
+      this.emit('failed', error);
     }, this.#o.errorQuietMs);
   }
 }
