@@ -121,6 +121,7 @@ port.send({ type: 'warm', ms: performance.now() - t0 });
 async function warmUp(): Promise<void> {
   await import(new URL(`./${WARM_MODULE}`, import.meta.url).href);
   for (const files of Object.values(PUBLIC_MODULES)) {
+    if (files.warm === false) continue;
     await import(new URL(`./${files.dist}.mjs`, import.meta.url).href);
   }
   const buffer = new ArrayBuffer(1 << 16);
