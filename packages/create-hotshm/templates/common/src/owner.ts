@@ -9,8 +9,8 @@ import { State } from './state.ts';
 const state = await State.owner({ width: 640, height: 480 });
 const window = await openWindow(state, {
   title: 'hotshm-app',
-  input: state.input, // mouse and keys go to the renderer through this channel
-  titles: state.title, // and the renderer's messages become the window's title
+  input: 'input', // mouse and keys go to the renderer through this channel
+  titles: 'title', // and what the renderer sends on this one becomes the title
 });
 await window.closed; // Escape or the close button
 await state.close();
