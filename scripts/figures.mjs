@@ -115,6 +115,17 @@ const ROWS = [
     (v) => v >= 200,
   ],
   ['frames.handoff_vs_process_send', '… ÷ `process.send` of the frame', '', null],
+  [
+    'canvas.frame_ms_300',
+    "the canvas template's frame, 300×300: Skia drawing + hand-over into the framebuffer, p50",
+    '≤ 1',
+    (v) => v <= 1,
+  ],
+  ['canvas.draw_ms_300', '… the drawing', '', null],
+  ['canvas.handover_ms_300', '… the hand-over (`present()`: one copy, publish)', '', null],
+  ['canvas.frame_ms_1080p', '… at 1920×1080', '≤ 4', (v) => v <= 4],
+  ['canvas.draw_ms_1080p', '… the drawing', '', null],
+  ['canvas.handover_ms_1080p', '… the hand-over', '', null],
   ['region.open_ms', "open + validate + bind the example's state", '< 5', (v) => v < 5],
   ['field.u32_access_ratio', 'a u32 field get+set ÷ a plain `Uint32Array`', '≤ 3×', (r) => r <= 3],
   [
