@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as esbuild from 'esbuild';
 import { SpawnError } from '../../errors.js';
 import { installedPackagesPlugin, loadEsbuild } from './bundler.js';
 import { HOST_MODULES, LIBRARY_NAME, PUBLIC_MODULES, WARM_MODULE } from './modules.js';
@@ -59,6 +60,32 @@ export function librarySources(): { root: string; ext: '.ts' | '.js'; layout: 's
   );
 }
 
+/**
+ * The optional peer dependencies of public modules (`/canvas` imports canvaskit-wasm): when the
+ * app has not installed one, its import stays as it is, so the build succeeds and the module says
+ * what is missing when a renderer uses it (`CanvasError`).
+ */
+const OPTIONAL_PEERS = /^canvaskit-wasm$/;
+export const optionalPeers: esbuild.Plugin = {
+  name: 'hotshm-optional-peers',
+  setup(build) {
+    build.onResolve({ filter: OPTIONAL_PEERS }, async (args) => {
+      // Our own look-up, or the installed-packages plugin's (it resolves through every plugin).
+      if (args.pluginData === 'hotshm-optional' || args.pluginData === 'hotshm-inner') {
+        return undefined;
+      }
+      const r = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'hotshm-optional',
+      });
+      if (r.errors.length > 0) return { path: args.path, external: true };
+      return { path: r.path, external: r.external };
+    });
+  },
+};
+
 export async function buildLibrary(dir: string): Promise<LibraryBuild> {
   const t0 = performance.now();
   const esbuild = await loadEsbuild();
@@ -89,7 +116,7 @@ export async function buildLibrary(dir: string): Promise<LibraryBuild> {
       sourcemap: 'inline',
       sourcesContent: false,
       logLevel: 'silent',
-      plugins: [installedPackagesPlugin().plugin],
+      plugins: [optionalPeers, installedPackagesPlugin().plugin],
     });
   } catch (e) {
     throw new SpawnError(
