@@ -19,8 +19,10 @@
  * caller's buffer.
  *
  * CanvasKit takes 70–90 ms to compile and start in a fresh process. This module starts loading it
- * when it is imported, so a standby process, which imports the renderer's packages before it is
- * handed the renderer, has Skia ready when `main()` runs: a reload does not pay for it.
+ * when it is imported, so a process that imports it ahead of the renderer (a standby that preloads
+ * the renderer's packages) has Skia ready when `main()` runs, and the reload does not wait for it.
+ * Standbys do not import it while warming up (`warm: false` in host/build/modules.ts): an app
+ * that does not draw with Skia never loads it.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
