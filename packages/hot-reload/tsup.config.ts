@@ -14,6 +14,7 @@ export default defineConfig({
     ...publicEntries,
     runner: 'src/host/runtime/process-entry.ts',
     worker: 'src/host/runtime/thread-main.ts',
+    warm: 'src/host/build/warm.ts',
   },
   format: ['esm'],
   target: 'node20',

@@ -22,6 +22,8 @@ export function attachLogger(host: RendererHost, sink?: (line: string) => void):
       );
     } else if (e.reason === 'restart') {
       out(`renderer restarted (${where}, epoch ${e.epoch})`);
+    } else if (e.reason === 'resize') {
+      out(`renderer running with the new arguments (${where}, epoch ${e.epoch})`);
     } else {
       const extra = [
         t.heldMs >= 0.05 ? `held ${ms(t.heldMs)}` : '',
@@ -45,6 +47,16 @@ export function attachLogger(host: RendererHost, sink?: (line: string) => void):
         ? 'waiting for the next change'
         : 'not restarting';
     out(`renderer ${e.phase === 'start' ? 'failed to start' : 'crashed'}: ${e.message}; ${next}`);
+  });
+  host.on('migrate', (e) => {
+    const took = e.totalMs === null ? '' : ` in ${e.totalMs.toFixed(1)} ms`;
+    const why =
+      e.reason === 'resize'
+        ? 'resized'
+        : e.reason === 'adopt'
+          ? 'taken over from the previous owner'
+          : 'migrated to the new state definition';
+    out(`state ${why}${took}: ${e.summary} (${e.from} → ${e.to})`);
   });
   host.on('layout-change', (e) => out(e.message));
   host.on('repair', (e) => {

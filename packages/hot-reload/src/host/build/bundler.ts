@@ -29,6 +29,7 @@ import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as esbuild from 'esbuild';
 import { BuildError, type BuildMessage } from '../../errors.js';
+import { leaseEsbuild } from './service.js';
 
 export interface BuildOutput {
   readonly code: string;
@@ -41,16 +42,7 @@ export interface BuildOutput {
   readonly ms: number;
 }
 
-/**
- * esbuild is loaded on first use: renderer bundles include the library's modules and must not
- * pay for loading a compiler they never call.
- */
-export const loadEsbuild = (): Promise<typeof esbuild> => import('esbuild');
-
-/** Ends esbuild's service process (the next build starts another). */
-export async function stopEsbuild(): Promise<void> {
-  await (await loadEsbuild()).stop();
-}
+export { loadEsbuild } from './service.js';
 
 const BANNER = [
   // Bundled CommonJS code may call require(); give it one that resolves from the bundle's place.
@@ -74,11 +66,31 @@ export interface InstalledPackages {
    * (installed, external) or `bundled` (a workspace package, or a file outside node_modules).
    */
   resolutions(): ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * For one importing file (absolute path), what each bare specifier it imports became (a file
+   * URL, or the absolute path of a bundled file) → the specifier as written. esbuild's metafile
+   * names a plugin's result without the specifier it came from.
+   */
+  specifiers(importer: string): ReadonlyMap<string, string> | undefined;
 }
 
 export function installedPackagesPlugin(): InstalledPackages {
   const cache = new Map<string, esbuild.OnResolveResult | undefined>();
   const seen = new Map<string, Set<string>>();
+  const byImporter = new Map<string, Map<string, string>>();
+  const record = (
+    importer: string,
+    specifier: string,
+    out: esbuild.OnResolveResult | undefined,
+  ) => {
+    if (out?.path === undefined) return;
+    let m = byImporter.get(importer);
+    if (!m) {
+      m = new Map();
+      byImporter.set(importer, m);
+    }
+    m.set(out.path, specifier);
+  };
   const plugin: esbuild.Plugin = {
     name: 'hotshm-installed-packages',
     setup(build) {
@@ -87,7 +99,11 @@ export function installedPackagesPlugin(): InstalledPackages {
         // An entry point, or an absolute Windows path ('C:\\…' looks bare to the filter above).
         if (args.kind === 'entry-point' || isAbsolute(args.path)) return undefined;
         const key = `${args.resolveDir}\0${args.kind}\0${args.path}`;
-        if (cache.has(key)) return cache.get(key);
+        if (cache.has(key)) {
+          const hit = cache.get(key);
+          record(args.importer, args.path, hit);
+          return hit;
+        }
         const r = await build.resolve(args.path, {
           kind: args.kind,
           resolveDir: args.resolveDir,
@@ -108,6 +124,7 @@ export function installedPackagesPlugin(): InstalledPackages {
               : { path: real };
         }
         cache.set(key, out);
+        record(args.importer, args.path, out);
         if (out !== undefined) {
           const to = out.external ? (out.path ?? '') : 'bundled';
           const set = seen.get(args.path) ?? new Set<string>();
@@ -123,8 +140,10 @@ export function installedPackagesPlugin(): InstalledPackages {
     invalidate: () => {
       cache.clear();
       seen.clear();
+      byImporter.clear();
     },
     resolutions: () => seen,
+    specifiers: (importer) => byImporter.get(importer),
   };
 }
 
@@ -132,7 +151,7 @@ const isInstalled = (path: string): boolean => /[/\\]node_modules[/\\]/.test(pat
 const isTypeScript = (path: string): boolean => /\.[cm]?tsx?$/.test(path);
 
 /** `namespace:path` inputs of plugins; a Windows drive (`C:\…`) is a real file. */
-function isNamespaced(p: string): boolean {
+export function isNamespaced(p: string): boolean {
   return /^[a-z][\w+.-]*:/i.test(p) && !/^[a-z]:[\\/]/i.test(p);
 }
 
@@ -142,6 +161,32 @@ function safeRealpath(p: string): string {
   } catch {
     return p;
   }
+}
+
+/**
+ * Throws what esbuild threw as a `BuildError` with esbuild's formatted messages (file, line and a
+ * code frame); anything that is not a build failure is thrown as it is.
+ */
+export async function throwBuildFailure(
+  api: typeof esbuild,
+  entry: string,
+  absWorkingDir: string,
+  e: unknown,
+  t0: number,
+): Promise<never> {
+  const failure = e as esbuild.BuildFailure;
+  if (!Array.isArray(failure.errors)) throw e;
+  const formatted = await api.formatMessages(failure.errors, {
+    kind: 'error',
+    color: false,
+  });
+  const messages: BuildMessage[] = failure.errors.map((m, i) => ({
+    text: formatted[i] ?? m.text,
+    location: m.location
+      ? `${resolvePath(absWorkingDir, m.location.file)}:${m.location.line}:${m.location.column + 1}`
+      : undefined,
+  }));
+  throw new BuildError(entry, messages, performance.now() - t0);
 }
 
 export interface BundlerOptions {
@@ -162,7 +207,9 @@ export interface Bundler {
 type Result = esbuild.BuildResult<{ write: false; metafile: true }>;
 
 export async function createBundler(entry: string, options: BundlerOptions): Promise<Bundler> {
-  const esbuild = await loadEsbuild();
+  // Released by dispose(): the last user stops esbuild's service (see service.ts).
+  const lease = leaseEsbuild();
+  const esbuild = await lease.esbuild;
   const resolver = installedPackagesPlugin();
   const absWorkingDir = dirname(entry);
   const base = {
@@ -182,11 +229,17 @@ export async function createBundler(entry: string, options: BundlerOptions): Pro
     absWorkingDir,
   } satisfies esbuild.BuildOptions;
   const libraryAliases = { ...options.aliases };
-  const full = await esbuild.context({
-    ...base,
-    alias: libraryAliases,
-    plugins: [resolver.plugin],
-  });
+  let full: esbuild.BuildContext;
+  try {
+    full = await esbuild.context({
+      ...base,
+      alias: libraryAliases,
+      plugins: [resolver.plugin],
+    });
+  } catch (e) {
+    lease.release();
+    throw e;
+  }
   let fast:
     | { ctx: esbuild.BuildContext; urls: ReadonlySet<string>; bare: ReadonlySet<string> }
     | undefined;
@@ -234,21 +287,8 @@ export async function createBundler(entry: string, options: BundlerOptions): Pro
     return true;
   };
 
-  const fail = async (e: unknown, t0: number): Promise<never> => {
-    const failure = e as esbuild.BuildFailure;
-    if (!Array.isArray(failure.errors)) throw e;
-    const formatted = await esbuild.formatMessages(failure.errors, {
-      kind: 'error',
-      color: false,
-    });
-    const messages: BuildMessage[] = failure.errors.map((m, i) => ({
-      text: formatted[i] ?? m.text,
-      location: m.location
-        ? `${resolvePath(absWorkingDir, m.location.file)}:${m.location.line}:${m.location.column + 1}`
-        : undefined,
-    }));
-    throw new BuildError(entry, messages, performance.now() - t0);
-  };
+  const fail = (e: unknown, t0: number): Promise<never> =>
+    throwBuildFailure(esbuild, entry, absWorkingDir, e, t0);
 
   return {
     async build(): Promise<BuildOutput> {
@@ -299,6 +339,7 @@ export async function createBundler(entry: string, options: BundlerOptions): Pro
     async dispose() {
       await making;
       await Promise.allSettled([full.dispose(), fast?.ctx.dispose()]);
+      await lease.release();
     },
   };
 }

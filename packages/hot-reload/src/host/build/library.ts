@@ -6,25 +6,26 @@
  * the very module instances the runner loaded while it was warming up — its mapped region, its
  * futex bindings, its compiled code. Renderer bundles then hold only the app's own code.
  *
- * Whether this library runs from its TypeScript sources (a workspace) or from its published
- * `dist`, the same build makes the same files, and standbys start with bare `node`: no TypeScript
- * loader on the reload path.
+ * Running from its published `dist`, the library needs no build: tsup made the same files with
+ * the same shared chunks, and they serve as they are (`distLibrary`). From its TypeScript sources
+ * (a workspace), the build runs at every owner start, and standbys start with bare `node`: no
+ * TypeScript loader on the reload path.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as esbuild from 'esbuild';
 import { SpawnError } from '../../errors.js';
-import { installedPackagesPlugin, loadEsbuild } from './bundler.js';
-import { HOST_MODULES, LIBRARY_NAME, PUBLIC_MODULES, WARM_MODULE } from './modules.js';
+import { installedPackagesPlugin } from './bundler.js';
+import { HOST_MODULES, LIBRARY_NAME, PUBLIC_MODULES } from './modules.js';
+import { leaseEsbuild } from './service.js';
 
 export interface LibraryBuild {
   /** The standby runner to start with `node`. */
   readonly runner: string;
   /** The worker thread's entry module. */
   readonly worker: string;
-  /** A tiny module with an inline source map that a runner imports to warm its loader up. */
+  /** A tiny module with a source map that a runner imports to warm its loader up (warm.ts). */
   readonly warm: string;
   /** Import specifier of each public module → the file URL of its built copy. */
   readonly aliases: Readonly<Record<string, string>>;
@@ -61,35 +62,49 @@ export function librarySources(): { root: string; ext: '.ts' | '.js'; layout: 's
 }
 
 /**
- * The optional peer dependencies of public modules (`/canvas` imports canvaskit-wasm): when the
- * app has not installed one, its import stays as it is, so the build succeeds and the module says
- * what is missing when a renderer uses it (`CanvasError`).
+ * What renderers run on. Running from the published package, its `dist` serves as it is: the
+ * runner, the worker entry and the public modules are files tsup made with shared chunks, so
+ * nothing is built and nothing is written (an owner start saves the ~200 ms a build costs here).
+ * From the TypeScript sources (a workspace: Node 20 cannot run them), one esbuild build into
+ * `dir`.
  */
-const OPTIONAL_PEERS = /^canvaskit-wasm$/;
-export const optionalPeers: esbuild.Plugin = {
-  name: 'hotshm-optional-peers',
-  setup(build) {
-    build.onResolve({ filter: OPTIONAL_PEERS }, async (args) => {
-      // Our own look-up, or the installed-packages plugin's (it resolves through every plugin).
-      if (args.pluginData === 'hotshm-optional' || args.pluginData === 'hotshm-inner') {
-        return undefined;
-      }
-      const r = await build.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: 'hotshm-optional',
-      });
-      if (r.errors.length > 0) return { path: args.path, external: true };
-      return { path: r.path, external: r.external };
-    });
-  },
-};
-
 export async function buildLibrary(dir: string): Promise<LibraryBuild> {
   const t0 = performance.now();
-  const esbuild = await loadEsbuild();
-  const { root, ext, layout } = librarySources();
+  const sources = librarySources();
+  return sources.layout === 'dist' ? distLibrary(sources.root, t0) : buildFrom(sources, dir, t0);
+}
+
+/** The library as the published `dist` at `root` has it; a `SpawnError` names a missing file. */
+export function distLibrary(root: string, t0 = performance.now()): LibraryBuild {
+  const file = (name: string): string => join(root, `${name}.js`);
+  const missing = [...Object.values(HOST_MODULES), ...Object.values(PUBLIC_MODULES)]
+    .map((f) => file(f.dist))
+    .filter((f) => !existsSync(f));
+  if (missing.length > 0) {
+    throw new SpawnError(
+      `the published ${LIBRARY_NAME} in ${root} is incomplete: expected ${missing.join(', ')} (reinstall the package)`,
+    );
+  }
+  const aliases: Record<string, string> = {};
+  for (const [specifier, files] of Object.entries(PUBLIC_MODULES)) {
+    aliases[specifier] = pathToFileURL(file(files.dist)).href;
+  }
+  return {
+    runner: file(HOST_MODULES.runner.dist),
+    worker: file(HOST_MODULES.worker.dist),
+    warm: file(HOST_MODULES.warm.dist),
+    aliases,
+    ms: performance.now() - t0,
+  };
+}
+
+/** One esbuild build of the TypeScript sources into `dir`/lib (a workspace). */
+async function buildFrom(
+  { root, ext, layout }: ReturnType<typeof librarySources>,
+  dir: string,
+  t0: number,
+): Promise<LibraryBuild> {
+  const lease = leaseEsbuild();
   const outdir = join(dir, 'lib');
   mkdirSync(outdir, { recursive: true });
   const entryPoints: Record<string, string> = {};
@@ -103,6 +118,7 @@ export async function buildLibrary(dir: string): Promise<LibraryBuild> {
     entryPoints[name] = join(root, `${files[layout]}${ext}`);
   }
   try {
+    const esbuild = await lease.esbuild;
     await esbuild.build({
       entryPoints,
       bundle: true,
@@ -116,34 +132,24 @@ export async function buildLibrary(dir: string): Promise<LibraryBuild> {
       sourcemap: 'inline',
       sourcesContent: false,
       logLevel: 'silent',
-      plugins: [optionalPeers, installedPackagesPlugin().plugin],
+      plugins: [installedPackagesPlugin().plugin],
     });
   } catch (e) {
     throw new SpawnError(
       `could not build the renderer runner from ${root}: ${(e as Error).message.split('\n')[0]}`,
       { cause: e },
     );
+  } finally {
+    lease.release();
   }
-  const warm = join(outdir, WARM_MODULE);
-  // A real file with a source map, imported once by each standby while it waits: the first
-  // import of a file (and the first source map) costs a fresh process a few milliseconds of
-  // lazy compilation in Node's own loader, which would otherwise land on the first reload.
-  const map = Buffer.from(
-    JSON.stringify({ version: 3, sources: ['warm.ts'], names: [], mappings: 'AAAA' }),
-  ).toString('base64');
-  // Spelled in two parts: tools that look for a source-map comment in THIS file must not find one.
-  writeFileSync(
-    warm,
-    `export const warm = 1;\n//# ${'sourceMappingURL'}=data:application/json;base64,${map}\n`,
-  );
   const aliases: Record<string, string> = {};
   for (const [specifier, name] of Object.entries(names)) {
     aliases[specifier] = pathToFileURL(join(outdir, `${name}.mjs`)).href;
   }
   return {
-    runner: join(outdir, 'runner.mjs'),
-    worker: join(outdir, 'worker.mjs'),
-    warm,
+    runner: join(outdir, `${HOST_MODULES.runner.dist}.mjs`),
+    worker: join(outdir, `${HOST_MODULES.worker.dist}.mjs`),
+    warm: join(outdir, `${HOST_MODULES.warm.dist}.mjs`),
     aliases,
     ms: performance.now() - t0,
   };

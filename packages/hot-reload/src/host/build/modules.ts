@@ -1,7 +1,8 @@
 /**
  * The modules of this library a renderer can import, and where each is in the sources (src/) and
  * in the published package (dist/). The owner's library build (library.ts) makes one file per
- * entry here, named after `dist`, and renderer bundles import them by URL.
+ * entry here, named after `dist` (or, running from the published package, uses its dist files
+ * as they are), and renderer programs import them by URL.
  */
 
 export const LIBRARY_NAME = '@hotshm/hot-reload';
@@ -26,11 +27,24 @@ export const PUBLIC_MODULES: Readonly<Record<string, ModuleFiles>> = {
   [`${LIBRARY_NAME}/canvas`]: { src: 'exports/canvas', dist: 'canvas', warm: false },
 };
 
-/** What hosts start: the standby runner and the worker thread's entry. */
+/** What hosts start (the standby runner, the worker thread's entry) and what a standby warms up on. */
 export const HOST_MODULES = {
   runner: { src: 'host/runtime/process-entry', dist: 'runner' },
   worker: { src: 'host/runtime/thread-main', dist: 'worker' },
+  warm: { src: 'host/build/warm', dist: 'warm' },
 } as const satisfies Record<string, ModuleFiles>;
 
-/** The file the library build writes for warming a standby's module loader up. */
-export const WARM_MODULE = 'warm.mjs';
+/** The module a standby imports to warm its module loader up (see warm.ts). */
+export const WARM_MODULE = HOST_MODULES.warm.dist;
+
+/**
+ * The URL of the library module `name` (a `dist` name) beside `base`, the URL of a module of the
+ * same build: the owner's library build names its files `.mjs`, the published dist `.js`.
+ *
+ * @example
+ * await import(libraryModuleUrl(WARM_MODULE, import.meta.url));
+ */
+export function libraryModuleUrl(name: string, base: string): string {
+  const ext = /\.[cm]?[jt]s$/.exec(new URL(base).pathname)?.[0] ?? '.mjs';
+  return new URL(`./${name}${ext}`, base).href;
+}

@@ -17,6 +17,7 @@ import { statSync } from 'node:fs';
 import { BuildError } from '../../errors.js';
 import { TypedEmitter } from '../emitter.js';
 import type { ReloadReason } from '../events.js';
+import { type Clock, systemClock } from '../lifecycle.js';
 
 /** A file's identity and content state (null: absent). A change of any means a different file. */
 export type Stamp = string | null;
@@ -64,7 +65,7 @@ export interface Builder {
 export interface Built {
   readonly out: BuildOutput;
   readonly reason: ReloadReason;
-  /** performance.now() when the change it contains was seen (null for a restart). */
+  /** The clock's now() when the change it contains was seen (null for a restart). */
   readonly changeAt: number | null;
   readonly builtAt: number;
   /** What the build read, as it was on disk when the build began. */
@@ -85,6 +86,7 @@ export interface BuildLoopOptions {
   readonly entry: string;
   /** A failed build is reported once the files have been quiet this long. */
   readonly errorQuietMs: number;
+  readonly clock?: Clock;
 }
 
 interface Change {
@@ -95,14 +97,20 @@ interface Change {
 
 const RECHECK_MS = 80;
 
+/** A look again must not keep the owner's process alive on its own. */
+const unref = (handle: unknown): unknown => {
+  (handle as { unref?: () => void } | undefined)?.unref?.();
+  return handle;
+};
+
 export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
   readonly #o: BuildLoopOptions;
   #building = false;
   #pending: Change | undefined;
   #failed = false;
-  #errorTimer: ReturnType<typeof setTimeout> | undefined;
+  #errorTimer: unknown;
   readonly #recheck = new Map<string, Stamp | undefined>();
-  #recheckTimer: ReturnType<typeof setTimeout> | undefined;
+  #recheckTimer: unknown;
   #inputs: readonly string[] = [];
   /** What the latest build read (its stamps, taken before esbuild read the files). */
   #read: ReadonlyMap<string, Stamp> = new Map();
@@ -112,9 +120,12 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
   prevChangeAt = Number.NEGATIVE_INFINITY;
   builds = 0;
 
+  readonly #clock: Clock;
+
   constructor(options: BuildLoopOptions) {
     super();
     this.#o = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** A build or a pending change is in flight. */
@@ -130,7 +141,7 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
   changed(path: string): void {
     const read = this.#read.get(path);
     if (read !== undefined && stamp(path) === read) return;
-    const now = performance.now();
+    const now = this.#clock.now();
     this.prevChangeAt = this.lastChangeAt;
     this.lastChangeAt = now;
     this.schedule(now, [path], 'change');
@@ -147,14 +158,14 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
       this.#pending = { at, files: new Set(files), reason };
     }
     // A pending error report is dropped: a newer save is on its way.
-    clearTimeout(this.#errorTimer);
+    this.#clock.clearTimeout(this.#errorTimer);
     if (!this.#building) setImmediate(() => void this.#run());
   }
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#errorTimer);
-    clearTimeout(this.#recheckTimer);
+    this.#clock.clearTimeout(this.#errorTimer);
+    this.#clock.clearTimeout(this.#recheckTimer);
   }
 
   /**
@@ -165,9 +176,8 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
   #recheckLater(path: string): void {
     // undefined until a build reads the file: then it is built, whatever its stamp.
     if (!this.#recheck.has(path)) this.#recheck.set(path, undefined);
-    clearTimeout(this.#recheckTimer);
-    this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
-    this.#recheckTimer.unref();
+    this.#clock.clearTimeout(this.#recheckTimer);
+    this.#recheckTimer = unref(this.#clock.setTimeout(() => this.#recheckNow(), RECHECK_MS));
   }
 
   #recheckNow(): void {
@@ -175,8 +185,7 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
     if (this.#closed) return;
     if (this.busy) {
       // The build under way records what it read; look after it.
-      this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
-      this.#recheckTimer.unref();
+      this.#recheckTimer = unref(this.#clock.setTimeout(() => this.#recheckNow(), RECHECK_MS));
       return;
     }
     const changed = [...this.#recheck]
@@ -185,9 +194,8 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
     this.#recheck.clear();
     if (changed.length === 0) return;
     for (const p of changed) this.#recheck.set(p, undefined);
-    this.schedule(performance.now(), changed, 'change');
-    this.#recheckTimer = setTimeout(() => this.#recheckNow(), RECHECK_MS);
-    this.#recheckTimer.unref();
+    this.schedule(this.#clock.now(), changed, 'change');
+    this.#recheckTimer = unref(this.#clock.setTimeout(() => this.#recheckNow(), RECHECK_MS));
   }
 
   async #run(): Promise<void> {
@@ -246,7 +254,7 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
           out,
           reason: change.reason,
           changeAt: change.reason === 'restart' ? null : change.at,
-          builtAt: performance.now(),
+          builtAt: this.#clock.now(),
           stamps,
           discarded,
         });
@@ -264,8 +272,8 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
 
   /** Reports a failed build once the files have been quiet for a moment. */
   #reportSoon(error: BuildError): void {
-    clearTimeout(this.#errorTimer);
-    this.#errorTimer = setTimeout(() => {
+    this.#clock.clearTimeout(this.#errorTimer);
+    this.#errorTimer = this.#clock.setTimeout(() => {
       if (this.#closed || this.busy) return;
       this.emit('failed', error);
     }, this.#o.errorQuietMs);

@@ -17,17 +17,42 @@
  */
 import { SpawnError } from '../../errors.js';
 import { ENV } from '../../state/runtime.js';
-import { type Bundler, createBundler } from '../build/bundler.js';
 import { buildLibrary, type LibraryBuild } from '../build/library.js';
+import { createProgramBuilder, type ProgramBuilder } from '../build/program.js';
 import type { ProcessHost, ProcessHostStats } from '../events.js';
 import { type Build, HostBase, type HostBaseOptions, type Job } from '../host.js';
-import { Renderer } from '../lifecycle.js';
+import { Renderer, type RendererTransport } from '../lifecycle.js';
 import { reapOrphans } from '../orphans.js';
 import { createTempDir, type TempDir } from '../temp.js';
 import { type Builder, BuildLoop, type BuildOutput, type Built, changedSince } from './builds.js';
 import { StandbyPool } from './pool.js';
 import { type OutputSink, ProcessTransport } from './transport.js';
-import { SourceWatcher } from './watcher.js';
+import { SourceWatcher, type SourceWatcherOptions } from './watcher.js';
+
+/** What the supervisor is made of: real ones by default, fakes in its unit tests. */
+export interface SupervisorParts {
+  tempDir(): TempDir;
+  /** Stops what renderers of dead owners left (returns their pids). */
+  reap(): number[];
+  /** The runner renderer processes start, and the library specifiers a build maps to URLs. */
+  library(dir: string): Promise<Pick<LibraryBuild, 'runner' | 'aliases'>>;
+  builder(
+    entry: string,
+    aliases: Readonly<Record<string, string>>,
+    outDir: string,
+  ): Promise<Builder>;
+  transport(runner: string, env: NodeJS.ProcessEnv, stderr: OutputSink): RendererTransport;
+  watcher(options: SourceWatcherOptions): Pick<SourceWatcher, 'update' | 'start' | 'close'>;
+}
+
+const realParts: SupervisorParts = {
+  tempDir: createTempDir,
+  reap: reapOrphans,
+  library: buildLibrary,
+  builder: async (entry, aliases) => programBuilder(createProgramBuilder(entry, { aliases })),
+  transport: (runner, env, stderr) => new ProcessTransport({ runner, env, stderr }),
+  watcher: (options) => new SourceWatcher(options),
+};
 
 export interface SupervisorOptions extends HostBaseOptions {
   /** Warm standby processes kept ready (1 or more). Default 2. */
@@ -42,6 +67,8 @@ export interface SupervisorOptions extends HostBaseOptions {
   readonly env?: Record<string, string>;
   /** Watch with polling (when inotify is exhausted). Chosen automatically on ENOSPC. */
   readonly usePolling?: boolean;
+  /** Its parts (unit tests pass fakes). */
+  readonly parts?: Partial<SupervisorParts>;
 }
 
 /** A start that has taken this long gives way to a newer save. */
@@ -61,9 +88,10 @@ export class Supervisor extends HostBase implements ProcessHost {
   readonly #usePolling: boolean;
   readonly #pool: StandbyPool;
   #temp: TempDir | undefined;
-  #library: LibraryBuild | undefined;
+  readonly #parts: SupervisorParts;
+  #library: Pick<LibraryBuild, 'runner' | 'aliases'> | undefined;
   #builder: Builder | undefined;
-  #watcher: SourceWatcher | undefined;
+  #watcher: Pick<SourceWatcher, 'update' | 'start' | 'close'> | undefined;
   #builds: BuildLoop | undefined;
   #candidate: Candidate | undefined;
   /** The hand-over in flight, and the standby it went to. */
@@ -72,6 +100,8 @@ export class Supervisor extends HostBase implements ProcessHost {
   #decideTimer: unknown;
   #supersedeTimer: unknown;
   #liveHash = '';
+  /** The externals standbys were last told to load. */
+  #preloaded = '';
   #waitingForChange = false;
   /** The first hand-over (or the first failed build) ends start(). */
   #started: (() => void) | undefined;
@@ -84,6 +114,7 @@ export class Supervisor extends HostBase implements ProcessHost {
     this.#stderr = options.stderr ?? process.stderr;
     this.#env = options.env ?? {};
     this.#usePolling = options.usePolling ?? false;
+    this.#parts = { ...realParts, ...options.parts };
     this.#pool = new StandbyPool({
       size: this.#standbys,
       spawn: () => this.#spawn(),
@@ -128,21 +159,21 @@ export class Supervisor extends HostBase implements ProcessHost {
    * failed (a hot owner waits for the fix: `build-error` said what is wrong).
    */
   async start(): Promise<void> {
-    this.#temp = createTempDir();
-    const reaped = reapOrphans();
+    this.#temp = this.#parts.tempDir();
+    const reaped = this.#parts.reap();
     if (reaped.length > 0) {
       this.emit('warning', {
         message: `stopped ${reaped.length} process${reaped.length > 1 ? 'es' : ''} that renderers of owners that died had started (pid ${reaped.join(', ')})`,
       });
     }
-    this.#library = await buildLibrary(this.#temp.path);
+    this.#library = await this.#parts.library(this.#temp.path);
     this.#pool.fill();
-    const bundler = await createBundler(this.target.entry, {
-      aliases: this.#library.aliases,
-      outDir: this.#temp.path,
-    });
-    this.#builder = bundleBuilder(bundler);
-    const watcher = new SourceWatcher({
+    this.#builder = await this.#parts.builder(
+      this.target.entry,
+      this.#library.aliases,
+      this.#temp.path,
+    );
+    const watcher = this.#parts.watcher({
       usePolling: this.#usePolling,
       onChange: (path) => {
         this.#waitingForChange = false;
@@ -156,6 +187,7 @@ export class Supervisor extends HostBase implements ProcessHost {
       builder: this.#builder,
       entry: this.target.entry,
       errorQuietMs: this.#errorQuietMs,
+      clock: this.clock,
     });
     this.#builds = builds;
     builds.on('building', (e) => this.emit('build-start', e));
@@ -180,13 +212,13 @@ export class Supervisor extends HostBase implements ProcessHost {
         resolve();
       };
     });
-    builds.schedule(performance.now(), [], 'start');
+    builds.schedule(this.clock.now(), [], 'start');
     await started;
   }
 
   reload(): void {
     // 'restart' bypasses the same-output check: this replaces a renderer stuck in a loop.
-    this.#builds?.schedule(performance.now(), [], 'restart');
+    this.#builds?.schedule(this.clock.now(), [], 'restart');
   }
 
   /**
@@ -201,7 +233,7 @@ export class Supervisor extends HostBase implements ProcessHost {
         build,
         reason: 'resize',
         changeAt: null,
-        builtAt: performance.now(),
+        builtAt: this.clock.now(),
         superseded: 0,
         cold: false,
         args,
@@ -239,6 +271,12 @@ export class Supervisor extends HostBase implements ProcessHost {
       b.reason !== 'restart';
     this.emit('build-done', { buildMs: b.out.ms, unchanged: running });
     this.#watcher?.update([this.target.entry, ...b.out.inputs]);
+    // Standbys load the packages a build imports while they wait: a reload then costs what the
+    // edit costs, not what its dependencies cost.
+    if (b.out.externals.join('\n') !== this.#preloaded) {
+      this.#preloaded = b.out.externals.join('\n');
+      for (const standby of this.#pool.all()) standby.preload(b.out.externals);
+    }
     if (running) {
       this.settled();
       return;
@@ -282,7 +320,7 @@ export class Supervisor extends HostBase implements ProcessHost {
       this.#pool.fill(true);
       return;
     }
-    const now = performance.now();
+    const now = this.clock.now();
     const last = this.#builds?.lastChangeAt ?? Number.NEGATIVE_INFINITY;
     const prev = this.#builds?.prevChangeAt ?? Number.NEGATIVE_INFINITY;
     const inBurst =
@@ -312,7 +350,7 @@ export class Supervisor extends HostBase implements ProcessHost {
     this.cancelRestart();
     this.#pool.take(standby);
     const resumeSpawning = this.#pool.pause();
-    this.#handing = { renderer: standby, at: performance.now(), hash: c.build.hash };
+    this.#handing = { renderer: standby, at: this.clock.now(), hash: c.build.hash };
     let live = false;
     try {
       live = await this.handOver(standby, c);
@@ -334,7 +372,7 @@ export class Supervisor extends HostBase implements ProcessHost {
   #supersedeSlowStart(): void {
     const handing = this.#handing;
     if (handing === undefined || handing.renderer.phase !== 'loading') return;
-    const waited = performance.now() - handing.at;
+    const waited = this.clock.now() - handing.at;
     if (waited >= SUPERSEDE_AFTER_MS) {
       handing.renderer.cancel('replaced by a newer save while it was starting');
       return;
@@ -356,7 +394,7 @@ export class Supervisor extends HostBase implements ProcessHost {
       build,
       reason: 'restart',
       changeAt: null,
-      builtAt: performance.now(),
+      builtAt: this.clock.now(),
       superseded: 0,
       cold: false,
       stamps: new Map(),
@@ -378,11 +416,7 @@ export class Supervisor extends HostBase implements ProcessHost {
       [ENV.args]: this.target.argsJson,
       [ENV.ownerPid]: String(process.pid),
     };
-    const transport = new ProcessTransport({
-      runner: this.#library.runner,
-      env,
-      stderr: this.#stderr,
-    });
+    const transport = this.#parts.transport(this.#library.runner, env, this.#stderr);
     const renderer = new Renderer(transport, this.clock);
     void renderer.exited.then((e) => {
       if (this.#pool.has(renderer)) {
@@ -404,23 +438,23 @@ function describe(e: { code: number | null; signal: string | null }): string {
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
 }
 
-/** The bundler as a builder of the build loop. */
-function bundleBuilder(bundler: Bundler): Builder {
+/** The program builder as a builder of the build loop: the program travels as one JSON file. */
+export function programBuilder(builder: ProgramBuilder): Builder {
   return {
-    async build(): Promise<BuildOutput> {
-      const out = await bundler.build();
+    async build(changed): Promise<BuildOutput> {
+      const program = await builder.build(changed.length > 0 ? changed : undefined);
       return {
-        contents: out.code,
-        ext: '.mjs',
-        hash: out.hash,
-        inputs: out.inputs,
-        exports: out.exports,
-        externals: [],
-        ms: out.ms,
+        contents: JSON.stringify(program),
+        ext: '.json',
+        hash: program.hash,
+        inputs: program.inputs,
+        exports: program.exports,
+        externals: program.externals,
+        ms: program.ms,
       };
     },
-    invalidate: () => bundler.invalidate(),
-    dispose: () => bundler.dispose(),
+    invalidate: () => builder.invalidate(),
+    dispose: () => builder.dispose(),
   };
 }
 

@@ -22,6 +22,8 @@ import type { RendererExit, RendererTransport } from '../lifecycle.js';
 import { CONTROL_FD, type ToRenderer } from '../protocol.js';
 
 const STDERR_TAIL_BYTES = 8 * 1024;
+/** How long after its exit a renderer's stderr may still be read. */
+const STDERR_AFTER_EXIT_MS = 100;
 /** Process groups and descriptor-passed pipes exist on POSIX. */
 const POSIX = process.platform !== 'win32';
 
@@ -110,7 +112,23 @@ export class ProcessTransport implements RendererTransport {
       this.#signal('SIGKILL');
       this.#control?.destroy();
       const e: RendererExit = { code, signal };
-      for (const l of this.#exitListeners.splice(0)) l(e);
+      // Reported once its stderr is read to the end (a crash report needs the last lines, which
+      // can arrive after the exit), or a moment after the exit if a process it started outside
+      // its group still holds that pipe open.
+      let reported = false;
+      const report = (): void => {
+        if (reported) return;
+        reported = true;
+        clearTimeout(late);
+        this.proc.stderr?.destroy();
+        // The process handle finishes closing on the next turn: after that, nothing of this
+        // renderer is left in the owner (close() means nothing keeps the owner alive).
+        setImmediate(() => {
+          for (const l of this.#exitListeners.splice(0)) l(e);
+        });
+      };
+      const late = setTimeout(report, STDERR_AFTER_EXIT_MS);
+      this.proc.once('close', report);
     });
   }
 

@@ -22,7 +22,8 @@ import { defineStateCore } from '../../state/define.js';
 import { layoutState } from '../../state/layout.js';
 import { checkPid, checkRegionName, ENV } from '../../state/runtime.js';
 import { syncBackend } from '../../sync/backend.js';
-import { PUBLIC_MODULES, WARM_MODULE } from '../build/modules.js';
+import { warmUpEvaluation } from '../build/evaluate.js';
+import { libraryModuleUrl, PUBLIC_MODULES, WARM_MODULE } from '../build/modules.js';
 import { CONTROL_FD, type FromRenderer } from '../protocol.js';
 import { type OwnerPort, serve } from './serve.js';
 
@@ -119,10 +120,12 @@ port.send({ type: 'warm', ms: performance.now() - t0 });
  * first call; doing that here, while the user is still typing, takes it off the reload path.
  */
 async function warmUp(): Promise<void> {
-  await import(new URL(`./${WARM_MODULE}`, import.meta.url).href);
+  // The module runner's own paths (compile, link, run, import.meta), on a tiny program.
+  await warmUpEvaluation();
+  await import(libraryModuleUrl(WARM_MODULE, import.meta.url));
   for (const files of Object.values(PUBLIC_MODULES)) {
     if (files.warm === false) continue;
-    await import(new URL(`./${files.dist}.mjs`, import.meta.url).href);
+    await import(libraryModuleUrl(files.dist, import.meta.url));
   }
   const buffer = new ArrayBuffer(1 << 16);
   const scratch = {

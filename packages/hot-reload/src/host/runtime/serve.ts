@@ -15,6 +15,7 @@
 import { ChannelClosedError, HotshmError, InvalidArgumentError } from '../../errors.js';
 import { openRegion, type Region } from '../../memory/index.js';
 import { installHandoff, type RuntimeHandoff } from '../../state/runtime.js';
+import { preloadExternals } from '../build/evaluate.js';
 import type { FailStage, FromRenderer, ToRenderer } from '../protocol.js';
 import { isToRenderer } from '../protocol.js';
 import { layoutChange } from './layout.js';
@@ -70,7 +71,7 @@ export function serve(options: ServeOptions): void {
         return;
       case 'preload':
         // Import errors surface when the program itself imports the package.
-        for (const url of m.urls) void import(url).catch(() => {});
+        void preloadExternals(m.urls);
         return;
     }
   });

@@ -11,8 +11,8 @@
  * and the thread ends on its own; `terminate()` only after `graceMs` (see thread/transport.ts).
  */
 import { BuildError, SpawnError } from '../../errors.js';
-import { createBundler, stopEsbuild } from '../build/bundler.js';
 import { buildLibrary } from '../build/library.js';
+import { createProgramBuilder } from '../build/program.js';
 import type { HostStats, ThreadHost } from '../events.js';
 import { type Build, HostBase, type HostBaseOptions, type Job } from '../host.js';
 import { Renderer } from '../lifecycle.js';
@@ -62,23 +62,26 @@ export class WorkerHost extends HostBase implements ThreadHost {
     const library = await buildLibrary(this.#temp.path);
     this.#entry = library.worker;
     this.emit('build-start', { reason: 'start', files: [this.target.entry] });
-    const bundler = await createBundler(this.target.entry, {
-      aliases: library.aliases,
-      outDir: this.#temp.path,
-    });
+    const builder = createProgramBuilder(this.target.entry, { aliases: library.aliases });
     try {
-      const out = await bundler.build();
-      if (!out.exports.includes('main')) {
+      const program = await builder.build();
+      if (!program.exports.includes('main')) {
         throw new BuildError(this.target.entry, [
           {
-            text: `the entry exports no main(): expected \`export async function main() { … }\`, got exports [${out.exports.join(', ')}]`,
+            text: `the entry exports no main(): expected \`export async function main() { … }\`, got exports [${program.exports.join(', ')}]`,
             location: this.target.entry,
           },
         ]);
       }
       this.counts.builds++;
-      this.emit('build-done', { buildMs: out.ms, unchanged: false });
-      this.#build = { contents: out.code, ext: '.mjs', hash: out.hash, externals: [], ms: out.ms };
+      this.emit('build-done', { buildMs: program.ms, unchanged: false });
+      this.#build = {
+        contents: JSON.stringify(program),
+        ext: '.json',
+        hash: program.hash,
+        externals: program.externals,
+        ms: program.ms,
+      };
     } catch (e) {
       if (e instanceof BuildError) {
         this.emit('build-error', {
@@ -90,9 +93,9 @@ export class WorkerHost extends HostBase implements ThreadHost {
       }
       throw e;
     } finally {
-      await bundler.dispose();
-      // Nothing else is ever built here: no compiler process stays beside the owner.
-      await stopEsbuild();
+      // Nothing else is ever built here: the last user of esbuild's service stops it, so no
+      // compiler process stays beside the owner.
+      await builder.dispose();
     }
     const failure = await this.#run(this.#job(this.#build));
     if (failure) throw failure;
