@@ -19,7 +19,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -27,7 +26,11 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { packLibrary, repoRoot } from './pack.mjs';
+
+/** The library's /proc reader (TypeScript, loaded through tsx as the workspace's tests load it). */
+const proc = await tsImport('../packages/hot-reload/src/native/proc.ts', import.meta.url);
 
 /** TypeScript versions typechecked: the last 5.x, and the newest 7.x on npm (the native compiler). */
 const TYPESCRIPTS = [
@@ -79,6 +82,7 @@ export async function consumerTest(tarball) {
       );
     }
     checkDeclarations(join(installed, 'dist'));
+    checkErrorsSubpath(app, env);
 
     // 2. The files, as the README shows them.
     const renderer = file('renderer.ts');
@@ -251,6 +255,33 @@ function checkDeclarations(dist) {
 }
 
 /**
+ * The installed package's errors: the root exports `HotshmError` and `ErrorCode` and no other error
+ * class, `@hotshm/hot-reload/errors` every class, each a `HotshmError` with its own code, and the
+ * root's `HotshmError` is the subpath's (one copy of the classes, so `instanceof` holds across both).
+ */
+function checkErrorsSubpath(app, env) {
+  const check = `
+    const root = await import('@hotshm/hot-reload');
+    const errors = await import('@hotshm/hot-reload/errors');
+    const fail = (what) => { console.error(what); process.exit(1); };
+    const rootErrors = Object.keys(root).filter((k) => /Error(Code)?$/.test(k)).sort();
+    if (rootErrors.join() !== 'ErrorCode,HotshmError') fail('the root exports ' + rootErrors);
+    if (errors.HotshmError !== root.HotshmError) fail('two HotshmError classes');
+    if (errors.ErrorCode !== root.ErrorCode) fail('two ErrorCode objects');
+    const classes = Object.keys(errors).filter((k) => k.endsWith('Error') && k !== 'HotshmError');
+    const codes = new Set(Object.values(errors.ErrorCode));
+    for (const name of classes) {
+      if (!(errors[name].prototype instanceof root.HotshmError)) fail(name + ' is not a HotshmError');
+    }
+    if (classes.length < 20 || codes.size < classes.length) fail('classes ' + classes + ', codes ' + [...codes]);
+    console.log(classes.length);
+  `;
+  writeFileSync(join(app, 'check-errors.mjs'), check);
+  const n = run(['node', 'check-errors.mjs'], { cwd: app, env }).trim();
+  log(`errors: the root exports HotshmError and ErrorCode, /errors ${n} classes more`);
+}
+
+/**
  * Starts the owner as the README says, in its own process group, and waits for the renderer's
  * colour in the owner's output (read from the front buffer in shared memory). Hot: writes the
  * edited renderer and waits for the new colour. Then Ctrl+C as a terminal sends it (SIGINT to
@@ -325,8 +356,8 @@ async function runOwner({ argv, hot, app, env, renderer, edited, colour }) {
     const family = descendants(child.pid);
     // The mode is the one asked for: hot mode runs renderers as Node processes of the owner,
     // a worker owner starts none (its only children are esbuild's service).
-    const exe = exeOf(child.pid);
-    const renderers = family.filter((pid) => exe !== undefined && exeOf(pid) === exe);
+    const exe = proc.executableOf(child.pid);
+    const renderers = family.filter((pid) => exe !== undefined && proc.executableOf(pid) === exe);
     if (exe !== undefined && hot !== renderers.length > 0) {
       throw fail(
         `expected ${hot ? 'renderer processes (hot mode)' : 'no renderer process (a worker thread)'}, found ${renderers.length}`,
@@ -375,50 +406,13 @@ const colourLine = (hex) => new RegExp(`^colour ${hex} after \\d+ frames$`);
 
 /** Pids of the processes below `pid` (Linux: /proc), so none can outlive its owner unseen. */
 function descendants(pid) {
-  if (!existsSync('/proc/self/stat')) return [];
-  const parents = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(Number(entry), ppid);
-    } catch {
-      // ended while we looked
-    }
-  }
-  const out = [];
-  const walk = (p) => {
-    for (const [child, parent] of parents) {
-      if (parent === p) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-/** The executable of a process (Linux), or undefined where that cannot be read. */
-function exeOf(pid) {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return undefined;
-  }
+  return proc.descendantsOf(pid).map((p) => p.pid);
 }
 
 /** What an owner of pid `owner` left: live processes of its family, regions, temporary folders. */
 async function leftovers(owner, family) {
-  const alive = (pid) => {
-    try {
-      process.kill(pid, 0);
-      return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-    } catch {
-      return false;
-    }
-  };
+  // Off Linux there is no /proc and no family to wait for (descendants() is empty).
+  const alive = (pid) => proc.readProcess(pid) !== undefined;
   // Renderers get SIGTERM and a grace period from close(); give them that long to go.
   for (let i = 0; i < 50 && family.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
   const left = family.filter(alive).map((pid) => `process ${pid}`);

@@ -6,6 +6,7 @@ const publicEntries = {
   memory: 'src/exports/memory.ts',
   sync: 'src/exports/sync.ts',
   schema: 'src/exports/schema.ts',
+  errors: 'src/exports/errors.ts',
   canvas: 'src/exports/canvas.ts',
 };
 

@@ -30,6 +30,7 @@ import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { percentile, record } from '../../../scripts/bench-record.js';
+import { processesWithEnv } from '../../hot-reload/src/native/proc.js';
 import {
   type AppProcess,
   appDir,
@@ -366,19 +367,8 @@ async function soak(display: string): Promise<void> {
   const trace = async (i: number): Promise<void> => {
     if (TRACE > 0 && i > 0 && i % TRACE === 0) await measure(`after ${i}`);
   };
-  const owned = (): number => {
-    let n = 0;
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const env = readFileSync(`/proc/${name}/environ`, 'latin1');
-        if (env.includes(`HOTSHM_OWNER_PID=${r.app.pid}\0`)) n++;
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return n;
-  };
+  // Live processes of the owner's family (every renderer and what it started carries its pid).
+  const owned = (): number => processesWithEnv('HOTSHM_OWNER_PID', String(r.app.pid)).length;
   const regions = (): number =>
     readdirSync('/dev/shm').filter((f) => f.startsWith(`hotshm-${r.app.pid}-`)).length;
   try {

@@ -1,9 +1,10 @@
 /**
- * The example end to end, as `pnpm dev` runs it: the real owner (`node --import tsx src/main.ts`)
- * in a private Xvfb, its renderer a supervised process built from a temporary copy of
- * example-impl (HOTSHM_EXAMPLE_ENTRY) that the tests edit while the window stays open. What the
- * window shows is read back with ImageMagick, input is sent with xdotool, the title is X's.
- * The tests run in order on one app: each starts from what the previous one left.
+ * The example end to end, as `pnpm dev` runs it: the real owner (`node scripts/run.mjs`, which
+ * bundles src/main.ts with esbuild and runs it with plain node) in a private Xvfb, its renderer a
+ * supervised process built from a temporary copy of example-impl (HOTSHM_EXAMPLE_ENTRY) that the
+ * tests edit while the window stays open. What the window shows is read back with ImageMagick,
+ * input is sent with xdotool, the title is X's. The tests run in order on one app: each starts
+ * from what the previous one left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

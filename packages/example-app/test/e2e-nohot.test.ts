@@ -1,7 +1,7 @@
 /**
- * `start:nohot` end to end: the real owner (`node --import tsx src/main.ts --no-hot`) in a private
- * Xvfb, with the renderer on a worker thread of the owner. It must look and react like the hot
- * app (orange, a click gives "Render 1") without starting any process of its own.
+ * `start:nohot` end to end: the real owner (`node scripts/run.mjs --no-hot`, as `pnpm start:nohot`
+ * runs it) in a private Xvfb, with the renderer on a worker thread of the owner. It must look and
+ * react like the hot app (orange, a click gives "Render 1") without starting any node process.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -71,7 +71,7 @@ describe('the example app without hot reload, under Xvfb', () => {
   });
 
   it('runs no child node process and no renderer process', () => {
-    // Whatever tsx may keep (its esbuild service) is not node; a renderer would be.
+    // The owner's esbuild service (it builds the worker's bundle) is not node; a renderer would be.
     expect(childrenOf(app.pid).filter(runsNode)).toEqual([]);
     expect(processesOwnedBy(app.pid)).toEqual([]);
   });

@@ -1,8 +1,8 @@
 /**
- * The example end to end in a terminal: the real owner (`node --import tsx src/main.ts`, hot, with
- * HOTSHM_BACKEND=terminal) in a pane of a private tmux server (`-L`). What the pane shows is read
- * back with `capture-pane`; an SGR mouse click is typed into the pane as the bytes a terminal
- * would send.
+ * The example end to end in a terminal: the real owner (`node scripts/run.mjs`, as `pnpm dev`
+ * runs it, hot, with HOTSHM_BACKEND=terminal) in a pane of a private tmux server (`-L`). What the
+ * pane shows is read back with `capture-pane`; an SGR mouse click is typed into the pane as the
+ * bytes a terminal would send.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -35,6 +35,7 @@ export const ErrorCode = {
   UnsafeDirectory: 'HOTSHM_UNSAFE_DIRECTORY',
   Migration: 'HOTSHM_MIGRATION',
   IncompatibleChange: 'HOTSHM_INCOMPATIBLE_CHANGE',
+  NativeCall: 'HOTSHM_NATIVE_CALL',
   Canvas: 'HOTSHM_CANVAS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -306,6 +307,23 @@ export class UnsafeDirectoryError extends HotshmError {
       `${path}: expected a directory owned by this user with mode 0700, got ${problem}; refusing to use it`,
     );
     this.path = path;
+  }
+}
+
+/**
+ * A call into a C library could not be made: koffi could not bind the function or could not pass
+ * an argument to it (an asynchronous call reports that to its callback). The call never reached
+ * the system; `cause` is koffi's own error. A system call that ran and failed is a
+ * `RegionSystemError` with its errno instead.
+ */
+export class NativeCallError extends HotshmError {
+  readonly call: string;
+  constructor(call: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(ErrorCode.NativeCall, `expected koffi to call ${call}, it could not: ${detail}`, {
+      cause,
+    });
+    this.call = call;
   }
 }
 

@@ -2,43 +2,14 @@
  * @hotshm/hot-reload: hot reload for graphical Node.js apps over typed shared memory.
  *
  * The root is what an app needs: `defineState`, the schema builders, channels and framebuffers,
- * the errors, and their types. Lower-level parts live on subpaths: `@hotshm/hot-reload/memory`
- * (named regions), `/sync` (cross-process wait and wake), `/schema` (schema classes, fingerprints).
+ * their types, and `HotshmError` with its `ErrorCode`s. Lower-level parts live on subpaths:
+ * `@hotshm/hot-reload/errors` (every error class), `/memory` (named regions), `/sync`
+ * (cross-process wait and wake), `/schema` (schema classes, fingerprints).
  */
 
 export type { Channel, ChannelOptions, RecvOptions, SendOptions } from './channel/index.js';
 export { channel } from './channel/index.js';
-export type { BuildMessage } from './errors.js';
-export {
-  BadMagicError,
-  BuildError,
-  CapacityError,
-  ChannelClosedError,
-  ChannelFullError,
-  CorruptRegionError,
-  EntryNotFoundError,
-  ErrorCode,
-  HotshmError,
-  InvalidArgumentError,
-  LayoutMismatchError,
-  NotReloadableError,
-  OwnerGoneError,
-  RegionClosedError,
-  RegionExistsError,
-  RegionNotFoundError,
-  RegionNotReadyError,
-  RegionSystemError,
-  RendererCrashError,
-  RendererStartError,
-  SchemaError,
-  SizeMismatchError,
-  SpawnError,
-  TimeoutError,
-  UnsafeDirectoryError,
-  UnsupportedPlatformError,
-  ValueError,
-  VersionMismatchError,
-} from './errors.js';
+export { ErrorCode, HotshmError } from './errors.js';
 export type { FrameBuffer, FrameBufferOptions, FrontFrame, PixelFormat } from './frames/index.js';
 export { framebuffer } from './frames/index.js';
 export type {
@@ -47,6 +18,7 @@ export type {
   HostStats,
   MigrateEvent,
   MigrateReason,
+  OutputSink,
   ProcessHost,
   ProcessHostStats,
   ReloadEvent,
@@ -55,7 +27,6 @@ export type {
   RendererHost,
   ThreadHost,
 } from './host/events.js';
-export type { OutputSink } from './host/process/transport.js';
 export type { Region } from './memory/index.js';
 export type { HostOptions, OwnerOptions, OwnerState, StateDefinition } from './owner.js';
 export { defineState } from './owner.js';

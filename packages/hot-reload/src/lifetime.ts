@@ -1,16 +1,22 @@
 /**
  * Cleanup when this process ends, however it ends that JavaScript can see: one registry shared by
  * everything the library must undo (a region's name in /dev/shm, temporary folders, renderer
- * process groups), so every hook runs on every ending and signals are handled once.
+ * process groups), so every hook runs on every ending and signals are handled once. The endings
+ * are seen by `signal-exit`:
  *
- * - normal end and process.exit()              → 'exit'                       → run hooks
- * - an uncaught exception / unhandled rejection → 'uncaughtExceptionMonitor'   → run hooks (only
- *   if no 'uncaughtException' listener exists, i.e. the process is really about to die; a monitor
- *   never changes what happens next)
- * - SIGINT, SIGTERM, SIGHUP                      → if nobody else listens: run hooks, stop
- *   listening and send the signal again, so the process dies of that signal as it would have
- *   without us (exit status 128 + signo to a shell). If someone else listens, that code decides
- *   whether the process ends; we leave it alone and the 'exit' hook runs if it does.
+ * - normal end and process.exit()              → 'exit'  → run hooks
+ * - an uncaught exception / unhandled rejection → 'exit'  → run hooks (Node emits 'exit' only when
+ *   no 'uncaughtException' listener exists, i.e. the process is really about to die)
+ * - a signal that ends a process by default (SIGINT, SIGTERM, SIGHUP, and SIGQUIT, SIGABRT,
+ *   SIGUSR2, SIGALRM… on POSIX)  → if nobody else listens: run hooks, stop listening and send the
+ *   signal again, so the process dies of that signal as it would have without us (exit status
+ *   128 + signo to a shell). If someone else listens, that code decides whether the process
+ *   ends; we leave it alone and the 'exit' hook runs if it does.
+ *
+ * signal-exit's signal listeners are moved to the front when it starts listening: a listener the
+ * app added with `once` removes itself when it is called, so a listener that ran after it would
+ * count one fewer and think it is alone (and kill the process while the app's handler is still
+ * finishing its own cleanup).
  *
  * What cannot be seen: SIGKILL, a crash inside native code, the machine losing power. What those
  * leave is removed by the next owner's start (stale regions and temporary folders carry the dead
@@ -18,12 +24,11 @@
  *
  * Hooks must be synchronous and quick: on 'exit' nothing asynchronous runs any more.
  */
-
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+import { onExit, signals } from 'signal-exit';
 
 // One entry per call, so registering the same function twice needs two disposers to cancel.
 const hooks = new Set<{ readonly run: () => void }>();
-let installed = false;
+let stopListening: (() => void) | undefined;
 
 function runAll(): void {
   // Newest first: what was set up last is undone first (renderers before the region they map).
@@ -37,53 +42,42 @@ function runAll(): void {
   hooks.clear();
 }
 
-function onExit(): void {
-  runAll();
-}
-
-function onUncaught(): void {
-  if (process.listenerCount('uncaughtException') === 0) runAll();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (!(SIGNALS as readonly string[]).includes(signal)) return;
-  // Ours is the only listener: without us Node would have died of this signal.
-  if (process.listenerCount(signal) > 1) return;
-  runAll();
-  uninstall();
-  // With no listener left, Node restores the default action, so this ends the process with the
-  // same signal (and the same status) as if we had never listened.
-  process.kill(process.pid, signal);
-}
-
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on('exit', onExit);
-  process.on('uncaughtExceptionMonitor', onUncaught);
-  // First in line: a listener the app added with `once` removes itself when it is called, so a
-  // listener that runs after it would count one fewer and think it is alone.
-  for (const signal of SIGNALS) process.prependListener(signal, onSignal);
-}
-
-function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  process.off('exit', onExit);
-  process.off('uncaughtExceptionMonitor', onUncaught);
-  for (const signal of SIGNALS) process.off(signal, onSignal);
+function listen(): void {
+  if (stopListening) return;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  stopListening = onExit(() => {
+    stopListening = undefined;
+    runAll();
+  });
+  // First in line (see the module comment). Only the listeners this call added are moved: if
+  // signal-exit was already listening for another library, its listeners stay where they are.
+  for (const signal of signals) {
+    const had = before.get(signal);
+    for (const listener of process.listeners(signal)) {
+      if (had?.has(listener)) continue;
+      process.off(signal, listener);
+      process.prependListener(signal, listener);
+    }
+  }
 }
 
 /**
  * Runs `hook` when this process ends (see the module comment for which endings can be seen).
  * Returns a disposer that cancels it; the process listeners go away with the last hook.
+ *
+ * @example
+ * const dir = mkdtempSync(join(tmpdir(), 'hotshm-'));
+ * const cancel = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
  */
 export function onProcessExit(hook: () => void): () => void {
   const entry = { run: hook };
   hooks.add(entry);
-  install();
+  listen();
   return () => {
     hooks.delete(entry);
-    if (hooks.size === 0) uninstall();
+    if (hooks.size === 0) {
+      stopListening?.();
+      stopListening = undefined;
+    }
   };
 }

@@ -5,10 +5,9 @@
  */
 import { ErrorCode, HotshmError, SchemaError } from './errors.js';
 import { resolveEntry } from './host/entry.js';
-import type { HostTarget, RendererHost } from './host/events.js';
+import type { HostTarget, OutputSink, RendererHost } from './host/events.js';
 import { attachLogger } from './host/log.js';
 import { Supervisor } from './host/process/supervisor.js';
-import type { OutputSink } from './host/process/transport.js';
 import { WorkerHost } from './host/thread/worker-host.js';
 import type { Region } from './memory/index.js';
 import type { Infer, Schema } from './schema/types.js';

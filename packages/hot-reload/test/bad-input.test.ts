@@ -7,6 +7,14 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  CapacityError,
+  EntryNotFoundError,
+  InvalidArgumentError,
+  RegionNotFoundError,
+  SchemaError,
+  ValueError,
+} from '../src/exports/errors.js';
+import {
   createRegion,
   newRegionName,
   openRegion,
@@ -18,28 +26,22 @@ import { sharedWord, waitSync } from '../src/exports/sync.js';
 import {
   array,
   bool,
-  CapacityError,
   channel,
   defineState,
-  EntryNotFoundError,
   f32,
   fixedString,
   fixedVec,
   framebuffer,
   HotshmError,
-  InvalidArgumentError,
   i32,
   i64,
   type Region,
-  RegionNotFoundError,
-  SchemaError,
   slice,
   struct,
   u8,
   u16,
   u32,
   u64,
-  ValueError,
 } from '../src/index.js';
 import { TestContext } from '../src/schema/test-context.js';
 

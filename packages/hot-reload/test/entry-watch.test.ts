@@ -2,7 +2,9 @@
  * Issue 11, case 1: the entry deleted or renamed away and back, or swapped for a symlink and then
  * for a file again. Each must end with the last content on screen, and every later save must
  * still land (chokidar re-watches a removed file only when it is the single path it watches;
- * the host watches the entry's folder instead). Real files, the real watcher, real renderers.
+ * the host watches the entry's folder instead). Issue 20, item 1: the entry's folder renamed away
+ * and back (chokidar drops a watched folder that goes away; the host watches the folders above it
+ * up to the package too). Real files, the real watcher, real renderers.
  */
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -37,6 +39,8 @@ function srcWorkspace(): TempWorkspace {
   rmSync(base.rendererPath);
   mkdirSync(join(base.dir, 'src'));
   const rendererPath = join(base.dir, 'src', 'index.ts');
+  // A package, as the example's renderer is: the watcher looks up to its package.json.
+  writeFileSync(join(base.dir, 'package.json'), '{ "name": "renderer", "private": true }\n');
   return {
     dir: base.dir,
     statePath: base.statePath,
@@ -141,5 +145,28 @@ describe('the entry goes away and comes back (issue 11, case 1)', () => {
     writeFileSync(target, source(6));
     await saveAndSee(owner, ws, 7, 'a save after the old target was edited');
     expect(frontPixel(owner)).toBe(colour(7));
+  });
+
+  it("the entry's folder renamed away and back (issue 20, item 1): edited while away, it renders; later saves land", async () => {
+    const { owner, ws, seen } = await start();
+    const src = dirname(ws.rendererPath);
+    const away = `${src}-away`;
+    renameSync(src, away);
+    await until(
+      'a build error for the entry whose folder went away',
+      () => seen.buildErrors.length > 0,
+    );
+    writeFileSync(join(away, 'index.ts'), source(2));
+    renameSync(away, src);
+    await until('the folder back, with its edit on screen', () => frontPixel(owner) === colour(2));
+    await saveAndSee(owner, ws, 3, 'a save after the folder came back');
+    await saveAndSee(owner, ws, 4, 'a second save after the folder came back');
+
+    // Away and back with nothing changed, then saved.
+    const errors = seen.buildErrors.length;
+    renameSync(src, away);
+    await until('a second build error', () => seen.buildErrors.length > errors);
+    renameSync(away, src);
+    await saveAndSee(owner, ws, 5, 'a save after the same folder came back');
   });
 });

@@ -6,15 +6,8 @@
  * RendererStartError in both; a retired renderer's receives end with ChannelClosedError.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  BuildError,
-  ChannelClosedError,
-  channel,
-  defineState,
-  HotshmError,
-  RendererStartError,
-  u32,
-} from '../src/index.js';
+import { BuildError, ChannelClosedError, RendererStartError } from '../src/exports/errors.js';
+import { channel, defineState, HotshmError, u32 } from '../src/index.js';
 import { createBindContext } from '../src/state/context.js';
 import {
   createWorkspace,

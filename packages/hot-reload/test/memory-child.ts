@@ -109,7 +109,7 @@ switch (command) {
     const [live, other] = rest as [string, string];
     for (const regionName of [name, live, other]) createRegion(regionName, 4096).close();
     const listed = listStaleRegions();
-    const removed = removeStaleRegions();
+    const { removed } = removeStaleRegions();
     const left = readdirSync('/dev/shm').sort();
     console.log(JSON.stringify({ listed, removed, left }));
     for (const regionName of [name, live, other]) unlinkRegion(regionName);

@@ -17,23 +17,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRegion, newRegionName, openRegion, unlinkRegion } from '../src/exports/memory.js';
 import {
   CorruptRegionError,
-  channel,
-  defineState,
-  fixedString,
-  HotshmError,
   InvalidArgumentError,
   LayoutMismatchError,
   NotReloadableError,
   RegionExistsError,
   SizeMismatchError,
-  struct,
-  u16,
-  u32,
   ValueError,
-} from '../src/index.js';
+} from '../src/exports/errors.js';
+import { createRegion, newRegionName, openRegion, unlinkRegion } from '../src/exports/memory.js';
+import { channel, defineState, fixedString, HotshmError, struct, u16, u32 } from '../src/index.js';
 import { HeaderOffset, headerLayout, markReady, writeHeader } from '../src/memory/header.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RendererStartError } from '../src/index.js';
+import { RendererStartError } from '../src/exports/errors.js';
 import { frontPixel, type Owner, openOwner, record } from './fixtures/owners.js';
 import { createWorkspace, isAlive, type TempWorkspace, until } from './fixtures/workspace.js';
 

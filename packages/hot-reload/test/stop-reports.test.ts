@@ -6,7 +6,7 @@
  * report is the host's events and its log lines.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { RendererStartError } from '../src/index.js';
+import { RendererStartError } from '../src/exports/errors.js';
 import { frontPixel, type Owner, openOwner, type Recorded, record } from './fixtures/owners.js';
 import {
   createWorkspace,

@@ -1,5 +1,5 @@
 /** The one check every back end makes on a frame before reading it. */
-import { InvalidArgumentError } from '@hotshm/hot-reload';
+import { InvalidArgumentError } from '@hotshm/hot-reload/errors';
 import type { Frame } from './types.js';
 
 /**

@@ -5,7 +5,7 @@
  * command that installs SDL2 when that is what is missing.
  */
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from '@hotshm/hot-reload';
+import { InvalidArgumentError } from '@hotshm/hot-reload/errors';
 import { BackendFailure, BackendUnavailableError } from './errors.js';
 import type { Backend, BackendName, OpenBackendOptions, OpenedBackend } from './types.js';
 

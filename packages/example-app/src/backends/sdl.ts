@@ -4,7 +4,7 @@
  * events are decoded from one 56-byte SDL_Event buffer allocated when the window opens. The
  * frame path (poll, upload, flip) allocates nothing of its own.
  */
-import { InvalidArgumentError } from '@hotshm/hot-reload';
+import { InvalidArgumentError } from '@hotshm/hot-reload/errors';
 import type { LibraryHandle } from 'koffi';
 import koffi from 'koffi';
 import { BackendFailure, BackendUnavailableError } from './errors.js';

@@ -10,7 +10,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   realpathSync,
   rmSync,
   symlinkSync,
@@ -20,6 +19,11 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import {
+  childrenOf as childProcesses,
+  executableOf,
+  processesWithEnv,
+} from '../../../hot-reload/src/native/proc.js';
 import { run, waitFor } from '../x11.js';
 
 export const appDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -156,22 +160,7 @@ export function appEnv(display: string, extra: Record<string, string> = {}): Nod
 
 /** The pids of live processes whose environment says HOTSHM_OWNER_PID=<owner>. */
 export function processesOwnedBy(owner: number): number[] {
-  const needle = `HOTSHM_OWNER_PID=${owner}\0`;
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (`${readFileSync(`/proc/${name}/environ`, 'latin1')}\0`.includes(needle)) {
-        // A zombie keeps its environ readable only while it is not reaped; count only the living.
-        if (!/^State:\s+Z/m.test(readFileSync(`/proc/${name}/status`, 'latin1'))) {
-          found.push(Number(name));
-        }
-      }
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return found;
+  return processesWithEnv('HOTSHM_OWNER_PID', String(owner)).map((p) => p.pid);
 }
 
 /**
@@ -179,28 +168,7 @@ export function processesOwnedBy(owner: number): number[] {
  * they run (/proc/<pid>/exe, undefined if it cannot be read).
  */
 export function childrenOf(pid: number): { pid: number; comm: string; exe: string | undefined }[] {
-  const found: { pid: number; comm: string; exe: string | undefined }[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      // comm is in parentheses and may hold spaces: fields after the last ')' are fixed.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const [state, ppid] = stat.slice(close + 2).split(' ');
-      if (Number(ppid) !== pid || state === 'Z') continue;
-      let exe: string | undefined;
-      try {
-        exe = readlinkSync(`/proc/${name}/exe`);
-      } catch {
-        exe = undefined;
-      }
-      found.push({ pid: Number(name), comm, exe });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+  return childProcesses(pid).map((p) => ({ pid: p.pid, comm: p.comm, exe: executableOf(p.pid) }));
 }
 
 const NODE_EXE = realpathSync(process.execPath);

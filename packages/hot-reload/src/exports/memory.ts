@@ -5,7 +5,12 @@
  */
 export type { HeaderExpectation, RegionHeader } from '../memory/header.js';
 export { HEADER_SIZE, readHeader, validateHeader } from '../memory/header.js';
-export type { CreateRegionOptions, Region } from '../memory/index.js';
+export type {
+  CreateRegionOptions,
+  Region,
+  RegionDiagnostic,
+  StaleRegionCleanup,
+} from '../memory/index.js';
 export {
   createRegion,
   listStaleRegions,

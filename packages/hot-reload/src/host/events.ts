@@ -98,6 +98,11 @@ export interface HostEvents {
   exit: [{ readonly reason: string }];
 }
 
+/** Where a renderer process's stderr goes, besides the tail kept for crash reports. */
+export interface OutputSink {
+  write(chunk: string | Uint8Array): unknown;
+}
+
 /** Counters since the host started. */
 export interface HostStats {
   readonly builds: number;

@@ -5,11 +5,11 @@
  * uncaught exception). What SIGKILL or a native crash leaves is removed by the next owner's start:
  * the folder's name carries the dead owner's pid.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from '../lifetime.js';
-import { isProcessAlive } from '../memory/stale.js';
+import { isProcessAlive, removeStaleByPid } from '../native/pids.js';
 
 const NAME = /^hotshm-(\d+)-[A-Za-z0-9]{6}$/;
 
@@ -38,22 +38,5 @@ export function createTempDir(): TempDir {
 
 /** Removes temporary folders of owners that are no longer alive; returns how many. */
 export function removeStaleTempDirs(dir: string = tmpdir()): number {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const name of entries) {
-    const m = NAME.exec(name);
-    if (!m || Number(m[1]) === process.pid || isProcessAlive(Number(m[1]))) continue;
-    try {
-      rmSync(join(dir, name), { recursive: true, force: true });
-      removed++;
-    } catch {
-      // another owner removing it at the same time, or not ours to remove
-    }
-  }
-  return removed;
+  return removeStaleByPid(dir, NAME, (pid) => pid === process.pid || isProcessAlive(pid)).length;
 }

@@ -5,7 +5,7 @@
  */
 
 import { InvalidArgumentError } from '../errors.js';
-import type { RegionRecords } from './records.js';
+import type { RegionDiagnostic, RegionRecords } from './records.js';
 
 /** A live mapping of a region into this process. */
 export interface NativeMapping {
@@ -18,6 +18,8 @@ export interface NativeMapping {
    * platform allows it (see each module). Called at most once.
    */
   release(): void;
+  /** What creating it could not do without failing (its record not written). */
+  readonly diagnostics?: readonly RegionDiagnostic[];
 }
 
 export interface RegionBackend {
@@ -26,7 +28,11 @@ export interface RegionBackend {
   create(name: string, size: number, reserve: boolean): NativeMapping;
   /** Maps an existing region; its size comes from the OS. */
   open(name: string): NativeMapping;
-  /** Removes the name. True if it was removed, false if there was nothing to remove. */
+  /**
+   * Removes the name. True if it was removed, false if there was nothing to remove. A record of
+   * the name that cannot be removed stays; the next stale scan drops it (its region is gone) or
+   * reports the directory it cannot use.
+   */
   unlink(name: string): boolean;
   /**
    * The hotshm-looking region names this user can see (with their leading '/'), or undefined

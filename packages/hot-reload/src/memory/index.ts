@@ -21,6 +21,8 @@ export {
   writeHeader,
 } from './header.js';
 export { unlinkOnExit } from './lifetime.js';
+export type { RegionDiagnostic } from './records.js';
 export type { CreateRegionOptions, Region } from './region.js';
 export { createRegion, newRegionName, openRegion, unlinkRegion } from './region.js';
+export type { StaleRegionCleanup } from './stale.js';
 export { isProcessAlive, listStaleRegions, removeStaleRegions } from './stale.js';

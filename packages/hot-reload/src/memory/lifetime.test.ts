@@ -56,7 +56,8 @@ describe
       expect(existsSync(shmPath(name))).toBe(false);
     });
 
-    it.for(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    // SIGUSR2 and SIGALRM end a process by default too (POSIX; no core dump, unlike SIGQUIT).
+    it.for(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR2', 'SIGALRM'] as const)(
       'unlinks on %s and the process still dies of that signal',
       async (signal, context) => {
         const { name, child } = await owner('wait', context);

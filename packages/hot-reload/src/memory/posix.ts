@@ -12,7 +12,7 @@ import {
   RegionSystemError,
 } from '../errors.js';
 import type { NativeMapping, RegionBackend } from './backend.js';
-import { type RegionRecords, warnRecordsFailure } from './records.js';
+import { type RegionDiagnostic, type RegionRecords, recordsDiagnostic } from './records.js';
 
 /** Flag and errno values that differ between POSIX systems. */
 export interface PosixConstants {
@@ -74,22 +74,26 @@ export interface PosixBackendOptions {
 export function createPosixBackend(options: PosixBackendOptions): RegionBackend {
   const { constants: c, libc, platform, shmDirectory, records } = options;
 
-  function record(name: string): void {
+  function record(name: string): RegionDiagnostic[] {
     try {
       records?.add(name);
+      return [];
     } catch (error) {
-      warnRecordsFailure(
-        `could not record region ${name} (where shared memory cannot be listed, as on macOS, a start after this process is killed will not find it to remove it)`,
-        error,
-      );
+      return [
+        recordsDiagnostic(
+          `could not record region ${name} (where shared memory cannot be listed, as on macOS, a start after this process is killed will not find it to remove it)`,
+          error,
+        ),
+      ];
     }
   }
 
   function forget(name: string): void {
     try {
       records?.remove(name);
-    } catch (error) {
-      warnRecordsFailure(`could not remove the record of region ${name}`, error);
+    } catch {
+      // Left for the next stale scan: it drops the record of a region that is gone, or reports
+      // the directory it cannot use.
     }
   }
 
@@ -160,7 +164,7 @@ export function createPosixBackend(options: PosixBackendOptions): RegionBackend 
       const fd = opened.result;
       // From here on the name is ours: any failure removes it so nothing half-made is left.
       // Recorded first thing, so an owner killed from here on leaves a record to find it by.
-      record(name);
+      const diagnostics = record(name);
       try {
         const truncated = retry(() => libc.ftruncate(fd, size));
         if (truncated.result < 0) fail('ftruncate', truncated.errno, name);
@@ -178,7 +182,7 @@ export function createPosixBackend(options: PosixBackendOptions): RegionBackend 
           }
           if (error !== 0) fail('posix_fallocate', error, name);
         }
-        return map(fd, size, name);
+        return { ...map(fd, size, name), diagnostics };
       } catch (error) {
         libc.shmUnlink(name);
         forget(name);

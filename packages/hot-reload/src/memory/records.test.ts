@@ -183,12 +183,12 @@ describe.runIf(isPosix)('stale regions found through records alone (the macOS pa
 
     // Only our scan reads these records, so it must find the region. (Another process's /dev/shm
     // scan may unlink the region itself meanwhile; the record stays until our scan.)
-    expect(staleRegionsOf(backend)).toContain(name);
-    const removed = removeStaleRegionsOf(backend);
+    expect(staleRegionsOf(backend).stale).toContain(name);
+    const { removed } = removeStaleRegionsOf(backend);
     expect(removed.filter((n) => n !== name)).toEqual([]);
     expect(existsSync(record)).toBe(false);
     expect(regionExists(backend, name)).toBe(false);
-    expect(staleRegionsOf(backend)).not.toContain(name);
+    expect(staleRegionsOf(backend).stale).not.toContain(name);
   });
 
   it('without its record, the same kind of region is invisible to it (records are the source)', async () => {
@@ -197,14 +197,14 @@ describe.runIf(isPosix)('stale regions found through records alone (the macOS pa
     child.process.kill('SIGKILL');
     await child.exited;
     rmSync(record);
-    expect(staleRegionsOf(backend)).not.toContain(name);
+    expect(staleRegionsOf(backend).stale).not.toContain(name);
   });
 
   it('keeps a live owner’s region; the owner’s own unlink at exit drops its record', async () => {
     const { backend } = macLike();
     const { child, name, record } = await owner();
-    expect(staleRegionsOf(backend)).not.toContain(name);
-    expect(removeStaleRegionsOf(backend)).not.toContain(name);
+    expect(staleRegionsOf(backend).stale).not.toContain(name);
+    expect(removeStaleRegionsOf(backend).removed).not.toContain(name);
     expect(regionExists(backend, name)).toBe(true);
     child.send('end');
     expect(await child.exited).toMatchObject({ code: 0 });
@@ -217,7 +217,7 @@ describe.runIf(isPosix)('stale regions found through records alone (the macOS pa
     const name = regions.name(await deadPid());
     backend.create(name, 4096, false).release();
     expect(records.list()).toEqual([{ name, pid: process.pid }]);
-    expect(staleRegionsOf(backend)).not.toContain(name);
+    expect(staleRegionsOf(backend).stale).not.toContain(name);
     expect(backend.unlink(name)).toBe(true);
     expect(records.list()).toEqual([]);
   });
@@ -232,7 +232,7 @@ describe.runIf(isPosix)('stale regions found through records alone (the macOS pa
     expect(existsSync(record)).toBe(false);
   });
 
-  it('an unsafe records directory is a warning; the region is still made and nothing is written', async () => {
+  it('an unsafe records directory is a diagnostic returned with the region; it is still made and nothing is written', () => {
     const target = join(base, 'elsewhere');
     mkdirSync(target, { mode: 0o700 });
     const link = join(base, 'hotshm-regions-link');
@@ -242,6 +242,7 @@ describe.runIf(isPosix)('stale regions found through records alone (the macOS pa
       process.platform === 'darwin'
         ? loadDarwinBackend({ records })
         : loadLinuxBackend({ records });
+    // Nothing goes out as a process warning any more: the caller gets it.
     const warnings: Error[] = [];
     const onWarning = (warning: Error): void => {
       warnings.push(warning);
@@ -249,17 +250,32 @@ describe.runIf(isPosix)('stale regions found through records alone (the macOS pa
     process.on('warning', onWarning);
     try {
       const name = regions.name();
-      backend.create(name, 4096, false).release();
-      await new Promise((resolve) => setImmediate(resolve));
+      const mapping = backend.create(name, 4096, false);
+      mapping.release();
       expect(regionExists(backend, name)).toBe(true);
       expect(readdirSync(target)).toEqual([]);
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatchObject({ code: 'HOTSHM_REGION_RECORDS' });
-      expect(warnings[0]?.message).toContain(`could not record region ${name}`);
-      expect(warnings[0]?.message).toContain('symbolic link');
+      expect(mapping.diagnostics).toHaveLength(1);
+      const [diagnostic] = mapping.diagnostics ?? [];
+      expect(diagnostic).toMatchObject({ code: 'HOTSHM_REGION_RECORDS' });
+      expect(diagnostic?.cause).toBeInstanceOf(UnsafeDirectoryError);
+      expect(diagnostic?.message).toContain(`could not record region ${name}`);
+      expect(diagnostic?.message).toContain('symbolic link');
+      // The stale scan cannot read the same directory: it says so, and still scans /dev/shm.
+      const scan = staleRegionsOf(backend);
+      expect(scan.diagnostics).toHaveLength(1);
+      expect(scan.diagnostics[0]?.message).toContain('could not read the region records');
+      expect(scan.diagnostics[0]?.cause).toBeInstanceOf(UnsafeDirectoryError);
+      expect(removeStaleRegionsOf(backend).diagnostics).toHaveLength(1);
+      expect(warnings).toEqual([]);
     } finally {
       process.off('warning', onWarning);
     }
+  });
+
+  it('a region made with records that work has no diagnostics', () => {
+    const region = regions.track(createRegion(regions.name(), 4096));
+    expect(region.diagnostics).toEqual([]);
+    region.close();
   });
 });
 

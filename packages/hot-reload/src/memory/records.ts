@@ -155,13 +155,18 @@ export class RegionRecords {
 }
 
 /**
- * Reports a records failure without failing the caller (creating or cleaning up regions must not
- * stop because $TMPDIR is odd): as a process warning, once per kind of message.
+ * Something the region records could not do that did not stop the caller (creating or cleaning
+ * up regions must not fail because $TMPDIR is odd): returned to it, for the owner to report as a
+ * host `warning` event. `cause` is the error that stopped the records (an UnsafeDirectoryError, a
+ * file system error).
  */
-const warned = new Set<string>();
-export function warnRecordsFailure(what: string, error: unknown): void {
-  const message = `hotshm: ${what}: ${(error as Error).message ?? String(error)}`;
-  if (warned.has(message)) return;
-  warned.add(message);
-  process.emitWarning(message, { code: 'HOTSHM_REGION_RECORDS' });
+export interface RegionDiagnostic {
+  readonly code: 'HOTSHM_REGION_RECORDS';
+  readonly message: string;
+  readonly cause: unknown;
+}
+
+export function recordsDiagnostic(what: string, error: unknown): RegionDiagnostic {
+  const detail = error instanceof Error ? error.message : String(error);
+  return { code: 'HOTSHM_REGION_RECORDS', message: `${what}: ${detail}`, cause: error };
 }

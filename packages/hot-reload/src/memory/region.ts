@@ -17,6 +17,7 @@ import {
   validateRegionSize,
 } from './backend.js';
 import { currentBackend } from './platform.js';
+import type { RegionDiagnostic } from './records.js';
 
 export interface Region {
   /** The POSIX-style name, e.g. '/hotshm-1234-0a1b2c3d'. */
@@ -31,6 +32,13 @@ export interface Region {
    */
   readonly buffer: ArrayBuffer;
   readonly closed: boolean;
+  /**
+   * What making this region could not do without failing: its record, by which a start after
+   * this process is killed finds it where shared memory cannot be listed (macOS), not written.
+   * Empty for a region opened by name (absent on a Region made by hand). An owner reports each
+   * as a host `warning` event.
+   */
+  readonly diagnostics?: readonly RegionDiagnostic[];
   /**
    * Unmaps the region from this process. Idempotent. Views made over `buffer` stay safe to touch
    * on Linux and macOS: they then read zeros and no longer see the other process's writes.
@@ -54,6 +62,7 @@ class MappedRegion implements Region {
   readonly size: number;
   readonly address: bigint;
   readonly buffer: ArrayBuffer;
+  readonly diagnostics: readonly RegionDiagnostic[];
   readonly #backend: RegionBackend;
   #mapping: NativeMapping | undefined;
   readonly #untrack: () => void;
@@ -63,6 +72,7 @@ class MappedRegion implements Region {
     this.size = mapping.size;
     this.address = mapping.address;
     this.buffer = koffi.view(mapping.address, mapping.size);
+    this.diagnostics = mapping.diagnostics ?? [];
     this.#backend = backend;
     this.#mapping = mapping;
     this.#untrack = trackMapping(name, mapping.address, mapping.size);

@@ -74,7 +74,7 @@ describe.runIf(isLinux)('stale regions in /dev/shm (Linux)', () => {
     expect(stale).not.toContain(othersName);
     for (const name of notOurs) expect(stale).not.toContain(name);
 
-    const removed = removeStaleRegions();
+    const { removed } = removeStaleRegions();
     expect(existsSync(shmPath(staleName))).toBe(false);
     expect(existsSync(shmPath(liveName))).toBe(true);
     for (const name of notOurs) expect(existsSync(shmPath(name))).toBe(true);

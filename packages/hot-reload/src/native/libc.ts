@@ -8,7 +8,7 @@
  */
 
 import koffi from 'koffi';
-import { RegionSystemError, UnsupportedPlatformError } from '../errors.js';
+import { NativeCallError, RegionSystemError, UnsupportedPlatformError } from '../errors.js';
 
 export type LibraryHandle = ReturnType<typeof koffi.load>;
 
@@ -49,4 +49,20 @@ export function loadLibc(platform: string = process.platform): LibraryHandle {
   }
   loaded.set(path, lib);
   return lib;
+}
+
+/**
+ * Binds C functions through koffi (`bind` calls `lib.func(...)`); one koffi cannot bind (a symbol
+ * missing, a prototype it cannot parse) is a `NativeCallError` naming `call`, not koffi's plain
+ * Error.
+ *
+ * @example
+ * const futex = bindNative('syscall', () => loadLibc().func('long syscall(long nr, ...)'));
+ */
+export function bindNative<T>(call: string, bind: () => T): T {
+  try {
+    return bind();
+  } catch (error) {
+    throw new NativeCallError(call, error);
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { headerRef, headerValue } from '../../test/xnu-headers.js';
-import { RegionSystemError } from '../errors.js';
+import { NativeCallError, RegionSystemError } from '../errors.js';
 import {
   createDarwinBackend,
   DARWIN_ERRNO,
@@ -109,6 +109,20 @@ function parkAsync(
 }
 
 describe('macOS wait results (sys_ulock.c semantics, stand-in system calls)', () => {
+  it("an asynchronous wait koffi could not make ends with a NativeCallError, not koffi's TypeError", async () => {
+    const { ulock } = scripted([]);
+    const failing: UlockCalls = {
+      ...ulock,
+      waitAsync: (_op, _address, _value, _timeoutUs, done) =>
+        setImmediate(() => done(new TypeError('Unexpected Symbol value, expected void *'), 0)),
+    };
+    const { error, timedOut } = await parkAsync(createDarwinBackend(failing), word(7), 7, 100);
+    expect(error).toBeInstanceOf(NativeCallError);
+    expect(error).toMatchObject({ code: 'HOTSHM_NATIVE_CALL', call: '__ulock_wait (async)' });
+    expect(error?.cause).toBeInstanceOf(TypeError);
+    expect(timedOut).toBe(false);
+  });
+
   it('passes the word, the expected value as unsigned, and the timeout in microseconds', () => {
     const { ulock, calls } = scripted([0]);
     const w = word(-1);

@@ -24,8 +24,8 @@
  * __ulock_wake returns ENOENT when nobody was parked, which is not an error.
  */
 
-import { RegionSystemError } from '../errors.js';
-import { loadLibc } from '../native/libc.js';
+import { NativeCallError, RegionSystemError } from '../errors.js';
+import { bindNative, loadLibc } from '../native/libc.js';
 import type { SharedWord, SyncBackend } from './types.js';
 
 /** From XNU bsd/sys/ulock.h. */
@@ -65,10 +65,14 @@ export interface UlockCalls {
 
 function bindUlock(): UlockCalls {
   const lib = loadLibc('darwin');
-  const wait = lib.func(
-    'int __ulock_wait(uint32_t operation, void *addr, uint64_t value, uint32_t timeout_us)',
+  const wait = bindNative('__ulock_wait', () =>
+    lib.func(
+      'int __ulock_wait(uint32_t operation, void *addr, uint64_t value, uint32_t timeout_us)',
+    ),
   );
-  const wake = lib.func('int __ulock_wake(uint32_t operation, void *addr, uint64_t wake_value)');
+  const wake = bindNative('__ulock_wake', () =>
+    lib.func('int __ulock_wake(uint32_t operation, void *addr, uint64_t wake_value)'),
+  );
   return {
     wait: (operation, address, value, timeoutUs) =>
       wait(operation, address, value, timeoutUs) as number,
@@ -153,7 +157,7 @@ export function createDarwinBackend(calls: UlockCalls = bindUlock()): SyncBacken
           micros(timeoutMs),
           (error, result) => {
             if (error) {
-              done(error instanceof Error ? error : new Error(String(error)), false);
+              done(new NativeCallError('__ulock_wait (async)', error), false);
               return;
             }
             const outcome = waitOutcome(result);

@@ -6,8 +6,8 @@
  */
 
 import koffi from 'koffi';
-import { RegionSystemError, UnsupportedPlatformError } from '../errors.js';
-import { loadLibc } from '../native/libc.js';
+import { NativeCallError, RegionSystemError, UnsupportedPlatformError } from '../errors.js';
+import { bindNative, loadLibc } from '../native/libc.js';
 import type { SharedWord, SyncBackend } from './types.js';
 
 const FUTEX_WAIT = 0;
@@ -81,8 +81,10 @@ export function createLinuxBackend(arch: string = process.arch): SyncBackend {
   // syscall() is variadic, but on every Linux ABI integer and pointer arguments travel the same
   // way to a variadic and a fixed-argument function, so a fixed prototype is exact and cheaper
   // (koffi parses no argument types per call). Every pointer is passed as a BigInt or null.
-  const futex = libc.func(
-    'long syscall(long nr, void *uaddr, int op, int val, void *timeout, void *uaddr2, int val3)',
+  const futex = bindNative('syscall (futex)', () =>
+    libc.func(
+      'long syscall(long nr, void *uaddr, int op, int val, void *timeout, void *uaddr2, int val3)',
+    ),
   );
   // One timespec for synchronous waits (one at a time on this thread), and one per async wait
   // in flight: the kernel reads it when the pool thread enters the syscall, so it is not reused
@@ -130,7 +132,7 @@ export function createLinuxBackend(arch: string = process.arch): SyncBackend {
           freeAsync.push(ts);
           // errno must be read here, in the callback: koffi saves it per call on the pool thread.
           const errno = result === -1 ? koffi.errno() : 0;
-          if (error) done(error instanceof Error ? error : new Error(String(error)), false);
+          if (error) done(new NativeCallError('futex (async)', error), false);
           else if (errno !== 0 && !isBenign(errno)) done(systemError(errno), false);
           else done(undefined, errno === ETIMEDOUT);
         },

@@ -31,7 +31,8 @@
  */
 
 import koffi from 'koffi';
-import { RegionSystemError } from '../errors.js';
+import { NativeCallError, RegionSystemError } from '../errors.js';
+import { bindNative } from '../native/libc.js';
 import { type MappedSpan, mappingAt } from '../native/mapped.js';
 import type { SharedWord, SyncBackend } from './types.js';
 
@@ -85,9 +86,9 @@ interface Kernel32 {
 }
 
 function bindKernel32(): Kernel32 {
-  const k = koffi.load('kernel32.dll');
+  const k = bindNative('kernel32.dll', () => koffi.load('kernel32.dll'));
   const fn = (name: string, result: string, params: string[]) =>
-    k.func('__stdcall', name, result, params);
+    bindNative(name, () => k.func('__stdcall', name, result, params));
   const CreateSemaphoreW = fn('CreateSemaphoreW', 'void *', ['void *', 'int32', 'int32', 'str16']);
   const CreateEventW = fn('CreateEventW', 'void *', ['void *', 'int', 'int', 'str16']);
   const WaitForMultipleObjects = fn('WaitForMultipleObjects', 'uint32', [
@@ -275,7 +276,7 @@ export function createWindowsBackend(): SyncBackend {
         k.closeHandle(event);
         release(entry);
         if (error) {
-          done(error instanceof Error ? error : new Error(String(error)), false);
+          done(new NativeCallError('WaitForMultipleObjects (async)', error), false);
         } else if (result === W.WAIT_FAILED) {
           // GetLastError belongs to the pool thread that waited: it cannot be read from here.
           done(

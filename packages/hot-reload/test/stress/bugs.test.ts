@@ -1,7 +1,7 @@
 /**
  * Library bugs found by the stress and security work, all fixed since: each test is the
  * regression test of one, and fails if its fix is undone. Each comment names the bug as it
- * was, where it lived, and what the fix is now.
+ * was, the part of the library it lived in, and what the fix is now.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,10 +70,10 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
     }
   });
 
-  // BUG 2 — src/supervisor/supervisor.ts, runBuilds(): reload() promised "a rebuild and reload",
-  // but a rebuild with the same bytes was skipped while the current renderer was alive, so an
-  // owner could not replace a renderer stuck in an endless loop without a source change. Fixed:
-  // reload() schedules its build with the reason 'restart', which bypasses the same-output skip.
+  // BUG 2 — the host's reload() promised "a rebuild and reload", but the build loop skipped a
+  // rebuild with the same bytes while the current renderer was alive, so an owner could not
+  // replace a renderer stuck in an endless loop without a source change. Fixed: reload()
+  // schedules its build with the reason 'restart', which bypasses the same-output skip.
   it('supervisor.reload() replaces a renderer stuck in an endless loop (BUG 2)', async () => {
     const { dir, entry } = makeEntry(1);
     const session = await StressSession.start(entry);
@@ -97,10 +97,10 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
     }
   });
 
-  // BUG 3 — src/supervisor/supervisor.ts, constructor: the supervisor's temporary folder (the
-  // runner and the bundles) was removed only by close(), so an owner killed by SIGKILL left it
-  // behind for good. Fixed: it is named `hotshm-<pid>-XXXXXX`, and each supervisor's start
-  // removes the folders whose owner pid is dead (removeStaleTempDirs).
+  // BUG 3 — the hot host's temporary folder (the runner and the bundles) was removed only by
+  // close(), so an owner killed by SIGKILL left it behind for good. Fixed: it is named
+  // `hotshm-<pid>-XXXXXX`, and each host's start removes the folders whose owner pid is dead
+  // (the host's temporary-folder module, removeStaleTempDirs).
   it('a killed owner’s supervisor folder is removed by the next start (BUG 3)', async () => {
     const { dir, entry } = makeEntry(1);
     try {
@@ -120,8 +120,8 @@ describe('library bugs found by the fault suite, now fixed (regression tests)', 
     }
   });
 
-  // BUG 4 — src/supervisor/child.ts, RendererProcess: when spawn failed (EMFILE at the
-  // file-descriptor limit) the constructor threw before attaching its 'error' listener, and the
+  // BUG 4 — the renderer process (RendererProcess): when spawn failed (EMFILE at the
+  // file-descriptor limit) its constructor threw before attaching its 'error' listener, and the
   // ChildProcess's unhandled 'error' event killed the OWNER ("Unhandled 'error' event … spawn
   // EMFILE"); a spawn failing inside activate() was then never retried. Fixed: the listener is
   // attached right after spawn(), and a failed spawn is retried with the crash back-off, so the

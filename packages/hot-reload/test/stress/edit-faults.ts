@@ -7,8 +7,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeEntry, until, writeEntry } from './fixtures.js';
-import { type ProcInfo, readProc } from './procs.js';
-import { waitGone } from './renderer-faults.js';
+import { ProcessCensus, readProc } from './procs.js';
 import { StressSession } from './session.js';
 import { blankRow, type Row } from './table.js';
 
@@ -27,15 +26,12 @@ export async function editFaults(
   log: (s: string) => void,
 ): Promise<{ rows: Row[]; notes: string[] }> {
   const { dir, entry } = makeEntry(1);
+  // Every process this owner's renderers ever were or started (standbys included): each carries
+  // HOTSHM_OWNER_PID. (The esbuild service is this process's own and lives on with it.)
+  const census = new ProcessCensus({ name: 'HOTSHM_OWNER_PID', value: String(process.pid) });
   const session = await StressSession.start(entry, undefined, false, {
     startTimeoutMs: START_TIMEOUT_MS,
   });
-  const seen = new Map<number, ProcInfo>();
-  const remember = (pid: number | undefined): void => {
-    if (pid === undefined || seen.has(pid)) return;
-    const info = readProc(pid);
-    if (info) seen.set(pid, info);
-  };
   const removal = blankRow('entry removed or renamed');
   const hang = blankRow('renderer start hangs');
   const notes: string[] = [];
@@ -63,8 +59,6 @@ export async function editFaults(
     const byKind = { delete: 0, rename: 0, symlink: 0 };
     for (let i = 0; i < counts.removals * kinds.length; i++) {
       const kind = kinds[i % kinds.length]!;
-      remember(session.rendererPid);
-      remember(session.standbyPid);
       removal.injected++;
       byKind[kind]++;
       const errors = session.buildErrors.length;
@@ -114,7 +108,6 @@ export async function editFaults(
     for (let k = 0; k < counts.hangs; k++) {
       hang.injected++;
       const old = session.rendererPid;
-      remember(old);
       const pidFile = join(dir, `hung-${k}.pid`);
       const crashes = session.crashes.length;
       const hungRevision = ++revision;
@@ -134,7 +127,6 @@ export async function editFaults(
           existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) || undefined : undefined,
         RECOVERY_MS,
       );
-      remember(hungPid);
       const framesAtHang = session.frameCount();
       const reported = await until(
         () =>
@@ -170,12 +162,11 @@ export async function editFaults(
     notes.push(
       `messages during the editing faults: ${acc.sent} sent, ${acc.acknowledged} acknowledged, ${acc.takenByKilled} taken by a renderer killed or stopped before it could acknowledge, ${acc.duplicated} duplicated, ${acc.outOfOrder} out of order, ${acc.lost} lost; ${frames.samples} front frames sampled, ${frames.torn} torn`,
     );
-    remember(session.rendererPid);
-    remember(session.standbyPid);
     const region = session.state.region.name;
     closed = true;
     await session.close();
-    removal.orphaned = (await waitGone([...seen.values()], 1_000)).length;
+    removal.orphaned = (await census.left(1_000)).left.length;
+    notes.push(`processes of its renderers, each waited for after close: ${census.kinds()}`);
     removal.leaked = existsSync(`/dev/shm${region}`) ? 1 : 0;
     return { rows: [removal, hang], notes };
   } finally {

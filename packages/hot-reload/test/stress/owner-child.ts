@@ -6,7 +6,8 @@
  *   node --import tsx owner-child.ts <mode> <entry>
  */
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { HotshmError, RegionSystemError } from '@hotshm/hot-reload';
+import { HotshmError } from '@hotshm/hot-reload';
+import { RegionSystemError } from '@hotshm/hot-reload/errors';
 import { createRegion, newRegionName } from '@hotshm/hot-reload/memory';
 import { sleep, until, writeEntry } from './fixtures.js';
 import { StressSession } from './session.js';

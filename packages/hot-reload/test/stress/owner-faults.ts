@@ -1,7 +1,8 @@
 /**
  * Owner faults: an owner process (with its renderer, standby and esbuild service) is killed with
  * SIGKILL or SIGTERM at a random moment, during its start or while it runs. Within a second no
- * process of its tree may be left, and the next owner's start must remove the region it left.
+ * process it ever started may be left (a census of its family: below it, or carrying its tag),
+ * and the next owner's start must remove the region it left.
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { tempDirsOf } from '../fixtures/owners.js';
 import { startOwnerChild, TAG_VAR } from './child.js';
 import { makeEntry, sleep } from './fixtures.js';
-import { descendants, type ProcInfo, regionsOf, stillRunning, taggedProcesses } from './procs.js';
+import { ProcessCensus, regionsOf } from './procs.js';
 import { waitGone } from './renderer-faults.js';
 import type { Row } from './table.js';
 
@@ -44,6 +45,7 @@ export async function ownerFaults(
   let beforeReady = 0;
   let slowest = 0;
   let tracked = 0;
+  const kinds: string[] = [];
   const verbose = process.env.HOTSHM_STRESS_VERBOSE === '1';
   let startMs = 1500;
   let withFolder = 0;
@@ -51,13 +53,7 @@ export async function ownerFaults(
     const signal = i % 2 === 0 ? 'SIGKILL' : 'SIGTERM';
     const child = startOwnerChild('target', entry);
     const spawnedAt = performance.now();
-    const tree = new Map<number, ProcInfo>();
-    const track = (): void => {
-      for (const p of [...descendants(child.pid), ...taggedProcesses(TAG_VAR, child.tag)]) {
-        if (!tree.has(p.pid)) tree.set(p.pid, p);
-      }
-    };
-    const tracker = setInterval(track, 20);
+    const census = new ProcessCensus({ name: TAG_VAR, value: child.tag }, child.pid);
     // A third of the kills land during the start (node booting, region being made, first build,
     // processes being spawned); the rest while it runs.
     const early = i % 3 === 2;
@@ -69,41 +65,31 @@ export async function ownerFaults(
         log(
           `owner #${i + 1} exited before it was ready: ${(await child.exited).stderr.slice(-2000)}`,
         );
-        clearInterval(tracker);
+        await census.left(0);
         continue;
       }
       startMs = 0.8 * startMs + 0.2 * (performance.now() - spawnedAt);
       await sleep(Math.random() * 300);
     }
-    track();
+    census.look();
     const wasReady = child.messages.some((m) => m.t === 'ready');
     if (!wasReady) beforeReady++;
-    clearInterval(tracker);
     // Its temporary folder is named after it: /tmp/hotshm-<pid>-XXXXXX.
     const dirs = tempDirsOf(child.pid);
     if (dirs.length > 0) withFolder++;
     child.proc.kill(signal);
     rows[signal].injected++;
     const exit = await child.exited;
-    // Whatever the tree started between the last scan and the kill carries the tag.
-    for (const p of taggedProcesses(TAG_VAR, child.tag)) if (!tree.has(p.pid)) tree.set(p.pid, p);
-    const procs = [...tree.values()];
-    const gone = await waitGoneTimed(procs, exit.at, ORPHAN_LIMIT_MS);
+    // Whatever the family started between the last look and the kill carries the tag.
+    const gone = await census.left(ORPHAN_LIMIT_MS, exit.at);
+    const late = gone.left;
     slowest = Math.max(slowest, gone.slowestMs);
-    tracked += procs.length;
+    tracked += census.seen.length;
+    kinds.push(census.kinds());
     if (verbose)
       log(
-        `owner #${i + 1} ${signal} ${wasReady ? 'running' : 'starting'}: ${procs.length} processes in its tree (owner pid ${child.pid}), last gone after ${gone.slowestMs.toFixed(0)} ms (${gone.slowest.slice(0, 80)})`,
+        `owner #${i + 1} ${signal} ${wasReady ? 'running' : 'starting'}: ${census.seen.length} processes it started (${census.kinds()}; owner pid ${child.pid}), last gone after ${gone.slowestMs.toFixed(0)} ms (${gone.slowest.slice(0, 80)})`,
       );
-    const late = [
-      ...gone.left,
-      ...taggedProcesses(TAG_VAR, child.tag).filter((p) => !gone.left.some((q) => q.pid === p.pid)),
-    ];
-    for (const p of late) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {}
-    }
     if (late.length > 0)
       log(
         `owner #${i + 1} (${signal}): left ${late.map((p) => `${p.pid} ${p.command}`).join('; ')}`,
@@ -135,33 +121,27 @@ export async function ownerFaults(
   }
   rmSync(entryDir, { recursive: true, force: true });
   const notes = [
-    `owner kills: ${count} (${tracked} processes of their trees tracked; ${rows.SIGKILL.injected} SIGKILL, ${rows.SIGTERM.injected} SIGTERM), ${beforeReady} of them before the owner's first frame; the slowest process of a killed owner's tree was gone ${slowest.toFixed(0)} ms after the owner`,
+    `owner kills: ${count} (${rows.SIGKILL.injected} SIGKILL, ${rows.SIGTERM.injected} SIGTERM), ${beforeReady} of them before the owner's first frame; ${tracked} processes the killed owners had started, each counted (${sumKinds(kinds)}); the slowest was gone ${slowest.toFixed(0)} ms after its owner`,
     `temporary folders (/tmp/hotshm-<pid>-*: the runner, the library build, bundles): ${withFolder} of the killed owners had made one; ${tempDirsLeft} left after the next start (counted as leaked)`,
   ];
   return { rows: [rows.SIGKILL, rows.SIGTERM], notes };
 }
 
-async function waitGoneTimed(
-  procs: readonly ProcInfo[],
-  since: number,
-  limitMs: number,
-): Promise<{ left: ProcInfo[]; slowestMs: number; slowest: string }> {
-  let slowestMs = 0;
-  let slowest = '';
-  const pending = new Set(procs);
-  while (pending.size > 0 && performance.now() - since <= limitMs) {
-    for (const p of [...pending]) {
-      if (!stillRunning(p)) {
-        pending.delete(p);
-        if (performance.now() - since > slowestMs) {
-          slowestMs = performance.now() - since;
-          slowest = `${p.pid}(ppid ${p.ppid}) ${p.command}`;
-        }
-      }
+/** Adds up `census.kinds()` lines: `3 node, 1 esbuild` + `2 node` → `5 node, 1 esbuild`. */
+function sumKinds(lines: readonly string[]): string {
+  const total = new Map<string, number>();
+  for (const line of lines) {
+    for (const part of line.split(', ')) {
+      const m = /^(\d+) (.+)$/.exec(part);
+      if (m) total.set(m[2]!, (total.get(m[2]!) ?? 0) + Number(m[1]));
     }
-    if (pending.size > 0) await sleep(10);
   }
-  return { left: [...pending], slowestMs, slowest };
+  return (
+    [...total]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ') || 'none'
+  );
 }
 
 export { waitGone };

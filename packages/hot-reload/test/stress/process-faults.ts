@@ -15,12 +15,13 @@
  */
 
 import { spawn } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { processesRunning, startOwnerProcess, tempDirsOf } from '../fixtures/owners.js';
 import { createWorkspace, rendererSource } from '../fixtures/workspace.js';
+import { TAG_VAR } from './child.js';
 import { until } from './fixtures.js';
-import { readProc, taggedProcesses } from './procs.js';
+import { ProcessCensus, readProc } from './procs.js';
 import { blankRow, type Row } from './table.js';
 
 const RED = 0xffff0000;
@@ -29,6 +30,16 @@ const READY_MS = 60_000;
 
 const regionsOf = (pid: number): string[] =>
   readdirSync('/dev/shm').filter((n) => n.startsWith(`hotshm-${pid}-`));
+
+/** An owner process of `ws` and the census of every process it starts (esbuild's service too). */
+function tracedOwner(
+  ws: Parameters<typeof startOwnerProcess>[0],
+  mode: 'hot' | 'nohot',
+): { owner: ReturnType<typeof startOwnerProcess>; census: ProcessCensus } {
+  const tag = randomBytes(6).toString('hex');
+  const owner = startOwnerProcess(ws, mode, { [TAG_VAR]: tag });
+  return { owner, census: new ProcessCensus({ name: TAG_VAR, value: tag }, owner.pid) };
+}
 
 export async function noHotExits(
   count: number,
@@ -39,31 +50,47 @@ export async function noHotExits(
   // Another job on the cores, as when the crash was seen.
   const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
   const outcomes: Record<string, number> = {};
+  const kinds = new Map<string, number>();
   try {
     for (let i = 0; i < count; i += 2) {
       const pair = [0, 1]
         .filter((j) => i + j < count)
         .map((j) => ({
           command: (i + j) % 2 === 0 ? 'burst-close' : 'burst-exit',
-          owner: startOwnerProcess(ws, 'nohot'),
+          ...tracedOwner(ws, 'nohot'),
         }));
       try {
         for (const { owner } of pair) await owner.ready;
         for (const { owner, command } of pair) owner.command(command);
-        for (const { owner, command } of pair) {
+        for (const { owner, command, census } of pair) {
           row.injected++;
           const e = await owner.exited;
+          // Every process it started (the esbuild service that built the worker's bundle) must be
+          // gone within the limit of its end.
+          const { left } = await census.left(ORPHAN_LIMIT_MS);
+          row.orphaned += left.length;
+          for (const p of census.seen) {
+            const kind = /esbuild/.test(p.command) ? 'esbuild' : (p.command.split(' ')[0] ?? '');
+            kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+          }
+          if (left.length > 0) {
+            log(
+              `no-hot ${command} #${row.injected}: left ${left.map((p) => `${p.pid} ${p.command}`).join('; ')}`,
+            );
+          }
           const key = e.code !== null ? `exit ${e.code}` : `${e.signal}`;
           outcomes[key] = (outcomes[key] ?? 0) + 1;
           if (e.code === 0) row.survived++;
           else log(`no-hot ${command} #${row.injected}: ${key}\n${e.stderr.slice(0, 4000)}`);
           row.leaked += regionsOf(owner.pid).length + tempDirsOf(owner.pid).length;
-          row.orphaned += taggedProcesses('HOTSHM_OWNER_PID', String(owner.pid)).length;
         }
       } catch (e) {
         log(`no-hot owner failed to start: ${String(e)}`);
       } finally {
-        for (const { owner } of pair) owner.proc.kill('SIGKILL');
+        for (const { owner, census } of pair) {
+          census.stop();
+          owner.proc.kill('SIGKILL');
+        }
       }
     }
   } finally {
@@ -77,7 +104,11 @@ export async function noHotExits(
         outcomes,
       )
         .map(([k, n]) => `${n}× ${k}`)
-        .join(', ')}; none left a region or a temporary folder (counted as leaked)`,
+        .join(
+          ', ',
+        )}; none left a region or a temporary folder (counted as leaked); processes they started, each waited for (counted as orphaned): ${
+        [...kinds].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'
+      }`,
     ],
   };
 }
@@ -117,7 +148,7 @@ export async function grandchildFaults(
   for (let r = 0; r < rounds; r++) {
     const first = sleepArgv();
     const ws = createWorkspace(spawning(first));
-    const owner = startOwnerProcess(ws, 'hot');
+    const { owner, census } = tracedOwner(ws, 'hot');
     try {
       await owner.ready;
       const a = await until(() => processesRunning(first)[0], READY_MS);
@@ -153,7 +184,8 @@ export async function grandchildFaults(
       else owner.command(ending);
       const exit = await owner.exited;
       const expected = ending === 'SIGTERM' || ending === 'SIGINT' ? ending : 0;
-      const endLeft = await leftAfter(sleeping);
+      // Every process the owner ever started (renderers, standbys, esbuild, the sleeps).
+      const endLeft = (await census.left(ORPHAN_LIMIT_MS)).left.length;
       row.orphaned += endLeft;
       row.leaked += regionsOf(owner.pid).length + tempDirsOf(owner.pid).length;
       if ((exit.code ?? exit.signal) === expected && sleeping.length > 0 && endLeft === 0)
@@ -165,6 +197,7 @@ export async function grandchildFaults(
     } catch (e) {
       log(`grandchildren round #${r + 1} failed: ${String(e)}`);
     } finally {
+      census.stop();
       owner.proc.kill('SIGKILL');
       ws.remove();
     }

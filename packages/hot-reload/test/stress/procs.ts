@@ -1,86 +1,154 @@
 /**
- * Process bookkeeping for the stress harness, from /proc: who descends from whom, which processes
- * carry a tag in their environment, and whether a pid is still the process we saw (a pid can be
- * reused; its start time in /proc/<pid>/stat cannot).
+ * Process bookkeeping for the stress harness, on the library's /proc reader (src/native/proc.ts):
+ * who descends from whom, which processes carry a tag in their environment, and whether a pid is
+ * still the process we saw (a pid can be reused; its start time cannot).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import {
+  commandLineOf,
+  descendantsOf,
+  type ProcessInfo,
+  processesWithEnv,
+  readProcess,
+  stillRunning as running,
+} from '../../src/native/proc.js';
 
 export interface ProcInfo {
   readonly pid: number;
   readonly ppid: number;
   /** Start time in clock ticks since boot: with the pid, names one process for good. */
   readonly start: number;
+  /** The command line, for the report. */
   readonly command: string;
 }
 
-export function readProc(pid: number): ProcInfo | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may itself hold spaces or parentheses.
-    const close = stat.lastIndexOf(')');
-    const fields = stat.slice(close + 2).split(' ');
-    const state = fields[0];
-    if (state === 'Z' || state === 'X') return undefined; // exited, waiting to be reaped
-    let command = '';
-    try {
-      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    } catch {}
-    return { pid, ppid: Number(fields[1]), start: Number(fields[19]), command };
-  } catch {
-    return undefined;
-  }
-}
+const withCommand = (p: ProcessInfo): ProcInfo => ({
+  pid: p.pid,
+  ppid: p.ppid,
+  start: p.start,
+  command: (commandLineOf(p.pid) ?? []).join(' ').trim(),
+});
 
-export function allPids(): number[] {
-  return readdirSync('/proc')
-    .filter((n) => /^[0-9]+$/.test(n))
-    .map(Number);
+/** The live process `pid` (undefined once it exited, zombies included). */
+export function readProc(pid: number): ProcInfo | undefined {
+  const p = readProcess(pid);
+  return p && withCommand(p);
 }
 
 /** Every live process whose parent chain reaches `root` (not `root` itself). */
 export function descendants(root: number): ProcInfo[] {
-  const infos = allPids()
-    .map(readProc)
-    .filter((p): p is ProcInfo => p !== undefined);
-  const children = new Map<number, ProcInfo[]>();
-  for (const p of infos) {
-    const list = children.get(p.ppid) ?? [];
-    list.push(p);
-    children.set(p.ppid, list);
-  }
-  const out: ProcInfo[] = [];
-  const queue = [root];
-  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
-    for (const c of children.get(pid) ?? []) {
-      out.push(c);
-      queue.push(c.pid);
-    }
-  }
-  return out;
+  return descendantsOf(root).map(withCommand);
 }
 
 /** Live processes whose environment holds `name=value` (inherited by a whole process tree). */
 export function taggedProcesses(name: string, value: string): ProcInfo[] {
-  const needle = `${name}=${value}\0`;
-  const out: ProcInfo[] = [];
-  for (const pid of allPids()) {
-    if (pid === process.pid) continue;
-    let env: string;
-    try {
-      env = readFileSync(`/proc/${pid}/environ`, 'latin1');
-    } catch {
-      continue;
-    }
-    if (!env.includes(needle) && !env.endsWith(needle.slice(0, -1))) continue;
-    const info = readProc(pid);
-    if (info) out.push(info);
-  }
-  return out;
+  return processesWithEnv(name, value).map(withCommand);
 }
 
 export function stillRunning(p: ProcInfo): boolean {
-  const now = readProc(p.pid);
-  return now !== undefined && now.start === p.start;
+  return running(p);
+}
+
+/**
+ * Every process an owner ever started, as far as /proc can tell: those below it (`root`) and
+ * those that carry its tag in their environment, which every process of its family inherits
+ * (esbuild's service, standbys, renderers, what a renderer starts) and keeps when its parent
+ * dies and it is re-parented. Looked at every `everyMs` while the owner runs and once more at
+ * the end: a process that started and ended between two looks cannot be left behind, and one
+ * still running at the end is seen by its tag. The owner itself is not counted.
+ */
+export class ProcessCensus {
+  readonly #seen = new Map<string, ProcInfo>();
+  readonly #root: number | undefined;
+  readonly #tag: { readonly name: string; readonly value: string };
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(tag: { readonly name: string; readonly value: string }, root?: number, everyMs = 20) {
+    this.#tag = tag;
+    this.#root = root;
+    this.look();
+    this.#timer = setInterval(() => this.look(), everyMs);
+    this.#timer.unref();
+  }
+
+  /** Stops looking on a timer (idempotent; `left` stops it too). */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Adds every process of the family that runs now. */
+  look(): void {
+    const now = [
+      ...(this.#root === undefined ? [] : descendants(this.#root)),
+      ...taggedProcesses(this.#tag.name, this.#tag.value),
+    ];
+    for (const p of now) {
+      if (p.pid === this.#root) continue;
+      const key = `${p.pid}:${p.start}`;
+      if (!this.#seen.has(key)) this.#seen.set(key, p);
+    }
+  }
+
+  /** Every process seen so far. */
+  get seen(): ProcInfo[] {
+    return [...this.#seen.values()];
+  }
+
+  /**
+   * Stops looking on a timer, looks once more, and waits until `limitMs` after `since` (when the
+   * owner ended) for every process seen to end. Returns those still running then, SIGKILLed so
+   * nothing is left behind, and which one ended last.
+   */
+  async left(
+    limitMs: number,
+    since = performance.now(),
+  ): Promise<{ left: ProcInfo[]; slowestMs: number; slowest: string }> {
+    this.stop();
+    this.look();
+    const pending = new Set(this.#seen.values());
+    let slowestMs = 0;
+    let slowest = '';
+    for (;;) {
+      for (const p of [...pending]) {
+        if (stillRunning(p)) continue;
+        pending.delete(p);
+        const ms = performance.now() - since;
+        if (ms > slowestMs) {
+          slowestMs = ms;
+          slowest = `${p.pid}(ppid ${p.ppid}) ${p.command}`;
+        }
+      }
+      if (pending.size === 0 || performance.now() - since > limitMs) break;
+      await new Promise((r) => setTimeout(r, 10));
+      // A process started by one that was still running a moment ago.
+      this.look();
+      for (const p of this.#seen.values()) if (stillRunning(p)) pending.add(p);
+    }
+    const left = [...pending];
+    for (const p of left) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {}
+    }
+    return { left, slowestMs, slowest };
+  }
+
+  /** What the processes seen were, for the report: `14 node, 2 esbuild, 1 sleep`. */
+  kinds(): string {
+    const counts = new Map<string, number>();
+    for (const p of this.#seen.values()) {
+      const exe = (p.command.split(' ')[0] ?? '').split('/').pop() ?? '';
+      const kind = /esbuild/.test(p.command) ? 'esbuild' : exe || 'unknown';
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    }
+    return (
+      [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ') || 'none'
+    );
+  }
 }
 
 /** Lists /dev/shm names (without '/') that start with `hotshm-<pid>-`. */

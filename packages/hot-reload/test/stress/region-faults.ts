@@ -13,8 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { makeEntry, sleep, until, writeEntry } from './fixtures.js';
-import { type ProcInfo, readProc } from './procs.js';
-import { waitGone } from './renderer-faults.js';
+import { ProcessCensus } from './procs.js';
 import { StressSession } from './session.js';
 import { StressState } from './stress-state.js';
 import { blankRow, type Row } from './table.js';
@@ -43,6 +42,9 @@ export async function regionFaults(
 ): Promise<{ rows: Row[]; notes: string[] }> {
   const { dir, entry } = makeEntry(1);
   const size = { width: 96, height: 64 };
+  // Every process this owner's renderers ever were or started (standbys included): each carries
+  // HOTSHM_OWNER_PID. (The esbuild service is this process's own and lives on with it.)
+  const census = new ProcessCensus({ name: 'HOTSHM_OWNER_PID', value: String(process.pid) });
   const session = await StressSession.start(entry, size);
   const region = session.state.region.name;
   const layout = StressState.layout(size);
@@ -50,12 +52,6 @@ export async function regionFaults(
     const f = layout.fields.find((g) => g.name === field);
     if (!f) throw new Error(`the stress state has no field ${field}`);
     return f.offset;
-  };
-  const seen = new Map<number, ProcInfo>();
-  const remember = (pid: number | undefined): void => {
-    if (pid === undefined || seen.has(pid)) return;
-    const info = readProc(pid);
-    if (info) seen.set(pid, info);
   };
   const header = blankRow('region header overwritten');
   const rings = blankRow('ring indices overwritten');
@@ -69,8 +65,6 @@ export async function regionFaults(
 
     for (let k = 0; k < counts.headers; k++) {
       header.injected++;
-      remember(session.rendererPid);
-      remember(session.standbyPid);
       const before = headerRepairs();
       const what = k % 2 === 0 ? 'identity' : 'retired';
       if (what === 'identity') {
@@ -115,8 +109,6 @@ export async function regionFaults(
     const repairedBy: Record<string, number> = {};
     for (let k = 0; k < counts.rings; k++) {
       rings.injected++;
-      remember(session.rendererPid);
-      remember(session.standbyPid);
       const field = fields[k % fields.length]!;
       const quiet = await session.pause(RECOVERY_MS);
       const repairs = session.repairs.length;
@@ -132,7 +124,6 @@ export async function regionFaults(
       const acked = session.acknowledged();
       const flowing = await until(() => session.acknowledged() > acked + 50, RECOVERY_MS);
       const healthy = await session.healthy(RECOVERY_MS);
-      remember(session.rendererPid);
       const restarted = session.crashes.length - crashes;
       repairedBy[field] = (repairedBy[field] ?? 0) + 1;
       if (quiet && reported && flowing && healthy !== undefined) rings.survived++;
@@ -160,11 +151,10 @@ export async function regionFaults(
     notes.push(
       `messages during the region faults: ${acc.sent} sent, ${acc.acknowledged} acknowledged, ${acc.takenByKilled} taken by a renderer killed or stopped before it could acknowledge, ${acc.duplicated} duplicated, ${acc.outOfOrder} out of order, ${acc.lost} lost; ${frames.samples} front frames sampled, ${frames.torn} torn`,
     );
-    remember(session.rendererPid);
-    remember(session.standbyPid);
     closed = true;
     await session.close();
-    const orphans = (await waitGone([...seen.values()], 1_000)).length;
+    const orphans = (await census.left(1_000)).left.length;
+    notes.push(`processes of its renderers, each waited for after close: ${census.kinds()}`);
     header.orphaned = orphans;
     rings.orphaned = orphans;
     const leaked = existsSync(`/dev/shm${region}`) ? 1 : 0;

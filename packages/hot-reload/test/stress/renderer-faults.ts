@@ -6,7 +6,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { makeEntry, sleep, until, writeEntry } from './fixtures.js';
-import { type ProcInfo, readProc, stillRunning } from './procs.js';
+import { ProcessCensus, type ProcInfo, readProc, stillRunning } from './procs.js';
 import { StressSession } from './session.js';
 import { Fault } from './stress-state.js';
 import type { Row } from './table.js';
@@ -27,6 +27,9 @@ export async function rendererFaults(
   notes: string[];
 }> {
   const { dir, entry } = makeEntry(1);
+  // Every process this owner's renderers ever were or started (standbys included): each carries
+  // HOTSHM_OWNER_PID. (The esbuild service is this process's own and lives on with it.)
+  const census = new ProcessCensus({ name: 'HOTSHM_OWNER_PID', value: String(process.pid) });
   const session = await StressSession.start(entry);
   const notes: string[] = [];
   const seen = new Map<number, ProcInfo>();
@@ -210,8 +213,9 @@ export async function rendererFaults(
     const region = session.state.region.name;
     await session.close();
     // After a clean close: no renderer or standby of this owner left, and no region.
-    const orphans = await waitGone([...seen.values()], 1_000);
+    const orphans = (await census.left(1_000)).left;
     killRow.orphaned = orphans.length;
+    notes.push(`processes of its renderers, each waited for after close: ${census.kinds()}`);
     killRow.leaked = existsRegion(region) ? 1 : 0;
     return { rows: [killRow, ...faultRows], notes };
   } finally {

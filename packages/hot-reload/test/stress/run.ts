@@ -10,6 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
+import { parseArgs } from 'node:util';
 import { editFaults } from './edit-faults.js';
 import { ownerFaults } from './owner-faults.js';
 import { grandchildFaults, noHotExits } from './process-faults.js';
@@ -19,56 +20,90 @@ import { resourceFaults } from './resource-faults.js';
 import { formatTable, ok, type Report, type Row } from './table.js';
 import { workerFaults } from './worker-faults.js';
 
-const argv = process.argv.slice(2);
-const short = argv.includes('--short');
-const json = argv.includes('--json');
-const only = argv
-  .find((a) => a.startsWith('--only='))
-  ?.slice('--only='.length)
-  .split(',');
-const wants = (phase: string): boolean => only === undefined || only.includes(phase);
+const PHASES = [
+  'renderer',
+  'edits',
+  'region',
+  'nohot',
+  'grandchildren',
+  'owner',
+  'resource',
+  'worker',
+] as const;
+const SHORT = {
+  kills: 20,
+  each: 1,
+  owners: 6,
+  removals: 1,
+  hangs: 1,
+  headers: 2,
+  rings: 3,
+  exits: 8,
+  families: 2,
+  workers: 20,
+};
+const LONG: typeof SHORT = {
+  kills: 200,
+  each: 3,
+  owners: 50,
+  removals: 10,
+  hangs: 5,
+  headers: 20,
+  rings: 30,
+  exits: 100,
+  families: 8,
+  workers: 1000,
+};
+type Count = keyof typeof SHORT;
+const COUNTS = Object.keys(SHORT) as Count[];
 
-const flag = (name: string): number | undefined => {
-  const v = argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  return v === undefined ? undefined : Number(v);
-};
-const base = short
-  ? {
-      kills: 20,
-      each: 1,
-      owners: 6,
-      removals: 1,
-      hangs: 1,
-      headers: 2,
-      rings: 3,
-      exits: 8,
-      families: 2,
-      workers: 20,
-    }
-  : {
-      kills: 200,
-      each: 3,
-      owners: 50,
-      removals: 10,
-      hangs: 5,
-      headers: 20,
-      rings: 30,
-      exits: 100,
-      families: 8,
-      workers: 1000,
-    };
-const counts = {
-  kills: flag('kills') ?? base.kills,
-  each: flag('each') ?? base.each,
-  owners: flag('owners') ?? base.owners,
-  removals: flag('removals') ?? base.removals,
-  hangs: flag('hangs') ?? base.hangs,
-  headers: flag('headers') ?? base.headers,
-  rings: flag('rings') ?? base.rings,
-  exits: flag('exits') ?? base.exits,
-  families: flag('families') ?? base.families,
-  workers: flag('workers') ?? base.workers,
-};
+function usage(problem: string): never {
+  process.stderr.write(
+    `stress: ${problem}\nusage: run.ts [--short] [--json] [--only=${PHASES.join(',')}] ${COUNTS.map((c) => `[--${c}=N]`).join(' ')}\n`,
+  );
+  process.exit(2);
+}
+
+const countOptions = Object.fromEntries(COUNTS.map((c) => [c, { type: 'string' }])) as Record<
+  Count,
+  { type: 'string' }
+>;
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        short: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        ...countOptions,
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+})();
+const short = values.short;
+const json = values.json;
+const only = values.only?.split(',');
+for (const phase of only ?? []) {
+  if (!(PHASES as readonly string[]).includes(phase)) {
+    usage(`--only: expected phases among ${PHASES.join(', ')}, got "${phase}"`);
+  }
+}
+const wants = (phase: (typeof PHASES)[number]): boolean =>
+  only === undefined || only.includes(phase);
+
+const base = short ? SHORT : LONG;
+const counts = Object.fromEntries(
+  COUNTS.map((name) => {
+    const v = values[name];
+    if (v === undefined) return [name, base[name]];
+    if (!/^[0-9]+$/.test(v)) usage(`--${name}: expected a whole number, got "${v}"`);
+    return [name, Number(v)];
+  }),
+) as Record<Count, number>;
 
 const t0 = performance.now();
 const log = (s: string): void => {

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { type Region, RegionExistsError, RegionNotFoundError } from '@hotshm/hot-reload';
+import type { Region } from '@hotshm/hot-reload';
+import { RegionExistsError, RegionNotFoundError } from '@hotshm/hot-reload/errors';
 import { createRegion, newRegionName, openRegion, unlinkRegion } from '@hotshm/hot-reload/memory';
 import { type Peer, startPeer } from './helpers.js';
 

@@ -24,6 +24,7 @@ export const PUBLIC_MODULES: Readonly<Record<string, ModuleFiles>> = {
   [`${LIBRARY_NAME}/memory`]: { src: 'exports/memory', dist: 'memory' },
   [`${LIBRARY_NAME}/sync`]: { src: 'exports/sync', dist: 'sync' },
   [`${LIBRARY_NAME}/schema`]: { src: 'exports/schema', dist: 'schema' },
+  [`${LIBRARY_NAME}/errors`]: { src: 'exports/errors', dist: 'errors' },
   [`${LIBRARY_NAME}/canvas`]: { src: 'exports/canvas', dist: 'canvas', warm: false },
 };
 

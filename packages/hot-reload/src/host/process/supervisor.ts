@@ -19,14 +19,14 @@ import { SpawnError } from '../../errors.js';
 import { ENV } from '../../state/runtime.js';
 import { buildLibrary, type LibraryBuild } from '../build/library.js';
 import { createProgramBuilder, type ProgramBuilder } from '../build/program.js';
-import type { ProcessHost, ProcessHostStats } from '../events.js';
+import type { OutputSink, ProcessHost, ProcessHostStats } from '../events.js';
 import { type Build, HostBase, type HostBaseOptions, type Job } from '../host.js';
 import { Renderer, type RendererTransport } from '../lifecycle.js';
 import { reapOrphans } from '../orphans.js';
 import { createTempDir, type TempDir } from '../temp.js';
 import { type Builder, BuildLoop, type BuildOutput, type Built, changedSince } from './builds.js';
 import { StandbyPool } from './pool.js';
-import { type OutputSink, ProcessTransport } from './transport.js';
+import { ProcessTransport } from './transport.js';
 import { SourceWatcher, type SourceWatcherOptions } from './watcher.js';
 
 /** What the supervisor is made of: real ones by default, fakes in its unit tests. */

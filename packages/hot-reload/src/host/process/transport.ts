@@ -18,6 +18,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { SpawnError } from '../../errors.js';
 import { onProcessExit } from '../../lifetime.js';
+import type { OutputSink } from '../events.js';
 import type { RendererExit, RendererTransport } from '../lifecycle.js';
 import { CONTROL_FD, type ToRenderer } from '../protocol.js';
 
@@ -26,11 +27,6 @@ const STDERR_TAIL_BYTES = 8 * 1024;
 const STDERR_AFTER_EXIT_MS = 100;
 /** Process groups and descriptor-passed pipes exist on POSIX. */
 const POSIX = process.platform !== 'win32';
-
-/** Where a renderer's stderr goes besides the tail kept for reports. */
-export interface OutputSink {
-  write(chunk: string | Uint8Array): unknown;
-}
 
 export interface ProcessTransportOptions {
   /** The runner module to start with `node`. */
