@@ -7,6 +7,7 @@ const publicEntries = {
   sync: 'src/exports/sync.ts',
   schema: 'src/exports/schema.ts',
   errors: 'src/exports/errors.ts',
+  window: 'src/exports/window.ts',
   canvas: 'src/exports/canvas.ts',
 };
 

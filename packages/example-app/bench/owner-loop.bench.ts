@@ -1,9 +1,8 @@
 /**
- * The owner's health while a renderer presents at 60 fps: the real app (startApp, SDL back end,
- * hot reload on) in this process under a private Xvfb, its renderer a temporary entry that
+ * The owner's health while a renderer presents at 60 fps: the example's owner (its state and the
+ * library's window, SDL back end, hot reload on) in this process under a private Xvfb, its renderer a temporary entry that
  * redraws every 16 ms. Over a 5 s window after warm-up it records the event-loop delay p99
- * (monitorEventLoopDelay, as the app's own stats() measures it) and, after the run, this process's
- * RSS.
+ * (monitorEventLoopDelay) and, after the run, the RSS of the owner as `pnpm dev` runs it.
  * Baselines, measured in the same run: the loop delay of an idle Node process paced by the same
  * drift-corrected 60 Hz timers (run during the measured window, so it sees the same machine
  * load), and the RSS of a bare `node` that has loaded koffi.
@@ -13,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile, record } from '../../../scripts/bench-record.js';
+import { startXvfb } from '../../hot-reload/test/x11.js';
 import { appDir, createTempImpl } from '../test/e2e/harness.js';
-import { startXvfb } from '../test/x11.js';
 
 const WINDOW_MS = 5000;
 const WARMUP_MS = 1000;
@@ -135,10 +134,19 @@ process.env.HOTSHM_BACKEND = 'sdl';
 delete process.env.WAYLAND_DISPLAY;
 const impl = createTempImpl();
 impl.write(RENDERER);
-const { startApp } = await import('../src/app.js');
+const { State } = await import('hot-reloaded-state');
+const { openWindow } = await import('@hotshm/hot-reload/window');
 
 try {
-  const app = await startApp({ entry: impl.entry, log: (line) => console.log(`  ${line}`) });
+  const log = (line: string): void => console.log(`  ${line}`);
+  const state = await State.owner({ width: 300, height: 300 }, { entry: impl.entry, log });
+  const window = await openWindow(state, {
+    title: 'Hot Reload Demo',
+    input: 'toRenderer',
+    titles: 'fromRenderer',
+    log,
+  });
+  const app = { state, stats: () => window.stats() };
   try {
     // The baseline runs at the same time as the measured window, so both see the same load on
     // this shared machine (its own warm-up overlaps the app's).
@@ -147,6 +155,7 @@ try {
     const fb = app.state.framebuffer;
     const presentedBefore = fb.frameCount();
     const ownerFramesBefore = app.stats().frames;
+    const uploadsBefore = app.stats().uploads;
     const workBefore = app.stats().workMs.length;
     const lag = monitorEventLoopDelay({ resolution: 5 });
     lag.enable();
@@ -162,7 +171,7 @@ try {
     const rss = launched.rss;
     const idle = await idleRun;
     console.log(
-      `${WINDOW_MS / 1000} s at 300×300: renderer presented ${presented} frames, owner showed ${ownerFrames} (idle loop: ${idle.frames} ticks incl. warm-up); owner work p50 ${percentile(work, 50).toFixed(3)} ms, p99 ${percentile(work, 99).toFixed(3)} ms; loop delay p99 ${p99.toFixed(2)} ms (app.stats() since start: ${stats.loopDelayP99Ms.toFixed(2)} ms), idle baseline ${idle.p99.toFixed(2)} ms; RSS of the owner as \`pnpm dev\` runs it ${rss.toFixed(1)} MB (this bench process, which also carries tsx and vitest-free tooling: ${inProcessRss.toFixed(1)} MB), bare node + koffi ${bareRss.toFixed(1)} MB`,
+      `${WINDOW_MS / 1000} s at 300×300: renderer presented ${presented} frames, owner ticked ${ownerFrames} times and uploaded ${stats.uploads - uploadsBefore} frames (idle loop: ${idle.frames} ticks incl. warm-up); owner work p50 ${percentile(work, 50).toFixed(3)} ms, p99 ${percentile(work, 99).toFixed(3)} ms; loop delay p99 ${p99.toFixed(2)} ms, idle baseline ${idle.p99.toFixed(2)} ms; RSS of the owner as \`pnpm dev\` runs it ${rss.toFixed(1)} MB (this bench process, which also carries tsx and vitest-free tooling: ${inProcessRss.toFixed(1)} MB), bare node + koffi ${bareRss.toFixed(1)} MB`,
     );
     console.log(
       `  load average ${loadavg()[0]?.toFixed(2)}; the owner's largest mappings: ${launched.mappings}`,
@@ -193,7 +202,8 @@ try {
       if (value >= target) console.log(`  ${id}: ${value.toFixed(1)} is over the target ${target}`);
     }
   } finally {
-    await app.stop();
+    await window.close();
+    await state.close();
   }
 } finally {
   await xvfb.stop();

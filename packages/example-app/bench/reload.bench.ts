@@ -31,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { percentile, record } from '../../../scripts/bench-record.js';
 import { processesWithEnv } from '../../hot-reload/src/native/proc.js';
+import { startXvfb, waitFor } from '../../hot-reload/test/x11.js';
 import {
   type AppProcess,
   appDir,
@@ -41,7 +42,6 @@ import {
   type TempImpl,
 } from '../test/e2e/harness.js';
 import { type FrameObserver, observeFrames } from '../test/e2e/observe.js';
-import { startXvfb, waitFor } from '../test/x11.js';
 
 const EDITS = Number(process.env.HOTSHM_BENCH_EDITS ?? 40);
 const SOAK = Number(process.env.HOTSHM_BENCH_SOAK ?? 500);

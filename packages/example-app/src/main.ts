@@ -1,29 +1,47 @@
 /**
- * `pnpm dev` (hot reload) and `pnpm --filter example-app start:nohot` (renderer on a worker).
- * Exit code 75 from the app means "the state layout changed": the owner starts again with the new
- * definition, in a fresh process, because its own view of the region is now wrong.
- * HOTSHM_EXAMPLE_ENTRY points the reloadable at another entry file (the end-to-end tests edit a
- * temporary copy of example-impl, never the workspace's own sources).
+ * The example's owner, run by `pnpm dev` (hot reload) and `pnpm --filter example-app start:nohot`
+ * (the renderer on a worker thread): the state, a window on it, and nothing else. The library's
+ * window forwards input to `toRenderer`, titles itself from `fromRenderer`, and says in its title
+ * and a red border when a build is broken or the renderer crashed.
+ * HOTSHM_EXAMPLE_ENTRY points the renderer at another entry (the end-to-end tests edit a temporary
+ * copy of example-impl, never the workspace's own sources). Exit code 75 means "the state layout
+ * changed": the owner starts again in a fresh process, whose view of the region is the new one.
  */
 import { spawn } from 'node:child_process';
-import { startApp } from './app.js';
+import { openWindow } from '@hotshm/hot-reload/window';
+import { State } from 'hot-reloaded-state';
 
 const hot = !process.argv.includes('--no-hot');
-const RESTART = 75;
-
 const entry = process.env.HOTSHM_EXAMPLE_ENTRY;
-const app = await startApp({ hot, ...(entry ? { entry } : {}) });
-const onSignal = (signal: NodeJS.Signals): void => {
-  void app.stop(128 + (signal === 'SIGINT' ? 2 : 15));
+const log = (line: string): void => console.log(line);
+const state = await State.owner({ width: 300, height: 300 }, { hot, log, ...(entry && { entry }) });
+const window = await openWindow(state, {
+  title: 'Hot Reload Demo',
+  input: 'toRenderer',
+  titles: 'fromRenderer',
+  log,
+});
+const mode = hot ? 'hot reload on' : 'renderer on a worker thread (no hot reload)';
+log(`hotshm: region ${state.region.name}, backend ${window.backend.name}, ${mode}`);
+
+let code = 0;
+const stop = (exitCode: number): void => {
+  code = exitCode;
+  void window.close();
 };
-process.once('SIGINT', onSignal);
-process.once('SIGTERM', onSignal);
-const code = await app.done;
-if (code === RESTART) {
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-  });
-  child.on('exit', (c, s) => process.exit(c ?? (s ? 1 : 0)));
+process.once('SIGINT', () => stop(130));
+process.once('SIGTERM', () => stop(143));
+state.host.on('layout-change', () => {
+  log('hotshm: the state layout changed; restarting the owner so both sides agree');
+  stop(75);
+});
+await window.closed;
+await state.close();
+if (code === 75) {
+  const argv = [...process.execArgv, ...process.argv.slice(1)];
+  spawn(process.execPath, argv, { stdio: 'inherit' }).on('exit', (c, s) =>
+    process.exit(c ?? (s ? 1 : 0)),
+  );
 } else {
   process.exit(code);
 }

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { State } from 'hot-reloaded-state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startXvfb, waitFor, type Xvfb } from '../../hot-reload/test/x11.js';
 import {
   type AppProcess,
   appEnv,
@@ -27,7 +28,6 @@ import {
   type TempImpl,
   x11,
 } from './e2e/harness.js';
-import { startXvfb, waitFor, type Xvfb } from './x11.js';
 
 const TITLE = 'Hot Reload Demo';
 const MAIN = 'export async function main(): Promise<void> {';
@@ -70,8 +70,8 @@ describe('the example app, hot, with a damaged region and broken saves (issue 11
     x = x11(xvfb.display);
     impl = createTempImpl();
     app = startApp({ env: appEnv(xvfb.display, { HOTSHM_EXAMPLE_ENTRY: impl.entry }) });
-    window = await x.findWindow(app.pid, TITLE);
     const line = await app.line('the start line', /^hotshm: region /);
+    window = await x.findWindow(app.pid, TITLE);
     region = /\/(hotshm-\S+),/.exec(line)?.[1] ?? '';
     expect(region).toMatch(/^hotshm-\d+-[0-9a-f]{8}$/);
   });

@@ -8,6 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  near,
+  pixelAt,
+  screenshot,
+  startXvfb,
+  waitFor,
+  type Xvfb,
+} from '../../hot-reload/test/x11.js';
+import {
   type AppProcess,
   appEnv,
   BORDER_RED,
@@ -20,7 +28,6 @@ import {
   type TempImpl,
   x11,
 } from './e2e/harness.js';
-import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
 
 const TITLE = 'Hot Reload Demo';
 const ORANGE_LINE = 'export const ORANGE: number = rgb(1.0, 0.7, 0.0);';
@@ -78,6 +85,9 @@ describe('the example app, hot, under Xvfb', () => {
   });
 
   it('opens a 300×300 window titled "Hot Reload Demo" that shows orange, and says where it runs', async () => {
+    // The owner prints its start line once its window is open; waiting for the line first says
+    // what the owner printed if it never gets there.
+    await app.line('the start line', /^hotshm: region /);
     window = await x.findWindow(app.pid, TITLE);
     expect(await x.info(window)).toMatchObject({ width: 300, height: 300, mapState: 'IsViewable' });
     const s = await waitPixel('an orange window', 150, 150, (p) => near(p, ORANGE));

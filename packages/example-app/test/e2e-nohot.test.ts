@@ -9,6 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  near,
+  pixelAt,
+  screenshot,
+  startXvfb,
+  waitFor,
+  type Xvfb,
+} from '../../hot-reload/test/x11.js';
+import {
   type AppProcess,
   appDir,
   appEnv,
@@ -21,7 +29,6 @@ import {
   startApp,
   x11,
 } from './e2e/harness.js';
-import { near, pixelAt, screenshot, startXvfb, waitFor, type Xvfb } from './x11.js';
 
 describe('the example app without hot reload, under Xvfb', () => {
   let xvfb: Xvfb;
@@ -41,6 +48,9 @@ describe('the example app without hot reload, under Xvfb', () => {
   });
 
   it('shows orange in a 300×300 window and says the renderer is on a worker thread', async () => {
+    // The owner prints its start line once its window is open; waiting for the line first says
+    // what the owner printed if it never gets there.
+    await app.line('the start line', /^hotshm: region /);
     window = await x.findWindow(app.pid, 'Hot Reload Demo');
     expect(await x.info(window)).toMatchObject({ width: 300, height: 300, mapState: 'IsViewable' });
     await waitFor(

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../hot-reload/test/x11.js';
 import {
   appDir,
   childrenOf,
@@ -18,7 +19,6 @@ import {
   regionsOf,
   runsNode,
 } from './e2e/harness.js';
-import { waitFor } from './x11.js';
 
 const ORANGE_FG = '38;2;255;178;0';
 const ORANGE_BG = '48;2;255;178;0';

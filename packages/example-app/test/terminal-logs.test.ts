@@ -10,8 +10,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../hot-reload/test/x11.js';
 import { appDir, childrenOf, isAlive, mainScript, regionsOf, runsNode } from './e2e/harness.js';
-import { waitFor } from './x11.js';
 
 const logOf = (pid: number): string => join(tmpdir(), `hotshm-${pid}.log`);
 const tempDirsOf = (pid: number): string[] =>

@@ -36,6 +36,8 @@ export const ErrorCode = {
   Migration: 'HOTSHM_MIGRATION',
   IncompatibleChange: 'HOTSHM_INCOMPATIBLE_CHANGE',
   NativeCall: 'HOTSHM_NATIVE_CALL',
+  BackendUnavailable: 'HOTSHM_BACKEND_UNAVAILABLE',
+  WindowFrame: 'HOTSHM_WINDOW_FRAME',
   Canvas: 'HOTSHM_CANVAS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

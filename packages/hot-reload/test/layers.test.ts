@@ -8,6 +8,7 @@
  *   state                            (everything above; knows no host)
  *   canvas                           (frames and below: Skia drawing into a framebuffer)
  *   host                             (everything above)
+ *   window                           (everything above: shows a state, knows its host's events)
  *   owner.ts                         (composes state and a host)
  *   index.ts, exports/               (the public entries)
  *
@@ -44,8 +45,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   state: [...DATA, 'channel', 'frames'],
   canvas: [...DATA, 'frames'],
   host: [...DATA, 'channel', 'frames', 'state'],
+  window: [...DATA, 'channel', 'frames', 'state', 'host'],
   owner: [...DATA, 'channel', 'frames', 'state', 'host'],
-  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'owner', 'canvas', 'entry'],
+  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'window', 'owner', 'canvas', 'entry'],
 };
 
 function sources(dir: string): string[] {

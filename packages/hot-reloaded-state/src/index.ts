@@ -7,41 +7,14 @@ import {
   defineState,
   fixedString,
   framebuffer,
-  i16,
-  i32,
   struct,
-  u8,
   u16,
   u32,
 } from '@hotshm/hot-reload';
+import { InputEvent } from '@hotshm/hot-reload/window';
 
-/** Kinds of input the owner forwards, as in `InputEvent.kind`. */
-export const InputKind = {
-  MouseMove: 1,
-  MouseDown: 2,
-  MouseUp: 3,
-  KeyDown: 4,
-  KeyUp: 5,
-  Wheel: 6,
-} as const;
-
-export const MouseButton = { Left: 1, Middle: 2, Right: 3 } as const;
-
-/** One input event from the window: 20 bytes, C layout. */
-export const InputEvent = struct({
-  kind: u8,
-  button: u8,
-  /** Bit mask of the buttons held (bit 0: left, 1: middle, 2: right). */
-  buttons: u8,
-  modifiers: u8,
-  x: i32,
-  y: i32,
-  /** SDL keycode: Escape 27, letters their lower-case ASCII. */
-  key: i32,
-  /** Wheel steps: positive dy away from the user, positive dx to the right. */
-  dx: i16,
-  dy: i16,
-});
+// The window's input schema and constants, from the library, for the renderer to read events by.
+export { InputEvent, InputKind, Key, Modifier, MouseButton } from '@hotshm/hot-reload/window';
 
 /** The window's size, chosen by the owner and checked by the renderer when it arrives. */
 export const Args = struct({ width: u16, height: u16 });

@@ -24,7 +24,7 @@ import {
   executableOf,
   processesWithEnv,
 } from '../../../hot-reload/src/native/proc.js';
-import { run, waitFor } from '../x11.js';
+import { run, waitFor } from '../../../hot-reload/test/x11.js';
 
 export const appDir = fileURLToPath(new URL('../..', import.meta.url));
 export const packagesDir = join(appDir, '..');

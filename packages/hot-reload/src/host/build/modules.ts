@@ -25,6 +25,7 @@ export const PUBLIC_MODULES: Readonly<Record<string, ModuleFiles>> = {
   [`${LIBRARY_NAME}/sync`]: { src: 'exports/sync', dist: 'sync' },
   [`${LIBRARY_NAME}/schema`]: { src: 'exports/schema', dist: 'schema' },
   [`${LIBRARY_NAME}/errors`]: { src: 'exports/errors', dist: 'errors' },
+  [`${LIBRARY_NAME}/window`]: { src: 'exports/window', dist: 'window' },
   [`${LIBRARY_NAME}/canvas`]: { src: 'exports/canvas', dist: 'canvas', warm: false },
 };
 

@@ -5,7 +5,7 @@
  * command that installs SDL2 when that is what is missing.
  */
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from '@hotshm/hot-reload/errors';
+import { InvalidArgumentError } from '../errors.js';
 import { BackendFailure, BackendUnavailableError } from './errors.js';
 import type { Backend, BackendName, OpenBackendOptions, OpenedBackend } from './types.js';
 
@@ -28,7 +28,7 @@ export function backendFromEnv(
  * The command that installs SDL2 here, as one phrase.
  * @example sdlInstallHint('linux') // 'sudo apt-get install libsdl2-2.0-0' on Debian or Ubuntu
  */
-export function sdlInstallHint(platform: NodeJS.Platform = process.platform): string {
+export function sdlInstallHint(platform: string = process.platform): string {
   switch (platform) {
     case 'darwin':
       return 'brew install sdl2';
@@ -105,7 +105,10 @@ export async function openBackend(options: OpenBackendOptions): Promise<OpenedBa
     }
   }
   // Unreachable: headless always opens.
-  throw failures[failures.length - 1] ?? new Error('no display back end could be opened');
+  throw (
+    failures[failures.length - 1] ??
+    new BackendUnavailableError('headless', BackendFailure.Failed, 'no display back end opened')
+  );
 }
 
 async function open(name: BackendName, options: OpenBackendOptions): Promise<Backend> {

@@ -5,6 +5,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import koffi from 'koffi';
 
 export interface Xvfb {
   readonly display: string;
@@ -155,4 +156,42 @@ export function near(
     Math.abs((g ?? -999) - (eg ?? 0)) <= tolerance &&
     Math.abs((b ?? -999) - (eb ?? 0)) <= tolerance
   );
+}
+
+/** XClientMessageEvent on 64-bit Xlib: type, serial, send_event, display, window, … (XEvent is 192 bytes). */
+const XEVENT_SIZE = 192;
+const ClientMessage = 33;
+const XClient = { type: 0, window: 32, messageType: 40, format: 48, data0: 56 } as const;
+
+/**
+ * Asks an X window to close as a window manager's close button does: a WM_PROTOCOLS client
+ * message carrying WM_DELETE_WINDOW (what SDL turns into SDL_WINDOWEVENT_CLOSE). Through Xlib
+ * (koffi), since xdotool 3.2016 has no command for it.
+ */
+export function requestClose(display: string, window: number): void {
+  const x = koffi.load('libX11.so.6');
+  const XOpenDisplay = x.func('void *XOpenDisplay(const char *name)');
+  const XInternAtom = x.func('unsigned long XInternAtom(void *d, const char *name, int only)');
+  const XSendEvent = x.func(
+    'int XSendEvent(void *d, unsigned long w, int propagate, long mask, void *event)',
+  );
+  const XFlush = x.func('int XFlush(void *d)');
+  const XCloseDisplay = x.func('int XCloseDisplay(void *d)');
+  const d = XOpenDisplay(display) as bigint | null;
+  if (!d) throw new Error(`XOpenDisplay(${display}) failed`);
+  const event = koffi.alloc('uint8_t', XEVENT_SIZE) as bigint;
+  try {
+    const view = new DataView(koffi.view(event, XEVENT_SIZE));
+    for (let i = 0; i < XEVENT_SIZE; i++) view.setUint8(i, 0);
+    view.setInt32(XClient.type, ClientMessage, true);
+    view.setBigUint64(XClient.window, BigInt(window), true);
+    view.setBigUint64(XClient.messageType, BigInt(XInternAtom(d, 'WM_PROTOCOLS', 0)), true);
+    view.setInt32(XClient.format, 32, true);
+    view.setBigUint64(XClient.data0, BigInt(XInternAtom(d, 'WM_DELETE_WINDOW', 0)), true);
+    if (XSendEvent(d, window, 0, 0, event) === 0) throw new Error('XSendEvent failed');
+    XFlush(d);
+  } finally {
+    koffi.free(event);
+    XCloseDisplay(d);
+  }
 }

@@ -7,7 +7,7 @@
  */
 import koffi from 'koffi';
 import { percentile, record } from '../../../scripts/bench-record.js';
-import type { Frame } from '../src/backends/index.js';
+import type { Frame } from '../src/window/index.js';
 import { startXvfb } from '../test/x11.js';
 
 const WARMUP = 60;
@@ -16,7 +16,7 @@ const FRAMES = 400;
 const xvfb = await startXvfb('1920x1080x24');
 process.env.DISPLAY = xvfb.display;
 delete process.env.WAYLAND_DISPLAY;
-const { openSdl } = await import('../src/backends/sdl.js');
+const { openSdl } = await import('../src/window/sdl.js');
 
 interface Result {
   owner: number[];

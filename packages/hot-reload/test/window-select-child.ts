@@ -1,11 +1,11 @@
 /**
- * Child of backends-select.test.ts: for each scenario in argv[2] (a JSON array of environment
+ * Child of window-select.test.ts: for each scenario in argv[2] (a JSON array of environment
  * overrides, `null` meaning unset), sets process.env, calls openBackend, and records what came
  * back: {"name", "note"} or {"error": {"name", "code", "reason", "message"}}. Prints the array as
  * one JSON line. Run in a child so the test controls the environment and stdout is not a TTY;
  * one child for all scenarios keeps the test short (openBackend reads the environment per call).
  */
-import { openBackend } from '../src/backends/index.js';
+import { openBackend } from '../src/window/index.js';
 
 const scenarios = JSON.parse(process.argv[2] ?? '[]') as Record<string, string | null>[];
 const outcomes: unknown[] = [];

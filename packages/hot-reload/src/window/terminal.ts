@@ -10,8 +10,9 @@
 import { writeSync } from 'node:fs';
 import { BackendFailure, BackendUnavailableError } from './errors.js';
 import { checkFrame } from './frame-check.js';
-import type { Backend, Frame, InputEvent, Overlay, PollResult } from './types.js';
-import { InputKind, Key, Modifier } from './types.js';
+import type { InputEvent } from './input.js';
+import { InputKind, Key, Modifier } from './input.js';
+import type { Backend, Frame, Overlay, PollResult, WindowGeometry } from './types.js';
 
 const ESC = '\x1b';
 const CSI = `${ESC}[`;
@@ -286,11 +287,24 @@ export interface TerminalOpenOptions {
 
 export class TerminalBackend implements Backend {
   readonly name = 'terminal' as const;
+  readonly vsync = false;
+  readonly refreshHz = undefined;
   readonly #input: NodeJS.ReadStream;
   readonly #output: NodeJS.WriteStream;
+  /**
+   * The output's own write, taken at open: while the terminal shows the window, the frame loop
+   * sends what the process prints elsewhere by replacing `process.stdout.write` (see capture.ts),
+   * and the picture must still reach the terminal.
+   */
+  readonly #write: (text: string) => boolean;
   readonly #fd: number;
   readonly #decoder = createDecoder();
-  readonly #result: { events: InputEvent[]; quit: boolean } = { events: [], quit: false };
+  readonly #result: { events: InputEvent[]; quit: boolean; resized: false; redraw: false } = {
+    events: [],
+    quit: false,
+    resized: false,
+    redraw: false,
+  };
   #queue: InputEvent[] = [];
   #layout: TerminalLayout;
   #frame: Frame | null = null;
@@ -311,11 +325,22 @@ export class TerminalBackend implements Backend {
   /** How many pictures were written (a picture skipped as unchanged is not counted). */
   writes = 0;
 
+  // Stream callbacks run outside the frame loop: a throw there would end the process. What one
+  // throws is kept and thrown by the next poll(), where the loop reports it and goes on.
+  #failure: unknown;
   readonly #onData = (chunk: string | Buffer): void => {
-    decodeInput(this.#decoder, String(chunk), this.#layout, this.#queue);
+    try {
+      decodeInput(this.#decoder, String(chunk), this.#layout, this.#queue);
+    } catch (error) {
+      this.#failure ??= error;
+    }
   };
   readonly #onResize = (): void => {
-    this.#relayout();
+    try {
+      this.#relayout();
+    } catch (error) {
+      this.#failure ??= error;
+    }
   };
   readonly #onDrain = (): void => {
     this.#blocked = false;
@@ -341,6 +366,9 @@ export class TerminalBackend implements Backend {
     }
     // close() writes synchronously to this descriptor (see there).
     this.#fd = (this.#output as { fd?: number }).fd ?? 1;
+    const output = this.#output;
+    const write = output.write;
+    this.#write = (text) => write.call(output, text);
     this.#title = options.title;
     this.#layout = layoutFor(options.width, options.height, 80, 24);
     this.#relayout(options.width, options.height);
@@ -354,11 +382,16 @@ export class TerminalBackend implements Backend {
     process.on('exit', this.#onExit);
     process.once('SIGTERM', this.#onSignal);
     process.once('SIGHUP', this.#onSignal);
-    this.#output.write(ENTER);
+    this.#write(ENTER);
     this.setTitle(options.title);
   }
 
   poll(): PollResult {
+    if (this.#failure !== undefined) {
+      const failure = this.#failure;
+      this.#failure = undefined;
+      throw failure;
+    }
     // Hand out the queue filled by stdin's 'data' events and refill the array handed out last time.
     const result = this.#result;
     const spare = result.events;
@@ -404,13 +437,14 @@ export class TerminalBackend implements Backend {
     this.#picture += this.#build();
   }
 
-  flip(): void {
-    if (this.#closed || this.#picture === '' || this.#blocked) return;
+  flip(): boolean {
+    if (this.#closed || this.#picture === '' || this.#blocked) return false;
     const picture = this.#picture;
     this.#picture = '';
     this.writes++;
     // A slow terminal: skip pictures until it drained instead of queueing them in memory.
-    if (!this.#output.write(picture)) this.#blocked = true;
+    if (!this.#write(picture)) this.#blocked = true;
+    return true;
   }
 
   setTitle(title: string): void {
@@ -418,7 +452,13 @@ export class TerminalBackend implements Backend {
     const clean = Array.from(title, (ch) => (isControl(ch) ? ' ' : ch)).join('');
     this.#title = clean;
     this.#needsStatus = true;
-    if (!this.#closed) this.#output.write(`${ESC}]0;${clean}\x07`);
+    if (!this.#closed) this.#write(`${ESC}]0;${clean}\x07`);
+  }
+
+  /** The frame's size: a terminal has no window to place, and its cells are not pixels. */
+  geometry(): WindowGeometry {
+    const { frameWidth: width, frameHeight: height } = this.#layout;
+    return { x: 0, y: 0, width, height, pixelWidth: width, pixelHeight: height };
   }
 
   /** The current layout, for mapping cells to pixels in tests and tools. */
@@ -435,8 +475,13 @@ export class TerminalBackend implements Backend {
     process.off('exit', this.#onExit);
     process.off('SIGTERM', this.#onSignal);
     process.off('SIGHUP', this.#onSignal);
-    if (this.#input.isTTY) this.#input.setRawMode(false);
-    this.#input.pause();
+    try {
+      // Throws EIO when the terminal is already gone (SIGHUP), and close() also runs on exit.
+      if (this.#input.isTTY) this.#input.setRawMode(false);
+      this.#input.pause();
+    } catch {
+      // nothing left to restore
+    }
     // Synchronous: close() also runs from process 'exit', where asynchronous writes are lost.
     try {
       writeSync(this.#fd, LEAVE);

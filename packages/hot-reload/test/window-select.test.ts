@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendFromEnv, sdlInstallHint } from '../src/backends/index.js';
+import { backendFromEnv, sdlInstallHint } from '../src/window/index.js';
 import { startXvfb, type Xvfb } from './x11.js';
 
-const child = fileURLToPath(new URL('./select-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./window-select-child.ts', import.meta.url));
 
 interface Outcome {
   name?: string;
@@ -139,6 +139,7 @@ describe('openBackend selection', () => {
   it('fails loudly when the back end named by HOTSHM_BACKEND cannot open', () => {
     expect(outcome['forced sdl, no display']!.error).toMatchObject({
       name: 'BackendUnavailableError',
+      code: 'HOTSHM_BACKEND_UNAVAILABLE',
       reason: 'no-display',
       message: 'HOTSHM_BACKEND=sdl: no display (DISPLAY and WAYLAND_DISPLAY are unset)',
     });

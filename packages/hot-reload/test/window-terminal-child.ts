@@ -1,5 +1,5 @@
 /**
- * Child of backends-terminal.test.ts, run inside tmux: opens the terminal back end (HOTSHM_BACKEND
+ * Child of window-terminal.test.ts, run inside tmux: opens the terminal back end (HOTSHM_BACKEND
  * =terminal) for a 300×300 orange frame titled "Hot Reload Demo", presents at 60 fps, and appends
  * one JSON line per input event to the file named by argv[2] ({"ready"…} first, {"quit"…} last).
  * SIGUSR1 toggles a red overlay border and logs {"border": on, "allOrange": …} once presented.
@@ -7,14 +7,14 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import koffi from 'koffi';
-import type { Frame, Overlay } from '../src/backends/index.js';
-import { openBackend } from '../src/backends/index.js';
+import type { Frame, Overlay } from '../src/window/index.js';
+import { openBackend } from '../src/window/index.js';
 
 const ORANGE = 0xffffb300;
 const WIDTH = 300;
 const HEIGHT = 300;
 const log = process.argv[2];
-if (!log) throw new Error('usage: terminal-child.ts <events file>');
+if (!log) throw new Error('usage: window-terminal-child.ts <events file>');
 
 const { backend, note } = await openBackend({
   width: WIDTH,

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InputEvent } from '../src/backends/index.js';
-import { InputKind, Key, Modifier } from '../src/backends/index.js';
-import { cellToFrame, createDecoder, decodeInput, layoutFor } from '../src/backends/terminal.js';
+import type { InputEvent } from '../src/window/index.js';
+import { InputKind, Key, Modifier } from '../src/window/index.js';
+import { cellToFrame, createDecoder, decodeInput, layoutFor } from '../src/window/terminal.js';
 import { waitFor } from './x11.js';
 
 const ORANGE_FG = '38;2;255;179;0';
 const RED_FG = '38;2;255;0;0';
-const child = fileURLToPath(new URL('./terminal-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./window-terminal-child.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('layout and input decoding', () => {

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputKind } from '../src/backends/index.js';
+import { InputKind } from '../src/window/index.js';
 import {
   JsonLines,
   near,
@@ -20,7 +20,7 @@ import {
 
 const ORANGE = [255, 179, 0] as const;
 const RED = [255, 0, 0] as const;
-const child = fileURLToPath(new URL('./sdl-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./window-sdl-child.ts', import.meta.url));
 
 describe('SDL back end under Xvfb', () => {
   let xvfb: Xvfb;

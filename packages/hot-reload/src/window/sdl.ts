@@ -3,21 +3,27 @@
  * A frame's C address goes straight to SDL_UpdateTexture, so no pixel is copied in JavaScript;
  * events are decoded from one 56-byte SDL_Event buffer allocated when the window opens. The
  * frame path (poll, upload, flip) allocates nothing of its own.
+ *
+ * A lost device (SDL_RENDER_DEVICE_RESET) makes the renderer and the texture again and asks the
+ * frame loop for the frame once more; a failed SDL call on the frame path throws a
+ * WindowFrameError that the loop reports, never a plain Error.
  */
-import { InvalidArgumentError } from '@hotshm/hot-reload/errors';
 import type { LibraryHandle } from 'koffi';
 import koffi from 'koffi';
-import { BackendFailure, BackendUnavailableError } from './errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { BackendFailure, BackendUnavailableError, FrameStage, WindowFrameError } from './errors.js';
 import { checkFrame } from './frame-check.js';
+import { toFrame } from './geometry.js';
+import type { InputEvent, InputKind as InputKindType } from './input.js';
+import { InputKind, Key, Modifier } from './input.js';
 import type {
   Backend,
   Frame,
-  InputEvent,
-  InputKind as InputKindType,
+  OpenBackendOptions,
   Overlay,
   PollResult,
+  WindowGeometry,
 } from './types.js';
-import { InputKind, Key, Modifier } from './types.js';
 
 // --- SDL2 constants (SDL.h, SDL_video.h, SDL_render.h, SDL_events.h, SDL_keycode.h) ---
 /** Up to this many pixels (800×600), SDL's software renderer draws the window (see open()). */
@@ -25,8 +31,11 @@ const SOFTWARE_RENDERER_MAX_PIXELS = 800 * 600;
 const SDL_INIT_VIDEO = 0x20;
 const SDL_WINDOWPOS_CENTERED = 0x2fff_0000;
 const SDL_WINDOW_SHOWN = 0x4;
+const SDL_WINDOW_RESIZABLE = 0x20;
+const SDL_WINDOW_ALLOW_HIGHDPI = 0x2000;
 const SDL_RENDERER_SOFTWARE = 0x1;
 const SDL_RENDERER_ACCELERATED = 0x2;
+const SDL_RENDERER_PRESENTVSYNC = 0x4;
 const SDL_PIXELFORMAT_ARGB8888 = 0x1636_2004;
 const SDL_TEXTUREACCESS_STREAMING = 1;
 const SDL_SYSWM_X11 = 2;
@@ -39,10 +48,16 @@ const SDL_MOUSEMOTION = 0x400;
 const SDL_MOUSEBUTTONDOWN = 0x401;
 const SDL_MOUSEBUTTONUP = 0x402;
 const SDL_MOUSEWHEEL = 0x403;
+/** The render targets' contents were lost: draw again. */
+const SDL_RENDER_TARGETS_RESET = 0x2000;
+/** The device was lost and made again: every texture must be made again. */
+const SDL_RENDER_DEVICE_RESET = 0x2001;
 
 const SDL_WINDOWEVENT_EXPOSED = 3;
 const SDL_WINDOWEVENT_SIZE_CHANGED = 6;
 const SDL_WINDOWEVENT_CLOSE = 14;
+/** SDL 2.0.18+: the window moved to another display (its pixel density may have changed). */
+const SDL_WINDOWEVENT_DISPLAY_CHANGED = 18;
 const SDL_MOUSEWHEEL_FLIPPED = 1;
 
 const KMOD_SHIFT = 0x0003;
@@ -78,6 +93,14 @@ export const BORDER_WIDTH = 4;
 const WMINFO_SIZE = 128;
 const WMINFO_SUBSYSTEM = 4;
 const WMINFO_X11_WINDOW = 16; // union.x11 = { Display *display; Window window; }
+/** SDL_RendererInfo: const char *name at 0, Uint32 flags at 8, … (88 bytes). */
+const RENDERER_INFO_SIZE = 88;
+const RENDERER_INFO_FLAGS = 8;
+/** SDL_DisplayMode: Uint32 format, int w, int h, int refresh_rate at 12, void *driverdata. */
+const DISPLAY_MODE_SIZE = 24;
+const DISPLAY_MODE_REFRESH = 12;
+/** Scratch bytes for the out-parameters: two ints, a renderer info or a display mode. */
+const SCRATCH_SIZE = Math.max(8, RENDERER_INFO_SIZE, DISPLAY_MODE_SIZE);
 
 /** Where the SDL2 library is looked for, in order; HOTSHM_SDL_LIBRARY replaces the list. */
 export function sdlLibraryCandidates(
@@ -101,6 +124,15 @@ export function sdlLibraryCandidates(
 
 type Ptr = bigint;
 
+/** A function SDL may lack (added after 2.0.0): undefined when this SDL has none. */
+function optional<F>(make: () => F): F | undefined {
+  try {
+    return make();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The SDL2 functions used, declared once per process (koffi keeps the library loaded). */
 function bind(lib: LibraryHandle) {
   return {
@@ -116,6 +148,9 @@ function bind(lib: LibraryHandle) {
     SDL_DestroyWindow: lib.func('void SDL_DestroyWindow(void *window)'),
     SDL_GetWindowID: lib.func('uint32_t SDL_GetWindowID(void *window)'),
     SDL_GetWindowSize: lib.func('void SDL_GetWindowSize(void *window, void *w, void *h)'),
+    SDL_GetWindowPosition: lib.func('void SDL_GetWindowPosition(void *window, void *x, void *y)'),
+    SDL_GetWindowDisplayIndex: lib.func('int SDL_GetWindowDisplayIndex(void *window)'),
+    SDL_GetCurrentDisplayMode: lib.func('int SDL_GetCurrentDisplayMode(int index, void *mode)'),
     SDL_GetWindowWMInfo: lib.func('int SDL_GetWindowWMInfo(void *window, void *info)'),
     SDL_SetWindowTitle: lib.func('void SDL_SetWindowTitle(void *window, const char *title)'),
     SDL_StopTextInput: lib.func('void SDL_StopTextInput()'),
@@ -123,6 +158,10 @@ function bind(lib: LibraryHandle) {
       'void *SDL_CreateRenderer(void *window, int index, uint32_t flags)',
     ),
     SDL_DestroyRenderer: lib.func('void SDL_DestroyRenderer(void *renderer)'),
+    SDL_GetRendererInfo: lib.func('int SDL_GetRendererInfo(void *renderer, void *info)'),
+    SDL_RenderSetVSync: optional(() =>
+      lib.func('int SDL_RenderSetVSync(void *renderer, int vsync)'),
+    ),
     SDL_GetRendererOutputSize: lib.func(
       'int SDL_GetRendererOutputSize(void *renderer, void *w, void *h)',
     ),
@@ -187,27 +226,28 @@ export function hasDisplay(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY || env.SDL_VIDEODRIVER);
 }
 
-export interface SdlOpenOptions {
-  readonly width: number;
-  readonly height: number;
-  readonly title: string;
-}
+export type SdlOpenOptions = Omit<OpenBackendOptions, 'prefer'>;
 
 export class SdlBackend implements Backend {
   readonly name = 'sdl' as const;
   readonly windowId: number;
   readonly x11Window?: number;
-  /** The SDL renderer in use ("opengl", "software", …), for notes and benchmarks. */
-  readonly rendererName: string;
+  /** How many times a lost device made the renderer and texture again. */
+  resets = 0;
 
   readonly #sdl: Sdl;
+  readonly #software: boolean;
+  #wantVsync: boolean;
   #window: Ptr;
-  #renderer: Ptr;
+  #renderer: Ptr = 0n;
+  #rendererName = '';
+  #vsync = false;
+  #refreshHz: number | undefined;
   #texture: Ptr = 0n;
   #textureWidth = 0;
   #textureHeight = 0;
   // Window size in SDL's mouse units and the renderer's output size in pixels (they differ on
-  // HiDPI screens); the window is not resizable but both are refreshed on SIZE_CHANGED anyway.
+  // high-DPI screens), refreshed on SIZE_CHANGED and DISPLAY_CHANGED.
   #windowWidth: number;
   #windowHeight: number;
   #outputWidth = 0;
@@ -217,10 +257,15 @@ export class SdlBackend implements Backend {
   readonly #event: DataView;
   readonly #rectsPtr: Ptr;
   readonly #rects: Int32Array;
-  readonly #sizePtr: Ptr;
-  readonly #size: Int32Array;
+  readonly #scratchPtr: Ptr;
+  readonly #scratch: DataView;
 
-  readonly #result: { events: InputEvent[]; quit: boolean } = { events: [], quit: false };
+  readonly #result: { events: InputEvent[]; quit: boolean; resized: boolean; redraw: boolean } = {
+    events: [],
+    quit: false,
+    resized: false,
+    redraw: false,
+  };
   #mouseX = 0;
   #mouseY = 0;
   #buttons = 0;
@@ -246,10 +291,11 @@ export class SdlBackend implements Backend {
     }
     const { sdl } = loadSdl();
     this.#sdl = sdl;
-    const preferSoftware =
+    this.#software =
       process.env.SDL_RENDER_DRIVER === undefined && width * height <= SOFTWARE_RENDERER_MAX_PIXELS;
+    this.#wantVsync = options.vsync ?? false;
     // Without this, SDL backs the software renderer's window surface with a GL texture.
-    if (preferSoftware) process.env.SDL_FRAMEBUFFER_ACCELERATION ??= '0';
+    if (this.#software) process.env.SDL_FRAMEBUFFER_ACCELERATION ??= '0';
     if (sdl.SDL_Init(SDL_INIT_VIDEO) !== 0) {
       throw new BackendUnavailableError(
         'sdl',
@@ -269,13 +315,17 @@ export class SdlBackend implements Backend {
         `${why} (SDL fell back to its "${driver}" video driver)`,
       );
     }
+    const flags =
+      SDL_WINDOW_SHOWN |
+      (options.resizable ? SDL_WINDOW_RESIZABLE : 0) |
+      (options.highDpi === false ? 0 : SDL_WINDOW_ALLOW_HIGHDPI);
     const window = sdl.SDL_CreateWindow(
       title,
-      SDL_WINDOWPOS_CENTERED,
-      SDL_WINDOWPOS_CENTERED,
+      position(options.x),
+      position(options.y),
       width,
       height,
-      SDL_WINDOW_SHOWN,
+      flags,
     ) as Ptr | null;
     if (!window) {
       const message = `SDL_CreateWindow failed: ${sdl.SDL_GetError()}`;
@@ -283,48 +333,58 @@ export class SdlBackend implements Backend {
       throw new BackendUnavailableError('sdl', BackendFailure.Failed, message);
     }
     this.#window = window;
-    // No PRESENTVSYNC: the owner paces its own loop, and vsync would hide its cost in flip().
-    // Small windows use SDL's software renderer: blitting a few hundred kilobytes costs less than
-    // a texture upload, and it keeps a GL driver out of the owner (under Xvfb that is Mesa's
-    // llvmpipe: 60 MB of resident LLVM). Large ones get the accelerated renderer.
-    const first = preferSoftware ? SDL_RENDERER_SOFTWARE : SDL_RENDERER_ACCELERATED;
-    const second = preferSoftware ? SDL_RENDERER_ACCELERATED : SDL_RENDERER_SOFTWARE;
-    let renderer = sdl.SDL_CreateRenderer(window, -1, first) as Ptr | null;
-    let rendererName = preferSoftware ? 'software' : 'accelerated';
-    if (!renderer) {
-      renderer = sdl.SDL_CreateRenderer(window, -1, second) as Ptr | null;
-      rendererName = preferSoftware ? 'accelerated' : 'software';
-    }
-    if (!renderer) {
-      const message = `SDL_CreateRenderer failed: ${sdl.SDL_GetError()}`;
-      sdl.SDL_DestroyWindow(window);
-      sdl.SDL_QuitSubSystem(SDL_INIT_VIDEO);
-      throw new BackendUnavailableError('sdl', BackendFailure.Failed, message);
-    }
-    this.#renderer = renderer;
-    this.rendererName = rendererName;
-    // Keys arrive as SDL_KEYDOWN; text input (on by default in SDL2) would only add IME events.
-    sdl.SDL_StopTextInput();
-
     this.#eventPtr = koffi.alloc('uint8_t', EVENT_SIZE) as Ptr;
     this.#event = new DataView(koffi.view(this.#eventPtr, EVENT_SIZE));
     this.#rectsPtr = koffi.alloc('uint8_t', RECT_SIZE * BORDER_BARS) as Ptr;
     this.#rects = new Int32Array(koffi.view(this.#rectsPtr, RECT_SIZE * BORDER_BARS));
-    this.#sizePtr = koffi.alloc('uint8_t', 8) as Ptr;
-    this.#size = new Int32Array(koffi.view(this.#sizePtr, 8));
+    this.#scratchPtr = koffi.alloc('uint8_t', SCRATCH_SIZE) as Ptr;
+    this.#scratch = new DataView(koffi.view(this.#scratchPtr, SCRATCH_SIZE));
+    try {
+      this.#createRenderer();
+    } catch (error) {
+      sdl.SDL_DestroyWindow(window);
+      sdl.SDL_QuitSubSystem(SDL_INIT_VIDEO);
+      this.#free();
+      throw new BackendUnavailableError('sdl', BackendFailure.Failed, (error as Error).message);
+    }
+    // Keys arrive as SDL_KEYDOWN; text input (on by default in SDL2) would only add IME events.
+    sdl.SDL_StopTextInput();
 
     this.#windowWidth = width;
     this.#windowHeight = height;
     this.#refreshSizes();
+    this.#refreshHz = this.#displayRefresh();
     this.windowId = sdl.SDL_GetWindowID(window) as number;
     const x11 = this.#x11Window();
     if (x11 !== undefined) this.x11Window = x11;
+  }
+
+  /** The SDL renderer in use ("opengl", "software", …), for notes and benchmarks. */
+  get rendererName(): string {
+    return this.#rendererName;
+  }
+
+  /** True when SDL_RenderPresent waits for the vertical blank (asked for, and SDL says it does). */
+  get vsync(): boolean {
+    return this.#vsync;
+  }
+
+  get refreshHz(): number | undefined {
+    return this.#refreshHz;
+  }
+
+  stopVsync(): void {
+    this.#wantVsync = false;
+    this.#vsync = false;
+    if (!this.#closed && this.#renderer !== 0n) this.#sdl.SDL_RenderSetVSync?.(this.#renderer, 0);
   }
 
   poll(): PollResult {
     const result = this.#result;
     const events = result.events;
     events.length = 0;
+    result.resized = false;
+    result.redraw = false;
     if (this.#closed) return result;
     const sdl = this.#sdl;
     const ev = this.#event;
@@ -338,12 +398,26 @@ export class SdlBackend implements Backend {
           const what = ev.getUint8(Ev.windowEvent);
           if (what === SDL_WINDOWEVENT_CLOSE) result.quit = true;
           else if (what === SDL_WINDOWEVENT_EXPOSED) this.#dirty = true;
-          else if (what === SDL_WINDOWEVENT_SIZE_CHANGED) {
-            this.#refreshSizes();
+          else if (
+            what === SDL_WINDOWEVENT_SIZE_CHANGED ||
+            what === SDL_WINDOWEVENT_DISPLAY_CHANGED
+          ) {
+            if (this.#refreshSizes()) result.resized = true;
+            if (what === SDL_WINDOWEVENT_DISPLAY_CHANGED) this.#refreshHz = this.#displayRefresh();
             this.#dirty = true;
           }
           break;
         }
+        case SDL_RENDER_TARGETS_RESET:
+          // Only render targets lost their contents; the streaming texture kept its pixels, but
+          // what the window showed is gone: draw it again.
+          this.#dirty = true;
+          result.redraw = true;
+          break;
+        case SDL_RENDER_DEVICE_RESET:
+          this.#lose();
+          result.redraw = true;
+          break;
         case SDL_KEYDOWN:
         case SDL_KEYUP: {
           const key = ev.getInt32(Ev.keySym, true);
@@ -399,6 +473,8 @@ export class SdlBackend implements Backend {
   upload(frame: Frame | null, overlay?: Overlay): void {
     if (this.#closed) return;
     const sdl = this.#sdl;
+    // A device lost without a renderer made again (that failed): try again now.
+    if (this.#renderer === 0n) this.#remake();
     const renderer = this.#renderer;
     if (frame !== null) {
       checkFrame(frame);
@@ -407,7 +483,10 @@ export class SdlBackend implements Backend {
       }
       // The frame's own memory goes to SDL: the only copy is SDL's, into the texture.
       if (sdl.SDL_UpdateTexture(this.#texture, null, frame.address, frame.pitch) !== 0) {
-        throw new Error(`SDL_UpdateTexture failed: ${sdl.SDL_GetError()}`);
+        throw new WindowFrameError(
+          FrameStage.Upload,
+          `SDL_UpdateTexture failed: ${sdl.SDL_GetError()}`,
+        );
       }
       this.#dirty = true;
     }
@@ -419,7 +498,9 @@ export class SdlBackend implements Backend {
     if (!this.#dirty) return;
     sdl.SDL_SetRenderDrawColor(renderer, 0, 0, 0, 255);
     sdl.SDL_RenderClear(renderer);
-    if (this.#texture !== 0n) sdl.SDL_RenderCopy(renderer, this.#texture, null, null);
+    if (this.#texture !== 0n && sdl.SDL_RenderCopy(renderer, this.#texture, null, null) !== 0) {
+      throw new WindowFrameError(FrameStage.Upload, `SDL_RenderCopy failed: ${sdl.SDL_GetError()}`);
+    }
     if (border !== undefined) {
       sdl.SDL_SetRenderDrawColor(
         renderer,
@@ -434,11 +515,12 @@ export class SdlBackend implements Backend {
     this.#rendered = true;
   }
 
-  flip(): void {
+  flip(): boolean {
     // Nothing new was drawn: the window still shows the last picture (an expose sets #dirty).
-    if (this.#closed || !this.#rendered) return;
+    if (this.#closed || !this.#rendered || this.#renderer === 0n) return false;
     this.#sdl.SDL_RenderPresent(this.#renderer);
     this.#rendered = false;
+    return true;
   }
 
   setTitle(title: string): void {
@@ -446,21 +528,89 @@ export class SdlBackend implements Backend {
     this.#sdl.SDL_SetWindowTitle(this.#window, title);
   }
 
+  geometry(): WindowGeometry {
+    let x = 0;
+    let y = 0;
+    if (!this.#closed) {
+      this.#sdl.SDL_GetWindowPosition(this.#window, this.#scratchPtr, this.#scratchPtr + 4n);
+      x = this.#scratch.getInt32(0, true);
+      y = this.#scratch.getInt32(4, true);
+    }
+    return {
+      x,
+      y,
+      width: this.#windowWidth,
+      height: this.#windowHeight,
+      pixelWidth: this.#outputWidth || this.#windowWidth,
+      pixelHeight: this.#outputHeight || this.#windowHeight,
+    };
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     const sdl = this.#sdl;
     if (this.#texture !== 0n) sdl.SDL_DestroyTexture(this.#texture);
-    sdl.SDL_DestroyRenderer(this.#renderer);
+    if (this.#renderer !== 0n) sdl.SDL_DestroyRenderer(this.#renderer);
     sdl.SDL_DestroyWindow(this.#window);
     sdl.SDL_Quit();
     this.#texture = 0n;
     this.#renderer = 0n;
     this.#window = 0n;
-    // The views over these buffers are only read in poll/upload, which return early once closed.
+    // The views over these buffers are only read in poll/upload/geometry, which check #closed.
+    this.#free();
+  }
+
+  #free(): void {
     koffi.free(this.#eventPtr);
     koffi.free(this.#rectsPtr);
-    koffi.free(this.#sizePtr);
+    koffi.free(this.#scratchPtr);
+  }
+
+  /**
+   * Makes the renderer: small windows use SDL's software renderer (blitting a few hundred
+   * kilobytes costs less than a texture upload, and it keeps a GL driver out of the owner: under
+   * Xvfb that is Mesa's llvmpipe, 60 MB of resident LLVM); large ones the accelerated renderer.
+   * Vsync, when asked for, is set after creation and read back: SDL says whether it took.
+   */
+  #createRenderer(): void {
+    const sdl = this.#sdl;
+    const first = this.#software ? SDL_RENDERER_SOFTWARE : SDL_RENDERER_ACCELERATED;
+    const second = this.#software ? SDL_RENDERER_ACCELERATED : SDL_RENDERER_SOFTWARE;
+    let renderer = sdl.SDL_CreateRenderer(this.#window, -1, first) as Ptr | null;
+    if (!renderer) renderer = sdl.SDL_CreateRenderer(this.#window, -1, second) as Ptr | null;
+    if (!renderer) throw new Error(`SDL_CreateRenderer failed: ${sdl.SDL_GetError()}`);
+    this.#renderer = renderer;
+    if (this.#wantVsync) sdl.SDL_RenderSetVSync?.(renderer, 1);
+    const info = this.#scratchPtr;
+    if (sdl.SDL_GetRendererInfo(renderer, info) === 0) {
+      this.#rendererName = String(koffi.decode(info, 'const char *') ?? '');
+      const flags = this.#scratch.getUint32(RENDERER_INFO_FLAGS, true);
+      this.#vsync = this.#wantVsync && (flags & SDL_RENDERER_PRESENTVSYNC) !== 0;
+    }
+  }
+
+  /** A lost device: every texture is gone with it. Make the renderer again, then the texture. */
+  #lose(): void {
+    const sdl = this.#sdl;
+    if (this.#texture !== 0n) sdl.SDL_DestroyTexture(this.#texture);
+    if (this.#renderer !== 0n) sdl.SDL_DestroyRenderer(this.#renderer);
+    this.#texture = 0n;
+    this.#textureWidth = 0;
+    this.#textureHeight = 0;
+    this.#renderer = 0n;
+    this.#dirty = true;
+    this.#remake();
+  }
+
+  #remake(): void {
+    try {
+      this.#createRenderer();
+    } catch (error) {
+      throw new WindowFrameError(FrameStage.Reset, (error as Error).message, { cause: error });
+    }
+    this.resets++;
+    this.#refreshSizes();
   }
 
   #make(kind: InputKindType, button: number, key: number, mods: number): InputEvent {
@@ -483,10 +633,8 @@ export class SdlBackend implements Backend {
 
   /** Window coordinates → framebuffer coordinates (the texture is stretched over the window). */
   #moveTo(x: number, y: number): void {
-    const fw = this.#textureWidth || this.#windowWidth;
-    const fh = this.#textureHeight || this.#windowHeight;
-    this.#mouseX = fw === this.#windowWidth ? x : Math.floor((x * fw) / this.#windowWidth);
-    this.#mouseY = fh === this.#windowHeight ? y : Math.floor((y * fh) / this.#windowHeight);
+    this.#mouseX = toFrame(x, this.#windowWidth, this.#textureWidth || this.#outputWidth);
+    this.#mouseY = toFrame(y, this.#windowHeight, this.#textureHeight || this.#outputHeight);
   }
 
   #createTexture(width: number, height: number): void {
@@ -503,28 +651,44 @@ export class SdlBackend implements Backend {
       this.#texture = 0n;
       this.#textureWidth = 0;
       this.#textureHeight = 0;
-      throw new Error(`SDL_CreateTexture ${width}×${height} failed: ${sdl.SDL_GetError()}`);
+      throw new WindowFrameError(
+        FrameStage.Upload,
+        `SDL_CreateTexture ${width}×${height} failed: ${sdl.SDL_GetError()}`,
+      );
     }
     this.#texture = texture;
     this.#textureWidth = width;
     this.#textureHeight = height;
   }
 
-  #refreshSizes(): void {
+  /** Reads the window's and the drawable's sizes; true if either changed. */
+  #refreshSizes(): boolean {
     const sdl = this.#sdl;
-    const size = this.#size;
-    sdl.SDL_GetWindowSize(this.#window, this.#sizePtr, this.#sizePtr + 4n);
-    this.#windowWidth = size[0] || this.#windowWidth;
-    this.#windowHeight = size[1] || this.#windowHeight;
-    if (sdl.SDL_GetRendererOutputSize(this.#renderer, this.#sizePtr, this.#sizePtr + 4n) === 0) {
-      this.#outputWidth = size[0] ?? 0;
-      this.#outputHeight = size[1] ?? 0;
+    const size = this.#scratch;
+    const at = this.#scratchPtr;
+    const before = [this.#windowWidth, this.#windowHeight, this.#outputWidth, this.#outputHeight];
+    sdl.SDL_GetWindowSize(this.#window, at, at + 4n);
+    this.#windowWidth = size.getInt32(0, true) || this.#windowWidth;
+    this.#windowHeight = size.getInt32(4, true) || this.#windowHeight;
+    if (this.#renderer !== 0n && sdl.SDL_GetRendererOutputSize(this.#renderer, at, at + 4n) === 0) {
+      this.#outputWidth = size.getInt32(0, true);
+      this.#outputHeight = size.getInt32(4, true);
     }
     // The four border bars over the image's edge, in output pixels: top, bottom, left, right.
     const w = this.#outputWidth;
     const h = this.#outputHeight;
     const t = Math.min(BORDER_WIDTH, Math.floor(w / 2), Math.floor(h / 2));
     this.#rects.set([0, 0, w, t, 0, h - t, w, t, 0, t, t, h - 2 * t, w - t, t, t, h - 2 * t]);
+    const after = [this.#windowWidth, this.#windowHeight, this.#outputWidth, this.#outputHeight];
+    return after.some((v, i) => v !== before[i]);
+  }
+
+  #displayRefresh(): number | undefined {
+    const sdl = this.#sdl;
+    const index = sdl.SDL_GetWindowDisplayIndex(this.#window) as number;
+    if (index < 0 || sdl.SDL_GetCurrentDisplayMode(index, this.#scratchPtr) !== 0) return undefined;
+    const hz = this.#scratch.getInt32(DISPLAY_MODE_REFRESH, true);
+    return hz > 0 ? hz : undefined;
   }
 
   #x11Window(): number | undefined {
@@ -545,6 +709,15 @@ export class SdlBackend implements Backend {
   }
 }
 
+/** A window coordinate as SDL_CreateWindow takes it: given, or centred. */
+function position(v: number | undefined): number {
+  if (v === undefined) return SDL_WINDOWPOS_CENTERED;
+  if (!Number.isInteger(v)) {
+    throw new InvalidArgumentError(`SDL window position: expected an integer, got ${v}`);
+  }
+  return v;
+}
+
 function modifiers(kmod: number): number {
   return (
     (kmod & KMOD_SHIFT ? Modifier.Shift : 0) |
@@ -558,3 +731,9 @@ function modifiers(kmod: number): number {
 export function openSdl(options: SdlOpenOptions): SdlBackend {
   return new SdlBackend(options);
 }
+
+/** The SDL event numbers a test may push (SDL_PushEvent) to play a lost device. */
+export const SdlEventType = {
+  RenderTargetsReset: SDL_RENDER_TARGETS_RESET,
+  RenderDeviceReset: SDL_RENDER_DEVICE_RESET,
+} as const;

@@ -1,5 +1,5 @@
 /**
- * Child of backends-sdl.test.ts: opens the default back end (SDL when DISPLAY works) 300×300
+ * Child of window-sdl.test.ts: opens the default back end (SDL when DISPLAY works) 300×300
  * titled "Hot Reload Demo", shows an orange frame from koffi-allocated memory at 60 fps, and
  * prints every input event as a JSON line. Commands on stdin, one per line:
  *   title <text>     set the window title
@@ -9,8 +9,8 @@
  */
 import { createInterface } from 'node:readline';
 import koffi from 'koffi';
-import type { Frame, Overlay } from '../src/backends/index.js';
-import { openBackend } from '../src/backends/index.js';
+import type { Frame, Overlay } from '../src/window/index.js';
+import { openBackend } from '../src/window/index.js';
 
 const ORANGE = 0xffffb300;
 const WIDTH = 300;

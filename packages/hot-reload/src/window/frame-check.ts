@@ -1,5 +1,5 @@
 /** The one check every back end makes on a frame before reading it. */
-import { InvalidArgumentError } from '@hotshm/hot-reload/errors';
+import { InvalidArgumentError } from '../errors.js';
 import type { Frame } from './types.js';
 
 /**

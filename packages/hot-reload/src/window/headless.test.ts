@@ -1,7 +1,7 @@
 /** The headless back end keeps the frame it was given (not a copy), counts presents, reads nothing. */
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../src/backends/index.js';
-import { HeadlessBackend, openBackend } from '../src/backends/index.js';
+import type { Frame } from './index.js';
+import { HeadlessBackend, openBackend } from './index.js';
 
 function frame(width: number, height: number): Frame {
   const pixels = new Uint32Array(width * height);
@@ -28,7 +28,7 @@ describe('headless back end', () => {
   it('has no input, never quits, reuses its poll result, and records the title', () => {
     const backend = new HeadlessBackend({ title: 'demo' });
     const first = backend.poll();
-    expect(first).toEqual({ events: [], quit: false });
+    expect(first).toEqual({ events: [], quit: false, resized: false, redraw: false });
     expect(backend.poll()).toBe(first);
     backend.setTitle('renamed');
     expect(backend.title).toBe('renamed');
@@ -36,6 +36,54 @@ describe('headless back end', () => {
     backend.present(frame(1, 1));
     expect(backend.presents).toBe(0);
     expect(backend.closed).toBe(true);
+  });
+
+  it('plays the user for tests: input, a resize and a lost device, each reported by one poll', () => {
+    const backend = new HeadlessBackend({ title: 'demo', width: 8, height: 4, x: 5, y: 6 });
+    expect(backend.geometry()).toEqual({
+      x: 5,
+      y: 6,
+      width: 8,
+      height: 4,
+      pixelWidth: 8,
+      pixelHeight: 4,
+    });
+    const click = {
+      kind: 3,
+      button: 1,
+      buttons: 0,
+      modifiers: 0,
+      x: 1,
+      y: 2,
+      key: 0,
+      dx: 0,
+      dy: 0,
+    };
+    backend.input(click);
+    backend.resize(10, 5, 2);
+    backend.lose();
+    expect(backend.poll()).toEqual({ events: [click], quit: false, resized: true, redraw: true });
+    expect(backend.geometry()).toMatchObject({
+      width: 10,
+      height: 5,
+      pixelWidth: 20,
+      pixelHeight: 10,
+    });
+    expect(backend.poll()).toEqual({ events: [], quit: false, resized: false, redraw: false });
+    backend.quit();
+    expect(backend.poll().quit).toBe(true);
+  });
+
+  it('shows nothing again until the frame or the overlay changes', () => {
+    const backend = new HeadlessBackend({ title: 'demo' });
+    const a = frame(2, 2);
+    backend.upload(a);
+    expect(backend.flip()).toBe(true);
+    backend.upload(null);
+    expect(backend.flip()).toBe(false);
+    backend.upload(null, { border: 1 });
+    expect(backend.flip()).toBe(true);
+    expect(backend.uploads).toBe(1);
   });
 
   it('is what HOTSHM_BACKEND=headless opens, with no note', async () => {

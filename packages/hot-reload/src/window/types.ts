@@ -1,59 +1,9 @@
 /**
- * What the owner needs from a display: show a pixel buffer, give input back. Three back ends sit
+ * What a window needs from a display: show a pixel buffer, give input back. Three back ends sit
  * behind this one interface (an SDL2 window, a truecolor terminal, nothing at all), chosen once
  * by `openBackend()`; none of them knows anything about shared memory or reloading.
  */
-
-export const InputKind = {
-  MouseMove: 1,
-  MouseDown: 2,
-  MouseUp: 3,
-  KeyDown: 4,
-  KeyUp: 5,
-  Wheel: 6,
-} as const;
-export type InputKind = (typeof InputKind)[keyof typeof InputKind];
-
-/** Mouse buttons, numbered as SDL numbers them; bit `1 << (button - 1)` in `buttons`. */
-export const MouseButton = { Left: 1, Middle: 2, Right: 3 } as const;
-
-/**
- * Modifier bits, the same for every back end (SDL's own KMOD_* bits tell left from right, which a
- * terminal cannot, so both are folded into these four).
- */
-export const Modifier = { Shift: 1, Ctrl: 2, Alt: 4, Meta: 8 } as const;
-
-/** SDL keycodes for the keys a terminal can also report; letters and digits are their ASCII codes. */
-export const Key = {
-  Backspace: 8,
-  Tab: 9,
-  Return: 13,
-  Escape: 27,
-  Space: 32,
-  Delete: 127,
-  Right: 0x4000_004f,
-  Left: 0x4000_0050,
-  Down: 0x4000_0051,
-  Up: 0x4000_0052,
-} as const;
-
-export interface InputEvent {
-  kind: InputKind;
-  /** Framebuffer coordinates of the pointer (also for key events: the last known position). */
-  x: number;
-  y: number;
-  /** The button that changed (MouseDown/MouseUp): 1 left, 2 middle, 3 right; 0 otherwise. */
-  button: number;
-  /** Buttons held after this event, bit `1 << (button - 1)`. */
-  buttons: number;
-  /** SDL keycode (KeyDown/KeyUp): Escape = 27, letters lower-case ASCII; 0 otherwise. */
-  key: number;
-  /** `Modifier` bits held. */
-  modifiers: number;
-  /** Wheel steps (Wheel): positive dy is away from the user, positive dx to the right; 0 otherwise. */
-  dx: number;
-  dy: number;
-}
+import type { InputEvent } from './input.js';
 
 /**
  * A frame to show. `address` is the C address of `pixels[0]` (a koffi pointer): the SDL back end
@@ -77,11 +27,28 @@ export interface Overlay {
 
 export type BackendName = 'sdl' | 'terminal' | 'headless';
 
+/** Where a window is and how big, as `openWindow`'s `position` and `size` take them back. */
+export interface WindowGeometry {
+  /** The window's top-left corner on the screen, in screen coordinates (0 where there is none). */
+  readonly x: number;
+  readonly y: number;
+  /** Size in screen coordinates (SDL's window size, in which the mouse moves). */
+  readonly width: number;
+  readonly height: number;
+  /** Size of what is drawn, in pixels: larger than width × height on a high-DPI screen. */
+  readonly pixelWidth: number;
+  readonly pixelHeight: number;
+}
+
 export interface PollResult {
-  /** Events since the last poll, oldest first. */
+  /** Events since the last poll, oldest first, in framebuffer coordinates. */
   readonly events: InputEvent[];
   /** True once the window's close button or Escape was seen (stays true). */
   readonly quit: boolean;
+  /** The window's size changed since the last poll: `geometry()` has the new one. */
+  readonly resized: boolean;
+  /** The back end lost what it showed (a lost device): upload the current frame again. */
+  readonly redraw: boolean;
 }
 
 export interface Backend {
@@ -96,12 +63,24 @@ export interface Backend {
   present(frame: Frame | null, overlay?: Overlay): void;
   /**
    * Prepares the next picture: the frame (null: keep the last one) and the overlay. Split from
-   * `flip()` so the owner's own cost can be measured apart from the display server's.
+   * `flip()` so the owner's own cost can be measured apart from the display server's. Draws
+   * nothing when neither the frame nor the overlay changed and nothing was lost.
    */
   upload(frame: Frame | null, overlay?: Overlay): void;
-  /** Shows what `upload` prepared (SDL_RenderPresent; the terminal write). */
-  flip(): void;
+  /**
+   * Shows what `upload` prepared (SDL_RenderPresent; the terminal write). False when nothing
+   * new was prepared, so nothing was shown (a static picture costs no present).
+   */
+  flip(): boolean;
   setTitle(title: string): void;
+  /** Where the window is; once closed, its last size at position 0, 0. */
+  geometry(): WindowGeometry;
+  /** True when `flip()` waits for the display's vertical blank (SDL with PRESENTVSYNC). */
+  readonly vsync: boolean;
+  /** Stops waiting for the vertical blank (a present that blocked far too long). */
+  stopVsync?(): void;
+  /** The display's refresh rate in Hz, when the back end knows it. */
+  readonly refreshHz: number | undefined;
   /** SDL: SDL_GetWindowID. */
   readonly windowId?: number;
   /** SDL on X11: the X window id (from SDL_GetWindowWMInfo), for tests and tools like xdotool. */
@@ -111,11 +90,21 @@ export interface Backend {
 }
 
 export interface OpenBackendOptions {
+  /** Size of the window in screen coordinates (the terminal: of the frame it lays out). */
   readonly width: number;
   readonly height: number;
   readonly title: string;
   /** Try this one first (HOTSHM_BACKEND still wins). */
   readonly prefer?: BackendName;
+  /** Where the window's top-left corner goes; centred when absent. */
+  readonly x?: number;
+  readonly y?: number;
+  /** The user may resize the window. Default false. */
+  readonly resizable?: boolean;
+  /** Wait for the vertical blank in `flip()` where the display can. Default false. */
+  readonly vsync?: boolean;
+  /** A drawable at the screen's pixel density (SDL_WINDOW_ALLOW_HIGHDPI). Default true. */
+  readonly highDpi?: boolean;
 }
 
 export interface OpenedBackend {
