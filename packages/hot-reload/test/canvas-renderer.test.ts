@@ -2,13 +2,19 @@
  * A renderer that draws with `@hotshm/hot-reload/canvas`, run by the real hosts: a renderer
  * process built from a temporary workspace (hot, with a save that must show new pixels) and a
  * worker thread (no-hot). What Skia drew reaches the owner's front buffer in the framebuffer's
- * format, so CanvasKit loads and draws in both kinds of renderer.
+ * format, so CanvasKit loads and draws in both kinds of renderer; text in a font the renderer
+ * resolves from its own module with `import.meta.resolve`, as the canvas template does.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorkspace, type TempWorkspace, until } from './fixtures/workspace.js';
+import {
+  createWorkspace,
+  LOCAL_WORK_DIR,
+  type TempWorkspace,
+  until,
+} from './fixtures/workspace.js';
 
 const STATE = `
 import { channel, defineState, framebuffer, struct, u32 } from '@hotshm/hot-reload';
@@ -44,6 +50,29 @@ export async function main() {
 `;
 }
 
+/**
+ * Text in white on black, in a font the renderer finds as the canvas template does:
+ * `import.meta.resolve` of a file of a font package, from the renderer's own module.
+ */
+const TEXT_RENDERER = `
+import { createCanvas, loadTypeface } from '@hotshm/hot-reload/canvas';
+import { State } from './state.ts';
+const FONT = import.meta.resolve('@expo-google-fonts/roboto-mono/400Regular/RobotoMono_400Regular.ttf');
+export async function main() {
+  const s = State.reloadable();
+  const skia = await createCanvas(s.framebuffer);
+  const ck = skia.canvasKit;
+  const font = new ck.Font(loadTypeface(ck, FONT), 16);
+  const paint = new ck.Paint();
+  paint.setColor(ck.Color(255, 255, 255));
+  skia.canvas.clear(ck.Color(0, 0, 0));
+  skia.canvas.drawText('8', 1, 14, paint, font);
+  skia.present();
+  for await (const _ of s.input) {}
+  skia.dispose();
+}
+`;
+
 /** abgr8888 words: 0xAABBGGRR. */
 const word = ([r, g, b]: readonly [number, number, number]) =>
   ((0xff << 24) | (b << 16) | (g << 8) | r) >>> 0;
@@ -68,8 +97,8 @@ afterEach(async () => {
   ws = undefined;
 });
 
-async function start(hot: boolean): Promise<Owner> {
-  ws = createWorkspace(renderer(TEAL));
+async function start(hot: boolean, source = renderer(TEAL), under?: string): Promise<Owner> {
+  ws = createWorkspace(source, under);
   writeFileSync(ws.statePath, STATE);
   const { State } = (await import(pathToFileURL(join(ws.dir, 'state.ts')).href)) as {
     State: {
@@ -111,6 +140,24 @@ describe('a renderer drawing with the canvas helper', () => {
       word(ORANGE),
     );
   });
+
+  it.each([true, false])(
+    'hot %s: draws text in a font it resolves with import.meta.resolve from its own module',
+    async (hot) => {
+      // Under this package, so the renderer resolves the packages installed here (the font).
+      const o = await start(hot, TEXT_RENDERER, LOCAL_WORK_DIR);
+      const lit = await until(
+        'the text',
+        () => {
+          const px = frontIs(o, word([0, 0, 0]));
+          if (px === false) return undefined;
+          return px.filter((p) => p >>> 0 !== word([0, 0, 0])).length;
+        },
+        60_000,
+      );
+      expect(lit).toBeGreaterThan(10);
+    },
+  );
 
   it('no-hot: on a worker thread, the same frame', async () => {
     const o = await start(false);
