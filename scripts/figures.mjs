@@ -126,6 +126,18 @@ const ROWS = [
   ['canvas.frame_ms_1080p', '… at 1920×1080', '≤ 4', (v) => v <= 4],
   ['canvas.draw_ms_1080p', '… the drawing', '', null],
   ['canvas.handover_ms_1080p', '… the hand-over', '', null],
+  [
+    'canvas.draw_bgra_vs_rgba_1080p',
+    '… the drawing into an argb8888 framebuffer ÷ into abgr8888',
+    '',
+    null,
+  ],
+  [
+    'canvas.handover_vs_js_loop_1080p',
+    '… a hand-over converting each pixel in JavaScript ÷ ours',
+    '',
+    null,
+  ],
   ['region.open_ms', "open + validate + bind the example's state", '< 5', (v) => v < 5],
   ['field.u32_access_ratio', 'a u32 field get+set ÷ a plain `Uint32Array`', '≤ 3×', (r) => r <= 3],
   [
