@@ -7,7 +7,16 @@
  * (cross-process wait and wake), `/schema` (schema classes, fingerprints).
  */
 
-export type { Channel, ChannelOptions, RecvOptions, SendOptions } from './channel/index.js';
+export type {
+  Channel,
+  ChannelOptions,
+  Delivery,
+  PoisonMessage,
+  RecvOptions,
+  ReleasedClaims,
+  ReleaseOptions,
+  SendOptions,
+} from './channel/index.js';
 export { channel } from './channel/index.js';
 export { ErrorCode, HotshmError } from './errors.js';
 export type { FrameBuffer, FrameBufferOptions, FrontFrame, PixelFormat } from './frames/index.js';

@@ -3,6 +3,8 @@
  * sides of it) with a renderer host (a supervised process with hot reload, or a worker thread).
  * The state layer knows nothing of hosts; this is the one place where the two meet.
  */
+
+import type { Channel } from './channel/index.js';
 import { ErrorCode, HotshmError, SchemaError } from './errors.js';
 import { resolveEntry } from './host/entry.js';
 import type { HostTarget, OutputSink, RendererHost } from './host/events.js';
@@ -155,7 +157,17 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
           argsJsonNow = json;
           argsNow = JSON.parse(json) as Infer<A>;
         },
-        rendererGone: () => [],
+        rendererGone: (epoch, crashed) => {
+          // What the gone renderer had taken and not finished goes back to the next one; a
+          // message that two renderers died on is dropped and said so (handled delivery).
+          const notes: string[] = [];
+          for (const [name, field] of Object.entries(owned.fields as Record<string, unknown>)) {
+            if (!isHandledChannel(field) || field.delivery !== 'handled') continue;
+            const { poison } = field.releaseClaims(epoch, { crashed });
+            if (poison) notes.push(`${name}: ${poison.report}`);
+          }
+          return notes;
+        },
       };
       const tuning = options.host ?? {};
       const host: Supervisor | WorkerHost = hot
@@ -205,5 +217,13 @@ function asHotshmError(error: unknown, where: string): HotshmError {
     {
       cause: error,
     },
+  );
+}
+
+function isHandledChannel(v: unknown): v is Pick<Channel<unknown>, 'delivery' | 'releaseClaims'> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Partial<Channel<unknown>>).releaseClaims === 'function'
   );
 }

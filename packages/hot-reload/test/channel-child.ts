@@ -5,6 +5,8 @@
  * Results go to stdout as one JSON line.
  */
 import type { Channel } from '../src/channel/index.js';
+import { ChannelClosedError } from '../src/errors.js';
+import { openRegion } from '../src/memory/index.js';
 import {
   parkerStats,
   type SharedWord,
@@ -14,7 +16,16 @@ import {
   waitSync,
 } from '../src/sync/index.js';
 import { openFields } from './channel-context.js';
-import { type Big, big, layouts, type Mixed, mixed, mixedError } from './channel-schemas.js';
+import {
+  type Big,
+  big,
+  KillLog,
+  type KillStyle,
+  layouts,
+  type Mixed,
+  mixed,
+  mixedError,
+} from './channel-schemas.js';
 
 const [mode = '', regionName = '', ...args] = process.argv.slice(2);
 const numbers = args.map(Number);
@@ -64,6 +75,81 @@ function consume(layout: 'mixed' | 'small', count: number): void {
     Atomics.store(scratch, 0, i + 1);
   }
   report({ first, count });
+}
+
+/**
+ * A renderer's input loop, for the kill tests: takes messages in `style` as the renderer of
+ * `epoch`, handles each (a random few microseconds of work, so that kills land mid-handling, then
+ * the effect: counted in the log region), and checks that they follow each other. With
+ * `poison` ≥ 0, that message crashes it (an uncaught exception while handling it). A renderer
+ * whose owner retires it ends its loop and exits 0.
+ */
+async function handle(
+  layout: 'clicks' | 'handledClicks',
+  logName: string,
+  epoch: number,
+  style: KillStyle,
+  poison: number,
+  workMicros: number,
+): Promise<void> {
+  const { fields } = openFields(layouts[layout], regionName, 'reloadable', epoch);
+  const ch = fields[0];
+  const log = new Int32Array(openRegion(logName).buffer, 0, KillLog.words);
+  let previous = -1;
+  const fail = (code: number, seq: number): never => {
+    Atomics.store(log, KillLog.errorAt, seq);
+    Atomics.store(log, KillLog.error, code);
+    process.exit(2);
+  };
+  const effect = (m: Mixed): void => {
+    if (mixedError(m, m.seq) !== null) fail(1, m.seq);
+    if (previous >= 0 && m.seq !== previous + 1) fail(2, m.seq);
+    previous = m.seq;
+    if (m.seq === poison) throw new Error(`channel-child: message ${poison} crashes this renderer`);
+    spin(Math.random() * workMicros);
+    // Who handled it first, then the count: a kill between the two leaves a count of 0.
+    Atomics.compareExchange(log, KillLog.by + m.seq, 0, epoch);
+    Atomics.add(log, KillLog.counts + m.seq, 1);
+    Atomics.store(log, KillLog.last + epoch, m.seq + 1);
+    Atomics.compareExchange(log, KillLog.first + epoch, 0, m.seq + 1);
+    Atomics.add(log, KillLog.progress + epoch, 1);
+  };
+  const batch = (first: Mixed): void => {
+    Atomics.store(log, KillLog.batchStart + epoch, first.seq + 1);
+  };
+  try {
+    if (style === 'await') {
+      for await (const m of ch) {
+        batch(m);
+        effect(m);
+      }
+    } else if (style === 'one') {
+      for (;;) {
+        const m = ch.recvSync(30_000);
+        if (m === undefined) break;
+        batch(m);
+        effect(m);
+      }
+    } else {
+      for (;;) {
+        const ms = ch.drain();
+        if (ms.length === 0) {
+          sleep(0.2);
+          continue;
+        }
+        // Without acks the whole batch is uncommitted until the next drain.
+        batch(ms[0]!);
+        for (const m of ms) {
+          if (style === 'drain-ack') batch(m);
+          effect(m);
+          if (style === 'drain-ack') ch.ack();
+        }
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof ChannelClosedError)) throw error;
+  }
+  report({ epoch, handled: Atomics.load(log, KillLog.progress + epoch) });
 }
 
 /** Echoes pings as pongs with random delays, so both sides sometimes spin and sometimes park. */
@@ -300,6 +386,16 @@ switch (mode) {
     break;
   case 'park':
     park(numbers[0] ?? 0);
+    break;
+  case 'handle':
+    void handle(
+      args[0] as 'clicks' | 'handledClicks',
+      args[1] ?? '',
+      numbers[2] ?? 0,
+      args[3] as KillStyle,
+      numbers[4] ?? -1,
+      numbers[5] ?? 0,
+    );
     break;
   default:
     throw new Error(`channel-child: unknown mode ${JSON.stringify(mode)}`);

@@ -43,6 +43,30 @@ export const Ping = struct({ seq: i32 });
 /** 16 bytes: the throughput benchmark's message. */
 export const Quad = struct({ a: u32, b: u32, c: u32, d: u32 });
 
+/**
+ * The kill tests' record of what consumers did with each message (channel-kills.test.ts), an
+ * Int32Array over a region of its own. Per epoch (< EPOCHS): messages handled, the last and the
+ * first seq handled (+ 1; 0 for none), and where its uncommitted messages start (the batch it is
+ * handling). Per message (< KILL_MESSAGES): how many times it was handled, and by which epoch
+ * first. `error` is set (and `errorAt` says which seq) when a consumer met a message out of
+ * order or damaged.
+ */
+export const KILL_MESSAGES = 200_000;
+const EPOCHS = 256;
+export const KillLog = {
+  error: 0,
+  errorAt: 1,
+  progress: 16,
+  last: 16 + EPOCHS,
+  first: 16 + 2 * EPOCHS,
+  batchStart: 16 + 3 * EPOCHS,
+  counts: 16 + 4 * EPOCHS,
+  by: 16 + 4 * EPOCHS + KILL_MESSAGES,
+  words: 16 + 4 * EPOCHS + 2 * KILL_MESSAGES,
+} as const;
+/** What the kill tests' consumers know how to do: how they take messages. */
+export type KillStyle = 'one' | 'await' | 'drain' | 'drain-ack';
+
 /** Every channel the tests use, by name: a child binds the one its test names. */
 export const layouts = {
   mixed: [channel(Mixed, { capacity: 1024 })],
@@ -50,5 +74,8 @@ export const layouts = {
   big: [channel(Big, { capacity: 8 })],
   pingpong: [channel(Ping, { capacity: 4 }), channel(Ping, { capacity: 4 })],
   quad: [channel(Quad, { capacity: 4096 })],
+  /** A UI's input queue, in each delivery mode. */
+  clicks: [channel(Mixed, { capacity: 64 })],
+  handledClicks: [channel(Mixed, { capacity: 64, delivery: 'handled' })],
 } as const;
 export type LayoutName = keyof typeof layouts;

@@ -57,6 +57,51 @@ describe('channels fed random bytes', () => {
     });
   }
 
+  it('handled ring: random claim words and slots give valid messages or a HotshmError; releases and repairs stay in range', () => {
+    const capacity = 4;
+    const schema = channel(Message, { capacity, delivery: 'handled' });
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: schema.size, maxLength: schema.size }),
+        fc.integer({ min: 0, max: capacity }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        fc.constantFrom<'owner' | 'reloadable'>('owner', 'reloadable'),
+        (bytes, queued, epoch, crashed, role) => {
+          const ctx = new TestContext(HEADER_SIZE + schema.size, { role });
+          new Uint8Array(ctx.buffer).set(bytes, HEADER_SIZE);
+          // Plausible indices (so that the claim words, not the indices, are what is random).
+          const read = ctx.view.getUint32(HEADER_SIZE + 64, true);
+          ctx.view.setUint32(HEADER_SIZE, (read + queued) >>> 0, true);
+          schema.verify!(ctx.view, HEADER_SIZE, 'fuzz');
+          const ch = schema.bind(ctx, HEADER_SIZE, 'fuzz');
+          const got: unknown[] = [];
+          try {
+            for (let i = 0; i <= capacity; i++) {
+              got.push(...ch.drain());
+              ch.ack();
+            }
+          } catch (error) {
+            expect(error).toBeInstanceOf(HotshmError);
+          }
+          expect(got.length).toBeLessThanOrEqual(queued);
+          for (const m of got) expect(() => Message.check(m, 'm')).not.toThrow(RangeError);
+          if (role === 'owner') {
+            const released = ch.releaseClaims(epoch, { crashed });
+            expect(released.released).toBeLessThanOrEqual(capacity);
+            if (released.poison) expect(released.poison.total).toBeGreaterThan(0);
+            expect(() => schema.repair!(ctx.view, HEADER_SIZE, 'fuzz', true)).not.toThrow();
+            // Whatever was there, the ring is usable again: verify passes and a send fits or
+            // finds it full.
+            schema.verify!(ctx.view, HEADER_SIZE, 'fuzz');
+            expect(typeof ch.trySend({ id: 1, name: 'a', list: [1] })).toBe('boolean');
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('latest channel: random sequence and slot bytes give a value or a HotshmError', () => {
     const schema = channel(Message, { capacity: 1, latest: true });
     fc.assert(

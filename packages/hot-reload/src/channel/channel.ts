@@ -5,6 +5,8 @@
  * Ring layout (offsets from the field; every hot word on its own 64-byte line):
  *   0   writeIndex u32 (producer's)   4   consumers parked on writeIndex
  *   64  readIndex u32 (consumers')
+ *   68  claimer   72  claim waiters   76  claimEnd   80  suspectEnd   84  poisoned
+ *       (68–87: `delivery: 'handled'` only, see below; zero otherwise)
  *   128 capacity slots of the message schema's size
  * Indices count messages since creation and wrap as u32; capacity is a power of two, so
  * `index & (capacity - 1)` names the same slot before and after a wrap.
@@ -21,6 +23,30 @@
  *   - After publishing, the producer wakes consumers parked on writeIndex (the syscall only if
  *     their counter says someone sleeps, see sync/wait.ts) and rings the region's doorbell, which
  *     async receivers of this process sleep on.
+ *
+ * Delivery. By default (`delivery: 'taken'`) a message is committed when it is taken, as above: a
+ * renderer killed after a take and before it used the message takes it along. With
+ * `delivery: 'handled'` a message is committed only when its consumer asks for the next one (any
+ * receive) or acknowledges it (`ack()`), so the message a crashed renderer was handling goes to
+ * the next one. The consumers' line then holds a claim:
+ *   - claimer: the epoch + 1 of the consumer that holds the messages from readIndex to claimEnd
+ *     (taken, not committed), 0 for none. It is a lock on readIndex: a consumer takes only after
+ *     its CAS of claimer from 0 to its own value, and while it holds it nobody else moves
+ *     readIndex (but the owner repairing damage, after which the holder's commit CAS fails and it
+ *     drops what it held). A newer renderer therefore never takes a message that an older one,
+ *     still alive, is handling, and takes stay in order across a hand-over: the superseded check
+ *     comes after the claim, so a renderer that began its epoch before it took nothing since.
+ *   - claimEnd is stored after the copies and before they are returned: a consumer killed earlier
+ *     held nothing. The holder commits (CAS of readIndex) BEFORE it clears claimer, so a claim
+ *     that is gone with readIndex short of claimEnd can only be the owner's release.
+ *   - claim waiters: consumers that found the claim taken park on the claimer word; whoever clears
+ *     it (the holder, or the owner releasing a gone renderer's claim) wakes them after the clear.
+ *   - The owner releases the claim of a renderer that exited (`releaseClaims`): that renderer is
+ *     gone, so while its value is still in claimer the owner holds the lock. If it crashed, the
+ *     messages it held become suspects (suspectEnd: those from readIndex up to it), which are then
+ *     delivered one at a time; a suspect whose holder crashes too is poison: dropped (readIndex
+ *     moves past it) and counted in `poisoned`. suspectEnd, claimEnd and the count are written
+ *     BEFORE claimer is cleared, so the next consumer sees them.
  *
  * With `latest: true` the field is one slot under a seqlock instead, for values where only the
  * newest matters (a window title): send overwrites and never fails, and the last sequence a
@@ -59,17 +85,42 @@ const Slot = {
   writeWaiters: 1,
   /** Ring: messages consumed so far (u32, wrapping). Latest: the last sequence taken. */
   read: LINE / 4,
+  /** Handled delivery: epoch + 1 of the consumer holding messages from `read`; 0: nobody. */
+  claimer: LINE / 4 + 1,
+  /** Consumers parked on `claimer` until the claim is released. */
+  claimWaiters: LINE / 4 + 2,
+  /** Handled delivery: one past the last message the claimer took. */
+  claimEnd: LINE / 4 + 3,
+  /** Handled delivery: messages from `read` up to this one were held by a renderer that crashed. */
+  suspectEnd: LINE / 4 + 4,
+  /** Handled delivery: messages dropped as poison since the channel was created (u32). */
+  poisoned: LINE / 4 + 5,
 } as const;
+/** The claimer word when no consumer holds a message. */
+const NO_CLAIM = 0;
 const CONTROL_WORDS = SLOTS_OFFSET / 4;
 
 /** How long one async or sync sleep lasts at most, so a closed region is noticed. */
 const CLOSED_CHECK_MS = 1000;
+
+/**
+ * When a message counts as delivered:
+ *   - `'taken'` (the default): as the consumer takes it. A renderer killed before it used it
+ *     takes it along (`drain()`: the whole batch).
+ *   - `'handled'`: when the consumer asks for the next one (any receive call) or calls `ack()`.
+ *     The message a renderer was handling when it crashed goes to the next renderer, which never
+ *     takes a message that a still-running renderer holds; one that crashes two renderers is
+ *     dropped and reported (see `Channel.releaseClaims`). Rings only.
+ */
+export type Delivery = 'taken' | 'handled';
 
 export interface ChannelOptions {
   /** How many messages the ring holds: a power of two in [1, 2^20]. Ignored with `latest`. */
   readonly capacity: number;
   /** Keep only the newest value: send overwrites and never fails. */
   readonly latest?: boolean;
+  /** When a message counts as delivered (see `Delivery`); part of the layout's signature. */
+  readonly delivery?: Delivery;
   /** Used in error messages; defaults to the field's path. */
   readonly name?: string;
 }
@@ -94,6 +145,36 @@ export interface RecvOptions {
 /** Default for `RecvOptions.spinMicros`. */
 export const RECV_SPIN_MICROS = 20;
 
+export interface ReleaseOptions {
+  /**
+   * True when the renderer died of a fault (a signal, an uncaught exception, a non-zero exit)
+   * rather than being stopped or returning: the messages it held count a crash against them.
+   */
+  readonly crashed: boolean;
+}
+
+/** What `releaseClaims` did. */
+export interface ReleasedClaims<T> {
+  /**
+   * Messages the renderer had taken and not committed: they are queued again, first and in
+   * order, for the next consumer.
+   */
+  readonly released: number;
+  /** The message dropped because the renderers that held it crashed twice, if one was. */
+  readonly poison?: PoisonMessage<T>;
+}
+
+export interface PoisonMessage<T> {
+  /** Its index in the channel (messages since creation, wrapping at 2^32). */
+  readonly index: number;
+  /** The message, or undefined when its bytes do not decode. */
+  readonly message: T | undefined;
+  /** Messages this channel has dropped as poison, this one included (counted in shared memory). */
+  readonly total: number;
+  /** One line for a log or a host event. */
+  readonly report: string;
+}
+
 /**
  * The accessor of a channel field.
  *
@@ -106,7 +187,11 @@ export interface Channel<T> extends AsyncIterable<T> {
   /** Messages the ring holds (1 with `latest`). */
   readonly capacity: number;
   readonly latest: boolean;
-  /** Messages waiting now (0 or 1 with `latest`). */
+  readonly delivery: Delivery;
+  /**
+   * Messages waiting now (0 or 1 with `latest`); with `delivery: 'handled'` the ones taken and
+   * not yet committed included (they still hold their slots).
+   */
   readonly length: number;
   /**
    * Queues a message. When the ring is full: returns false, or throws ChannelFullError with
@@ -122,8 +207,29 @@ export interface Channel<T> extends AsyncIterable<T> {
   recv(options?: RecvOptions): Promise<T>;
   /** The next message, blocking this thread (spin, then park) up to `timeoutMs`; undefined on timeout. */
   recvSync(timeoutMs?: number): T | undefined;
-  /** Every message waiting now, oldest first. */
+  /**
+   * Every message waiting now, oldest first. With `delivery: 'handled'`, the whole batch is
+   * committed by the next receive call, or message by message with `ack()`; after a crash, the
+   * messages the crashed renderer held come one per call.
+   */
   drain(): T[];
+  /**
+   * `delivery: 'handled'`: commits the oldest message this consumer has taken and not committed
+   * (so a crash from here on does not hand it to the next renderer). Returns false when it held
+   * none (always, with `delivery: 'taken'`). Any receive call commits every message taken before.
+   * Leaving a `for await` loop early (`break`) commits nothing: call `ack()` first if the last
+   * message was handled.
+   */
+  ack(): boolean;
+  /**
+   * The owner's side, `delivery: 'handled'`: gives back the messages a renderer of `epoch` had
+   * taken and not committed, once that renderer has exited (the host calls it on every renderer
+   * exit, before the epoch is handed to another renderer). Messages a crashed renderer held are
+   * then delivered one at a time; one whose holder crashes too is dropped, counted in shared
+   * memory and returned as `poison`. A no-op for a renderer that held nothing, and with
+   * `delivery: 'taken'`. Never call it for a renderer that still runs.
+   */
+  releaseClaims(epoch: number, options: ReleaseOptions): ReleasedClaims<T>;
 }
 
 const EMPTY: unique symbol = Symbol('empty');
@@ -139,6 +245,7 @@ abstract class ChannelBase<T> implements Channel<T> {
   readonly name: string;
   abstract readonly capacity: number;
   abstract readonly latest: boolean;
+  readonly delivery: Delivery = 'taken';
   protected readonly ctx: BindContext;
   protected readonly schema: Schema<T, unknown>;
   protected readonly i32: Int32Array;
@@ -148,6 +255,17 @@ abstract class ChannelBase<T> implements Channel<T> {
   protected readonly ready: SharedWord;
   /** The region's doorbell: one async sleep per process serves every channel of the region. */
   protected readonly doorbell: SharedWord;
+  /**
+   * Handled delivery: messages this consumer has taken and not committed. Every receive call
+   * settles them first (commits them: the consumer asked for the next one).
+   */
+  protected uncommitted = 0;
+  /**
+   * Handled delivery: the claimer value that made the last take come back empty-handed while
+   * messages were queued (0: none); the receive then waits on `claimWord` for its release.
+   */
+  protected blockedBy = 0;
+  protected claimWord: SharedWord;
 
   constructor(ctx: BindContext, offset: number, schema: Schema<T, unknown>, name: string) {
     this.ctx = ctx;
@@ -157,6 +275,7 @@ abstract class ChannelBase<T> implements Channel<T> {
     this.i32 = new Int32Array(ctx.buffer, offset, CONTROL_WORDS);
     this.slotsOffset = offset + alignUp(SLOTS_OFFSET, schema.align);
     this.ready = sharedWord(ctx.buffer, ctx.address, offset + Slot.write * 4);
+    this.claimWord = this.ready;
     this.doorbell = sharedWord(
       ctx.buffer,
       ctx.address,
@@ -171,6 +290,40 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   protected open(): void {
     this.ctx.assertOpen(`channel ${this.name}`);
+  }
+
+  /** Commits the messages taken before (handled delivery; see `uncommitted`). */
+  protected settle(): void {}
+
+  ack(): boolean {
+    this.open();
+    return false;
+  }
+
+  releaseClaims(epoch: number, options: ReleaseOptions): ReleasedClaims<T> {
+    this.open();
+    if (this.ctx.role !== 'owner') {
+      throw new InvalidArgumentError(
+        `channel ${this.name}: releaseClaims is the owner's, called in a renderer (epoch ${this.ctx.epoch})`,
+      );
+    }
+    if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || epoch > 2 ** 31 - 2) {
+      throw new InvalidArgumentError(
+        `channel ${this.name}: releaseClaims: expected a renderer's epoch (an integer ≥ 1), got ${describe(epoch)}`,
+      );
+    }
+    const crashed: unknown = (options as Partial<ReleaseOptions> | undefined)?.crashed;
+    if (typeof crashed !== 'boolean') {
+      throw new InvalidArgumentError(
+        `channel ${this.name}: releaseClaims: expected options { crashed: boolean }, got ${describe(options)}`,
+      );
+    }
+    return this.release(epoch, crashed);
+  }
+
+  /** What `releaseClaims` does once its arguments are checked. */
+  protected release(_epoch: number, _crashed: boolean): ReleasedClaims<T> {
+    return { released: 0 };
   }
 
   /** After a publish: wake sync receivers if any sleep, and ring the region's doorbell. */
@@ -241,6 +394,8 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   tryRecv(): T | undefined {
     this.open();
+    // Asking for the next message commits the last one, also in a renderer that was retired.
+    if (this.uncommitted !== 0) this.settle();
     if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     const taken = this.take();
     return taken === EMPTY ? undefined : taken;
@@ -248,6 +403,7 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   drain(): T[] {
     this.open();
+    if (this.uncommitted !== 0) this.settle();
     if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     return this.takeAll();
   }
@@ -269,6 +425,8 @@ abstract class ChannelBase<T> implements Channel<T> {
   recvSync(timeoutMs?: number): T | undefined {
     const timeout = checkTimeout(timeoutMs, `channel ${this.name}: recvSync`);
     const deadline = performance.now() + timeout;
+    this.open();
+    if (this.uncommitted !== 0) this.settle();
     for (;;) {
       this.open();
       if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
@@ -279,7 +437,10 @@ abstract class ChannelBase<T> implements Channel<T> {
       if (taken !== EMPTY) return taken;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return undefined;
-      waitSync(this.ready, seen, Math.min(remaining, CLOSED_CHECK_MS), this.#interrupted);
+      const wait = Math.min(remaining, CLOSED_CHECK_MS);
+      // Messages are queued but another consumer holds them: wait for its claim to go instead.
+      if (this.blockedBy !== 0) waitSync(this.claimWord, this.blockedBy, wait, this.#interrupted);
+      else waitSync(this.ready, seen, wait, this.#interrupted);
     }
   }
 
@@ -300,6 +461,7 @@ abstract class ChannelBase<T> implements Channel<T> {
     const start = performance.now();
     const deadline = start + timeout;
     this.open();
+    if (this.uncommitted !== 0) this.settle();
     if (this.ctx.retired) throw new ChannelClosedError(this.name, RETIRED);
     const spinEnd = start + Math.min(timeout, spinMicros / 1000);
     while (performance.now() < spinEnd) {
@@ -315,11 +477,20 @@ abstract class ChannelBase<T> implements Channel<T> {
       if (taken !== EMPTY) return taken;
       const remaining = deadline - performance.now();
       if (remaining <= 0) throw timeoutError(this.name, timeout);
+      const wait = Math.min(remaining, CLOSED_CHECK_MS);
+      if (this.blockedBy !== 0) {
+        // Another consumer holds the queued messages: its release changes the claimer word and
+        // wakes its waiters (no doorbell is rung for it).
+        const blockedOptions =
+          signal === undefined ? { until: this.#retired } : { until: this.#retired, signal };
+        await waitAsync(this.claimWord, this.blockedBy, wait, blockedOptions);
+        continue;
+      }
       const waitOptions =
         signal === undefined
           ? { doorbell: this.doorbell, until: this.#retired }
           : { doorbell: this.doorbell, until: this.#retired, signal };
-      await waitAsync(this.ready, seen, Math.min(remaining, CLOSED_CHECK_MS), waitOptions);
+      await waitAsync(this.ready, seen, wait, waitOptions);
     }
   }
 
@@ -369,10 +540,14 @@ class RingChannel<T> extends ChannelBase<T> {
 
   get length(): number {
     this.open();
-    return this.#used(Atomics.load(this.i32, Slot.write), Atomics.load(this.i32, Slot.read));
+    return this.used(Atomics.load(this.i32, Slot.write), Atomics.load(this.i32, Slot.read));
   }
 
-  #used(write: number, read: number): number {
+  /**
+   * Messages between the two indices; out of range, the owner empties the ring (and reports it)
+   * and a renderer throws CorruptRegionError.
+   */
+  protected used(write: number, read: number): number {
     const used = (write - read) >>> 0;
     if (used > this.capacity) {
       const what = `channel ${this.name}: expected at most ${this.capacity} queued messages, got write index ${write >>> 0} and read index ${read >>> 0} in region ${this.ctx.regionName}`;
@@ -389,8 +564,13 @@ class RingChannel<T> extends ChannelBase<T> {
     return used;
   }
 
+  /** Byte offset of the slot of message `index`. */
+  protected slotAt(index: number): number {
+    return this.slotsOffset + (index & this.#mask) * this.#slotSize;
+  }
+
   /** Owner side: a queued message that does not decode is dropped (and reported), not thrown. */
-  #skipCorrupt(read: number, error: unknown): boolean {
+  protected skipCorrupt(read: number, error: unknown): boolean {
     const report = this.ctx.onCorrupt;
     if (report === undefined) return false;
     if (Atomics.compareExchange(this.i32, Slot.read, read, (read + 1) | 0) === read) {
@@ -406,7 +586,7 @@ class RingChannel<T> extends ChannelBase<T> {
     const write = Atomics.load(this.i32, Slot.write);
     if ((write - this.#readSeen) >>> 0 >= this.capacity) {
       this.#readSeen = Atomics.load(this.i32, Slot.read);
-      if (this.#used(write, this.#readSeen) === this.capacity) return false;
+      if (this.used(write, this.#readSeen) === this.capacity) return false;
     }
     // Encode first (it validates and may throw: nothing is published then)…
     this.schema.write(this.view, this.slotsOffset + (write & this.#mask) * this.#slotSize, message);
@@ -425,7 +605,7 @@ class RingChannel<T> extends ChannelBase<T> {
         write = Atomics.load(this.i32, Slot.write);
         this.#writeSeen = write;
         if (read === write) return EMPTY;
-        this.#used(write, read);
+        this.used(write, read);
       }
       let value: T;
       try {
@@ -437,7 +617,7 @@ class RingChannel<T> extends ChannelBase<T> {
         // Another consumer took this slot and the producer is already rewriting it: our copy
         // is torn, so it may not even decode. Look again; if nobody moved, it is real corruption.
         if (Atomics.load(this.i32, Slot.read) !== read) continue;
-        if (this.#skipCorrupt(read, error)) continue;
+        if (this.skipCorrupt(read, error)) continue;
         throw error;
       }
       // Checked after readIndex was loaded: a newer renderer that began its epoch before this
@@ -460,7 +640,7 @@ class RingChannel<T> extends ChannelBase<T> {
       const read = Atomics.load(this.i32, Slot.read);
       const write = Atomics.load(this.i32, Slot.write);
       this.#writeSeen = write;
-      const n = this.#used(write, read);
+      const n = this.used(write, read);
       if (n === 0) return [];
       const out = new Array<T>(n);
       try {
@@ -480,6 +660,210 @@ class RingChannel<T> extends ChannelBase<T> {
       if (Atomics.compareExchange(this.i32, Slot.read, read, (read + n) | 0) === read) return out;
     }
   }
+}
+
+/**
+ * A ring with `delivery: 'handled'`: a take claims messages (see the module comment) and the next
+ * receive, or `ack()`, commits them. Only the take paths differ from RingChannel's; sending is the
+ * same.
+ */
+class HandledRingChannel<T> extends RingChannel<T> {
+  override readonly delivery = 'handled';
+  /** This side's value in the claimer word: its epoch + 1 (the owner's epoch is 0). */
+  readonly #code: number;
+  /** Index of the oldest message this consumer holds (`uncommitted` of them). */
+  #uncommittedFrom = 0;
+
+  constructor(
+    ctx: BindContext,
+    offset: number,
+    schema: Schema<T, unknown>,
+    name: string,
+    capacity: number,
+  ) {
+    super(ctx, offset, schema, name, capacity);
+    this.#code = (ctx.epoch + 1) | 0;
+    this.claimWord = sharedWord(
+      ctx.buffer,
+      ctx.address,
+      offset + Slot.claimer * 4,
+      offset + Slot.claimWaiters * 4,
+    );
+  }
+
+  protected override take(): Taken<T> {
+    const taken = this.#claim(1);
+    return taken === undefined ? EMPTY : (taken[0] as T);
+  }
+
+  protected override takeAll(): T[] {
+    return this.#claim(this.capacity) ?? [];
+  }
+
+  /**
+   * Takes up to `limit` messages under the claim: undefined when none is queued, when another
+   * consumer holds the claim (then `blockedBy` says whose), or when this renderer is superseded.
+   */
+  #claim(limit: number): T[] | undefined {
+    const i32 = this.i32;
+    this.blockedBy = 0;
+    // Nothing queued: leave the claimer word alone (a spinning or parked recv looks here often).
+    if (Atomics.load(i32, Slot.read) === Atomics.load(i32, Slot.write)) return undefined;
+    const holder = Atomics.compareExchange(i32, Slot.claimer, NO_CLAIM, this.#code);
+    if (holder !== NO_CLAIM) {
+      // Held by another consumer, alive, or gone and not yet released by the owner.
+      this.blockedBy = holder;
+      return undefined;
+    }
+    try {
+      return this.#takeClaimed(limit);
+    } finally {
+      if (this.uncommitted === 0) this.#unclaim();
+    }
+  }
+
+  #takeClaimed(limit: number): T[] | undefined {
+    const i32 = this.i32;
+    for (;;) {
+      const read = Atomics.load(i32, Slot.read);
+      const used = this.used(Atomics.load(i32, Slot.write), read);
+      if (used === 0) return undefined;
+      // The messages a crashed renderer held go out one at a time, so that a second crash names
+      // the one message that caused it.
+      let n = this.#suspect(read) ? 1 : Math.min(used, limit);
+      const out = new Array<T>(n);
+      let i = 0;
+      try {
+        for (; i < n; i++) out[i] = this.schema.read(this.view, this.slotAt(read + i));
+      } catch (error) {
+        // Only the owner moves readIndex under our claim: it repaired the ring meanwhile.
+        if (Atomics.load(i32, Slot.read) !== read) continue;
+        if (i === 0) {
+          if (this.skipCorrupt(read, error)) continue;
+          throw error;
+        }
+        // Deliver the good ones; the next take meets the bad one alone.
+        n = i;
+        out.length = n;
+      }
+      // After the claim (see the module comment): a renderer that began its epoch before this
+      // load has taken nothing since, and takes after our release.
+      if (this.ctx.superseded === true) return undefined;
+      // Before the messages are returned: a consumer killed before this store held nothing.
+      Atomics.store(i32, Slot.claimEnd, (read + n) | 0);
+      this.#uncommittedFrom = read;
+      this.uncommitted = n;
+      return out;
+    }
+  }
+
+  /** Whether message `read` is one that a crashed renderer held. */
+  #suspect(read: number): boolean {
+    const ahead = (Atomics.load(this.i32, Slot.suspectEnd) - read) >>> 0;
+    return ahead !== 0 && ahead <= this.capacity;
+  }
+
+  /** Clears the claimer word if it is still ours, then wakes consumers parked on it. */
+  #unclaim(): void {
+    Atomics.compareExchange(this.i32, Slot.claimer, this.#code, NO_CLAIM);
+    // After the clear (sync/wait.ts): a consumer that found the claim taken either sees the
+    // clear on its last look or is counted and woken here.
+    wake(this.claimWord);
+  }
+
+  /** Commits `n` held messages from the oldest; false if the claim was no longer ours. */
+  #commit(n: number): boolean {
+    const from = this.#uncommittedFrom;
+    // Still ours unless the owner released it (it must not, for a live renderer): then what we
+    // held may be another consumer's by now, and committing it would skip it for them.
+    const ours =
+      Atomics.load(this.i32, Slot.claimer) === this.#code &&
+      // Only the holder moves readIndex, so this fails only if the owner emptied or skipped part
+      // of the ring meanwhile (damage it repaired and reported): what we held is gone then.
+      Atomics.compareExchange(this.i32, Slot.read, from, (from + n) | 0) === from;
+    this.#uncommittedFrom = (from + n) | 0;
+    this.uncommitted = ours ? this.uncommitted - n : 0;
+    return ours;
+  }
+
+  protected override settle(): void {
+    this.#commit(this.uncommitted);
+    this.#unclaim();
+  }
+
+  override ack(): boolean {
+    this.open();
+    if (this.uncommitted === 0) return false;
+    const committed = this.#commit(1);
+    if (this.uncommitted === 0) this.#unclaim();
+    return committed;
+  }
+
+  override interruptWaiters(): void {
+    super.interruptWaiters();
+    // Receivers blocked by another consumer's claim sleep on the claimer word.
+    wake(this.claimWord, Number.POSITIVE_INFINITY);
+  }
+
+  protected override release(epoch: number, crashed: boolean): ReleasedClaims<T> {
+    const i32 = this.i32;
+    const code = (epoch + 1) | 0;
+    if (Atomics.load(i32, Slot.claimer) !== code) return { released: 0 };
+    // That renderer is gone and its value is still in claimer: nobody else moves readIndex or
+    // writes these words until we clear it, so plain stores do.
+    let read = Atomics.load(i32, Slot.read);
+    const claimEnd = Atomics.load(i32, Slot.claimEnd);
+    let held = (claimEnd - read) >>> 0;
+    // Claimed and died before it took any, or the ring was emptied under it (claimEnd behind).
+    if (held > this.capacity) held = 0;
+    let poison: PoisonMessage<T> | undefined;
+    if (crashed && held > 0) {
+      if (this.#suspect(read)) {
+        poison = this.#dropPoison(read);
+        read = (read + 1) | 0;
+        held--;
+      }
+      // What it held (after the poison) was held by a renderer that crashed: suspects now.
+      const suspects = (Atomics.load(i32, Slot.suspectEnd) - read) >>> 0;
+      if (held > 0 && (suspects > this.capacity || held > suspects)) {
+        Atomics.store(i32, Slot.suspectEnd, claimEnd);
+      }
+    }
+    Atomics.store(i32, Slot.claimEnd, read);
+    // Last: the words above are the next claimer's to read.
+    Atomics.compareExchange(i32, Slot.claimer, code, NO_CLAIM);
+    wake(this.claimWord);
+    return poison === undefined ? { released: held } : { released: held, poison };
+  }
+
+  /** Drops message `read` as poison: the owner holds the claim of a gone renderer. */
+  #dropPoison(read: number): PoisonMessage<T> {
+    let message: T | undefined;
+    let shown: string;
+    try {
+      message = this.schema.read(this.view, this.slotAt(read));
+      shown = preview(message);
+    } catch (error) {
+      shown = `(does not decode: ${error instanceof Error ? error.message : String(error)})`;
+    }
+    Atomics.store(this.i32, Slot.read, (read + 1) | 0);
+    const total = (Atomics.add(this.i32, Slot.poisoned, 1) + 1) >>> 0;
+    const report = `channel ${this.name}: message ${read >>> 0} ${shown} was being handled by two renderers that crashed; it was dropped (${total} dropped so far)`;
+    return { index: read >>> 0, message, total, report };
+  }
+}
+
+/** A short, safe rendering of a message for a report (bigints and long values included). */
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text =
+      JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ??
+      String(value);
+  } catch {
+    text = describe(value);
+  }
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 class LatestChannel<T> extends ChannelBase<T> {
@@ -545,6 +929,7 @@ export interface ChannelSchema<T extends Schema<unknown, unknown>>
   readonly message: T;
   readonly capacity: number;
   readonly latest: boolean;
+  readonly delivery: Delivery;
 }
 
 /**
@@ -556,14 +941,22 @@ export interface ChannelSchema<T extends Schema<unknown, unknown>>
  *   reloadable: new URL('./renderer.ts', import.meta.url),
  *   args: struct({ players: u8 }),
  *   fields: ({ players }) => ({
- *     clicks: channel(struct({ player: u8, x: i32, y: i32 }), { capacity: 64 * players }),
+ *     // A click a renderer was handling when it crashed goes to the next renderer.
+ *     clicks: channel(struct({ player: u8, x: i32, y: i32 }), {
+ *       capacity: 64 * players,
+ *       delivery: 'handled',
+ *     }),
  *   }),
  * });
  * const state = await State.owner({ players: 2 }); // owner
  * state.clicks.trySend({ player: 1, x: 3, y: 4 }); // false when the ring is full
  * const s = State.reloadable();                   // renderer
- * for (const c of s.clicks.drain()) console.log(c.x, c.y); // once per frame, never blocks
- * for await (const c of s.clicks) console.log(c.x, c.y);   // or as they come
+ * for (const c of s.clicks.drain()) {              // once per frame, never blocks
+ *   handle(c);
+ *   s.clicks.ack(); // handled: a crash from here on does not hand it to the next renderer
+ * }
+ * for await (const c of s.clicks) handle(c);       // or as they come: each one is committed
+ *                                                  // when the loop asks for the next
  */
 export function channel<T extends Schema<unknown, unknown>>(
   message: T,
@@ -583,6 +976,18 @@ export function channel<T extends Schema<unknown, unknown>>(
   if (name !== undefined && (typeof name !== 'string' || name === '')) {
     throw new SchemaError(`channel: name: expected a non-empty string, got ${describe(name)}`);
   }
+  const delivery: unknown = options.delivery ?? 'taken';
+  if (delivery !== 'taken' && delivery !== 'handled') {
+    throw new SchemaError(
+      `channel: delivery: expected 'taken' or 'handled', got ${describe(options.delivery)}`,
+    );
+  }
+  if (latest && delivery === 'handled') {
+    throw new SchemaError(
+      `channel: delivery 'handled' is for rings, got latest: true (a latest channel keeps only the newest value; a renderer that replaces a crashed one should send it again)`,
+    );
+  }
+  const handled = delivery === 'handled';
   let capacity = 1;
   if (!latest || options.capacity !== undefined) {
     const c: unknown = options.capacity;
@@ -603,7 +1008,8 @@ export function channel<T extends Schema<unknown, unknown>>(
   const align = Math.max(LINE, msg.align);
   const slots = latest ? 1 : capacity;
   const size = alignUp(alignUp(SLOTS_OFFSET, msg.align) + slots * msg.size, align);
-  const signature = `channel<${msg.signature}>(capacity=${capacity}${latest ? ',latest' : ''})`;
+  // Taken delivery adds nothing, so the fingerprints of existing layouts stay what they were.
+  const signature = `channel<${msg.signature}>(capacity=${capacity}${latest ? ',latest' : ''}${handled ? ',delivery=handled' : ''})`;
   const noValue = (): never => {
     throw new SchemaError(
       `${signature} has no plain value: use the bound Channel (send, recv…) of the state field`,
@@ -615,6 +1021,7 @@ export function channel<T extends Schema<unknown, unknown>>(
     message,
     capacity,
     latest,
+    delivery,
     size,
     align,
     signature,
@@ -632,8 +1039,9 @@ export function channel<T extends Schema<unknown, unknown>>(
         );
       }
       const label = name ?? path ?? 'channel';
-      return latest
-        ? new LatestChannel(ctx, offset, msg, label)
+      if (latest) return new LatestChannel(ctx, offset, msg, label);
+      return handled
+        ? new HandledRingChannel(ctx, offset, msg, label, capacity)
         : new RingChannel(ctx, offset, msg, label, capacity);
     },
     verify(view: DataView, offset: number, path: string): void {
@@ -659,6 +1067,14 @@ export function channel<T extends Schema<unknown, unknown>>(
         } catch (error) {
           Atomics.store(i32, Slot.read, seq);
           return `${path}: its value does not decode (${error instanceof Error ? error.message : String(error)}); it was dropped`;
+        }
+      }
+      if (handled) {
+        // A suspect range long behind readIndex would look current again after 2^32 messages:
+        // bring it to readIndex (only the owner writes suspectEnd, and it runs this).
+        const read = Atomics.load(i32, Slot.read);
+        if ((Atomics.load(i32, Slot.suspectEnd) - read) >>> 0 > capacity) {
+          Atomics.store(i32, Slot.suspectEnd, read);
         }
       }
       for (;;) {

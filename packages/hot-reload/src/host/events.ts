@@ -165,8 +165,11 @@ export interface HostTarget {
   abortMigration(prepared: PreparedMigration): void;
   /** A renderer went live with new arguments that did not change the layout (a resize). */
   useArgs(argsJson: string): void;
-  /** The renderer of `epoch` ended: what it held (claimed messages) goes back, or is dropped. */
-  rendererGone(epoch: number, crashed: boolean): RegionRepair[];
+  /**
+   * The renderer of `epoch` ended: what it held (messages it had taken and not finished) goes
+   * back to the next renderer. Returns what was dropped (a message two renderers died on).
+   */
+  rendererGone(epoch: number, crashed: boolean): readonly string[];
 }
 
 /** What a migration goes to: a new definition's layout, or new arguments. */

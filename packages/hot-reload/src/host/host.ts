@@ -360,8 +360,9 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
   protected rendererExited(renderer: Renderer, exit: RendererExit): void {
     if (renderer.epoch > 0) {
       const crashed = renderer.stopReason === undefined;
-      const released = this.target.rendererGone(renderer.epoch, crashed);
-      if (released.length > 0) this.emit('repair', { repairs: released });
+      for (const message of this.target.rendererGone(renderer.epoch, crashed)) {
+        this.emit('warning', { message });
+      }
     }
     if (this.closed || renderer.stopReason !== undefined) return;
     if (renderer !== this.current) return;
