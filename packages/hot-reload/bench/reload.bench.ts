@@ -24,6 +24,7 @@ import {
   u16,
 } from '../src/index.js';
 import { headerLayout, markReady, writeHeader } from '../src/memory/header.js';
+import { describeLayout } from '../src/state/descriptor.js';
 import type { State as StateShape } from '../test/fixtures/state-shape.js';
 import { createWorkspace, rendererSource, until } from '../test/fixtures/workspace.js';
 
@@ -138,14 +139,11 @@ async function regionOpen(): Promise<void> {
   });
   const args = { width: 300, height: 300 };
   const lay = State.layout(args);
-  const hl = headerLayout(lay.dataSize, Buffer.byteLength(lay.signature));
+  const descriptor = JSON.stringify(describeLayout(lay));
+  const hl = headerLayout(lay.dataSize, Buffer.byteLength(descriptor));
   const name = `/hotshm-${process.pid}-0be4c400`;
   const region = createRegion(name, hl.totalSize);
-  writeHeader(region, {
-    fingerprint: lay.fingerprint,
-    signature: lay.signature,
-    ownerPid: process.pid,
-  });
+  writeHeader(region, { fingerprint: lay.fingerprint, descriptor, ownerPid: process.pid });
   const view = new DataView(region.buffer);
   for (const f of lay.fields) f.schema.init?.(view, f.offset);
   markReady(region);

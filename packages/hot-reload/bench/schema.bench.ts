@@ -5,6 +5,12 @@
  *   array) vs the same get+set on a plain Uint32Array. Target ≤ 3.
  * - slice.fill_1080p_ratio: filling a 1920×1080 u32 slice, obtained through the slice accessor,
  *   pixel by pixel vs a plain Uint32Array of the same size. Target ≤ 1.5.
+ * - owner.u32_access_ratio: the owner's own view of a state (`defineStateCore(…).create(args)`):
+ *   a u32 cell captured once (`const clicks = state.memory.clicks`) and used in the loop.
+ * - owner.u32_path_ratio: the same get+set through the whole path on every iteration
+ *   (`state.memory.clicks.set(state.memory.clicks.get() + i)`), as a frame loop writes it.
+ * - owner.u32_path_ratio_migrated: the same path after the state migrated to a new layout (a
+ *   field added in front of `memory`, so every offset moved): the handles were moved, not rebuilt.
  *
  * The accessors are bound as an app's are: to the state layer's own BindContext (RegionContext,
  * whose `closed` asks the region) over a real shared region, created and mapped by the memory
@@ -12,10 +18,15 @@
  * loop's result feeds a checksum that is checked at the end so the JIT cannot drop the work.
  */
 import { record } from '../../../scripts/bench-record.js';
+import { channel } from '../src/channel/index.js';
 import { RegionClosedError } from '../src/errors.js';
+import { HEADER_SIZE } from '../src/memory/header.js';
 import { createRegion, newRegionName, type Region } from '../src/memory/index.js';
-import { type BindContext, type Cell, slice, u32 } from '../src/schema/index.js';
+import { type BindContext, type Cell, slice, struct, u32 } from '../src/schema/index.js';
 import { RegionContext } from '../src/state/context.js';
+import { defineStateCore } from '../src/state/define.js';
+import { describeLayout } from '../src/state/descriptor.js';
+import { layoutState } from '../src/state/layout.js';
 
 const ROUNDS = 9;
 
@@ -74,9 +85,6 @@ function literalContext(region: Region): BindContext {
     assertOpen(what?: string) {
       if (region.closed) throw new RegionClosedError(region.name, what);
     },
-    role: 'owner',
-    epoch: 1,
-    ringDoorbell() {},
   };
 }
 
@@ -160,5 +168,87 @@ function benchSlice(): void {
   map.free();
 }
 
+// ---- owner.u32_access_ratio, owner.u32_path_ratio ---------------------------------------------
+
+interface OwnerFields {
+  readonly memory: { readonly clicks: Cell<number> };
+}
+
+function pathLoop(state: OwnerFields, n: number): number {
+  for (let i = 0; i < n; i++) state.memory.clicks.set((state.memory.clicks.get() + i) >>> 0);
+  return state.memory.clicks.get();
+}
+
+function benchOwner(): void {
+  const core = defineStateCore({
+    name: 'bench-owner',
+    reloadable: '/bench/renderer.ts',
+    args: u32,
+    fields: () => ({ memory: struct({ colour: u32, clicks: u32 }) }),
+  });
+  const owned = core.create(0);
+  const state = owned.fields as unknown as OwnerFields;
+  const clicks = state.memory.clicks;
+  const plain = new Uint32Array(1024);
+  const k = Number(process.env.HOTSHM_BENCH_INDEX ?? '16');
+  for (let w = 0; w < 3; w++) {
+    cellLoop(clicks, 1_000_000);
+    pathLoop(state, 1_000_000);
+    plainLoop(plain, k, 1_000_000);
+  }
+  clicks.set(0);
+  plain[k] = 0;
+  const captured = best(() => cellLoop(clicks, FIELD_ITERS));
+  const b = best(() => plainLoop(plain, k, FIELD_ITERS));
+  if (clicks.get() !== plain[k])
+    throw new Error(`checksum mismatch: ${clicks.get()} vs ${plain[k]}`);
+  clicks.set(0);
+  const path = best(() => pathLoop(state, FIELD_ITERS));
+  if (clicks.get() !== plain[k])
+    throw new Error(`checksum mismatch: ${clicks.get()} vs ${plain[k]}`);
+  // A migration to a layout where `memory` moved: a field added before it.
+  const next = layoutState(
+    'bench-owner',
+    { added: channel(u32, { capacity: 64 }), memory: struct({ colour: u32, clicks: u32 }) },
+    HEADER_SIZE,
+  );
+  const p = owned.prepareMigration(describeLayout(next));
+  owned.commitMigration(p, { epoch: 2 });
+  owned.releaseRegion(p);
+  for (let w = 0; w < 3; w++) pathLoop(state, 1_000_000);
+  clicks.set(0);
+  const migrated = best(() => pathLoop(state, FIELD_ITERS));
+  if (clicks.get() !== plain[k])
+    throw new Error(`checksum mismatch: ${clicks.get()} vs ${plain[k]}`);
+  const plainNs = (b.ms * 1e6) / FIELD_ITERS;
+  const capturedNs = (captured.ms * 1e6) / FIELD_ITERS;
+  const pathNs = (path.ms * 1e6) / FIELD_ITERS;
+  const migratedNs = (migrated.ms * 1e6) / FIELD_ITERS;
+  record({
+    'owner.u32_access_ratio': {
+      value: capturedNs,
+      unit: 'ns per get+set',
+      baseline: `plain Uint32Array get+set, ${plainNs.toFixed(3)} ns`,
+      ratio: capturedNs / plainNs,
+    },
+    'owner.u32_path_ratio': {
+      value: pathNs,
+      unit: 'ns per get+set',
+      baseline: `plain Uint32Array get+set, ${plainNs.toFixed(3)} ns`,
+      ratio: pathNs / plainNs,
+    },
+    'owner.u32_path_ratio_migrated': {
+      value: migratedNs,
+      unit: 'ns per get+set',
+      baseline: `plain Uint32Array get+set, ${plainNs.toFixed(3)} ns`,
+      ratio: migratedNs / plainNs,
+    },
+  });
+  owned.close();
+}
+
+// The owner's view first: the object-literal context measured in benchField makes the cells'
+// closed check polymorphic for the rest of the process, which no real owner has.
+benchOwner();
 benchField();
 benchSlice();

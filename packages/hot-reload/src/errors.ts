@@ -313,6 +313,25 @@ export class UnsafeDirectoryError extends HotshmError {
 }
 
 /**
+ * A new state definition removes or retypes a field the owner's code uses, so the owner cannot
+ * carry on over the new layout: it must restart (its code is written for the old field). Also
+ * thrown when the owner's code reaches such a field after a migration it did not use it in.
+ */
+export class IncompatibleChangeError extends HotshmError {
+  /** The field, as the owner's code names it: `memory.clicks`. */
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, reason: string) {
+    super(
+      ErrorCode.IncompatibleChange,
+      `the owner's code uses ${path}, but the new state definition ${reason}: the owner must restart to use the new definition`,
+    );
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
+/**
  * A call into a C library could not be made: koffi could not bind the function or could not pass
  * an argument to it (an asynchronous call reports that to its callback). The call never reached
  * the system; `cause` is koffi's own error. A system call that ran and failed is a

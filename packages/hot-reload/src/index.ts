@@ -43,6 +43,7 @@ export type {
   Access,
   ArrayAccess,
   Cell,
+  FieldOptions,
   Infer,
   Schema,
   StringAccess,
@@ -55,6 +56,7 @@ export {
   bool,
   f32,
   f64,
+  field,
   fixedString,
   fixedVec,
   i8,
@@ -75,3 +77,4 @@ export type {
   StateFields,
   StateSpec,
 } from './state/define.js';
+export type { ChannelCarry, MigrationReport } from './state/migrate.js';

@@ -4,10 +4,14 @@
  * The state layer knows nothing of hosts; this is the one place where the two meet.
  */
 
-import type { Channel } from './channel/index.js';
 import { ErrorCode, HotshmError, SchemaError } from './errors.js';
 import { resolveEntry } from './host/entry.js';
-import type { HostTarget, OutputSink, RendererHost } from './host/events.js';
+import type {
+  PreparedMigration as HostPrepared,
+  HostTarget,
+  OutputSink,
+  RendererHost,
+} from './host/events.js';
 import { attachLogger } from './host/log.js';
 import { Supervisor } from './host/process/supervisor.js';
 import { WorkerHost } from './host/thread/worker-host.js';
@@ -16,10 +20,12 @@ import type { Infer, Schema } from './schema/types.js';
 import {
   checkReloadable,
   defineStateCore,
+  type PreparedMigration,
   type ReloadableState,
   type StateFields,
   type StateSpec,
 } from './state/define.js';
+import type { LayoutDescriptor } from './state/descriptor.js';
 import type { StateLayout } from './state/layout.js';
 
 /** Tuning of the renderer host; every field has a default. */
@@ -128,15 +134,25 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
       core.encodeArgs(args);
       const entry = resolveEntry(options.entry ?? core.reloadableEntry);
       const owned = core.create(args);
-      let argsNow = args;
-      let argsJsonNow = owned.argsJson;
+      // The host's handle on a prepared migration, and the state layer's behind it.
+      const migrations = new WeakMap<HostPrepared, PreparedMigration>();
+      const preparedOf = (p: HostPrepared): PreparedMigration => {
+        const m = migrations.get(p);
+        if (m === undefined) {
+          throw new HotshmError(
+            ErrorCode.Migration,
+            `${core.name}: not a migration this owner prepared`,
+          );
+        }
+        return m;
+      };
       const target: HostTarget = {
         entry,
         get regionName() {
           return owned.region.name;
         },
         get argsJson() {
-          return argsJsonNow;
+          return owned.argsJson;
         },
         beginEpoch: (epoch) => owned.beginEpoch(epoch),
         currentEpoch: () => owned.currentEpoch(),
@@ -144,30 +160,31 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         frameCount: () => owned.frameCount(),
         inspect: (deep) => owned.inspect(deep),
         takeRepairs: () => owned.takeRepairs(),
-        prepareMigration: () => {
-          throw new HotshmError(
-            ErrorCode.Migration,
-            `${core.name}: the state definition changed, and this build cannot migrate the region yet`,
+        takeWarnings: () => owned.takeWarnings(),
+        // A renderer's layout description, maybe with the new arguments it was laid out for (a
+        // resize after the definition changed), or new arguments for the owner's own definition.
+        prepareMigration: (to) => {
+          const args = to.args === undefined ? undefined : (JSON.parse(to.args) as Infer<A>);
+          const descriptor = 'descriptor' in to ? (to.descriptor as LayoutDescriptor) : undefined;
+          const m = owned.prepareMigration(
+            args === undefined
+              ? (descriptor as LayoutDescriptor)
+              : descriptor === undefined
+                ? { args }
+                : { args, layout: descriptor },
           );
+          const handle: HostPrepared = { regionName: m.to.name, argsJson: m.argsJson };
+          migrations.set(handle, m);
+          return handle;
         },
-        commitMigration: () => ({}),
-        releaseRegion: () => {},
-        abortMigration: () => {},
-        useArgs: (json) => {
-          argsJsonNow = json;
-          argsNow = JSON.parse(json) as Infer<A>;
-        },
-        rendererGone: (epoch, crashed) => {
-          // What the gone renderer had taken and not finished goes back to the next one; a
-          // message that two renderers died on is dropped and said so (handled delivery).
-          const notes: string[] = [];
-          for (const [name, field] of Object.entries(owned.fields as Record<string, unknown>)) {
-            if (!isHandledChannel(field) || field.delivery !== 'handled') continue;
-            const { poison } = field.releaseClaims(epoch, { crashed });
-            if (poison) notes.push(`${name}: ${poison.report}`);
-          }
-          return notes;
-        },
+        commitMigration: (p, epoch) => owned.commitMigration(preparedOf(p), { epoch }),
+        releaseRegion: (p) => owned.releaseRegion(preparedOf(p)),
+        abortMigration: (p) => owned.abortMigration(preparedOf(p)),
+        useArgs: (json) => owned.useArgs(json),
+        // What the gone renderer had taken and not finished goes back to the next one; a message
+        // that two renderers died on is dropped and said so (handled delivery). The state layer
+        // releases them on its own accessors of every channel, used by the owner's code or not.
+        rendererGone: (epoch, crashed) => owned.releaseClaims(epoch, { crashed }),
       };
       const tuning = options.host ?? {};
       const host: Supervisor | WorkerHost = hot
@@ -189,7 +206,7 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         throw asHotshmError(e, `${core.name}.owner()`);
       }
       const state = Object.defineProperties(owned.fields, {
-        args: { get: () => argsNow, enumerable: false },
+        args: { get: () => owned.args, enumerable: false },
         region: { get: () => owned.region, enumerable: false },
         host: { value: host as RendererHost, enumerable: false },
         hot: { value: hot, enumerable: false },
@@ -217,13 +234,5 @@ function asHotshmError(error: unknown, where: string): HotshmError {
     {
       cause: error,
     },
-  );
-}
-
-function isHandledChannel(v: unknown): v is Pick<Channel<unknown>, 'delivery' | 'releaseClaims'> {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as Partial<Channel<unknown>>).releaseClaims === 'function'
   );
 }

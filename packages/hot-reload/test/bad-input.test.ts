@@ -23,6 +23,7 @@ import {
   validateHeader,
 } from '../src/exports/memory.js';
 import { sharedWord, waitSync } from '../src/exports/sync.js';
+import { beginFrameEpoch } from '../src/frames/framebuffer.js';
 import {
   array,
   bool,
@@ -333,13 +334,17 @@ describe('channels and framebuffers', () => {
     { what: 'recvSync(-1)', call: () => c.recvSync(-1), error: InvalidArgumentError },
     { what: 'recvSync("5")', call: () => c.recvSync('5' as never), error: InvalidArgumentError },
     { what: 'recvSync(NaN)', call: () => c.recvSync(Number.NaN), error: InvalidArgumentError },
-    { what: 'beginEpoch(0)', call: () => fb.beginEpoch(0), error: InvalidArgumentError },
-    { what: 'beginEpoch(-3)', call: () => fb.beginEpoch(-3), error: InvalidArgumentError },
-    { what: 'beginEpoch(1.5)', call: () => fb.beginEpoch(1.5), error: InvalidArgumentError },
-    { what: 'beginEpoch(2**29)', call: () => fb.beginEpoch(2 ** 29), error: InvalidArgumentError },
+    { what: 'beginEpoch(0)', call: () => beginFrameEpoch(fb, 0), error: InvalidArgumentError },
+    { what: 'beginEpoch(-3)', call: () => beginFrameEpoch(fb, -3), error: InvalidArgumentError },
+    { what: 'beginEpoch(1.5)', call: () => beginFrameEpoch(fb, 1.5), error: InvalidArgumentError },
+    {
+      what: 'beginEpoch(2**29)',
+      call: () => beginFrameEpoch(fb, 2 ** 29),
+      error: InvalidArgumentError,
+    },
     {
       what: 'beginEpoch("2")',
-      call: () => fb.beginEpoch('2' as never),
+      call: () => beginFrameEpoch(fb, '2' as never),
       error: InvalidArgumentError,
     },
     { what: 'present() without back()', call: () => fb.present(), error: InvalidArgumentError },

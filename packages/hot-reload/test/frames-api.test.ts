@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, RegionClosedError, SchemaError } from '../src/errors.js';
+import { beginFrameEpoch } from '../src/frames/framebuffer.js';
 import { framebuffer } from '../src/frames/index.js';
 import { createFields, openFields } from './channel-context.js';
 
@@ -59,8 +60,8 @@ describe('FrameBuffer', () => {
       const fb = owner.fields[0];
       fb.back().fill(1);
       fb.present();
-      expect(() => fb.beginEpoch(0)).toThrow(InvalidArgumentError);
-      fb.beginEpoch(2);
+      expect(() => beginFrameEpoch(fb, 0)).toThrow(InvalidArgumentError);
+      beginFrameEpoch(fb, 2);
       expect(fb.epoch).toBe(2);
       fb.back().fill(9);
       expect(fb.present()).toBe(false); // still epoch 1: refused

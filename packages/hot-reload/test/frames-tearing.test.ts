@@ -3,6 +3,7 @@
  * while both run flat out, replaced renderers shut out, the last frame kept.
  */
 import { describe, expect, it } from 'vitest';
+import { beginFrameEpoch } from '../src/frames/framebuffer.js';
 import { framebuffer } from '../src/frames/index.js';
 import { createFields } from './channel-context.js';
 import { spawnChild } from './channel-spawn.js';
@@ -78,7 +79,7 @@ describe('framebuffer across processes', () => {
       const old = spawnChild('frames-child.ts', ['render', owner.ctx.regionName, W, H, 1, 3000]);
       while (fb.frameCount() < 20) await new Promise((resolve) => setTimeout(resolve, 5));
       // The supervisor's swap: from now on only epoch 2 may present.
-      fb.beginEpoch(2);
+      beginFrameEpoch(fb, 2);
       const afterSwap = fb.acquireFront()!;
       fb.releaseFront();
       const next = spawnChild('frames-child.ts', ['render', owner.ctx.regionName, W, H, 2, 1500]);

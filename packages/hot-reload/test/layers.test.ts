@@ -3,7 +3,7 @@
  *
  *   errors, lifetime                 (no library imports)
  *   native                           (the C library, loaded one way; errors)
- *   schema · sync · memory           (the above; not each other)
+ *   schema · sync · memory           (the above; memory's header is a schema layout, else not each other)
  *   channel · frames                 (the three above)
  *   state                            (everything above; knows no host)
  *   canvas                           (frames and below: Skia drawing into a framebuffer)
@@ -39,7 +39,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   native: ['base'],
   schema: LOW,
   sync: LOW,
-  memory: LOW,
+  memory: [...LOW, 'schema'],
   channel: DATA,
   frames: DATA,
   state: [...DATA, 'channel', 'frames'],

@@ -141,7 +141,11 @@ switch (command) {
       });
     }
     const region = createRegion(name === 'auto' ? newRegionName() : name, 4096);
-    writeHeader(region, { fingerprint: new Uint8Array(16), signature: 'x', ownerPid: process.pid });
+    writeHeader(region, {
+      fingerprint: new Uint8Array(16),
+      descriptor: 'x',
+      ownerPid: process.pid,
+    });
     markReady(region);
     const dispose = unlinkOnExit(region);
     if (mode === 'sigint-other') {

@@ -30,7 +30,9 @@ const State = defineState({
   fields: () => ({ value: u8, more: u8, more2: u8 }),
 });
 try {
-  const state = await State.owner({ n: 1 }, { hot: false, entry, log: false });
+  // The taken names are reported as host `warning` events: the logger's lines go to stderr.
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const state = await State.owner({ n: 1 }, { hot: false, entry, log });
   const squatter = readFileSync(squatted, 'utf8');
   process.stdout.write(
     `${JSON.stringify({ ok: true, pid: process.pid, region: state.region.name, squatter })}\n`,

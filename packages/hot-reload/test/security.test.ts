@@ -29,6 +29,7 @@ import {
 import { createRegion, newRegionName, openRegion, unlinkRegion } from '../src/exports/memory.js';
 import { channel, defineState, fixedString, HotshmError, struct, u16, u32 } from '../src/index.js';
 import { HeaderOffset, headerLayout, markReady, writeHeader } from '../src/memory/header.js';
+import { describeLayout } from '../src/state/descriptor.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const created: string[] = [];
@@ -53,20 +54,20 @@ const ARGS = { width: 16, height: 9 };
  * A region made exactly as `owner()` makes it (header, initialised fields, ready last), without
  * starting a renderer: what a renderer process maps. Returns its name and bytes.
  */
-function ownerRegion(signatureOverride?: string): {
+function ownerRegion(descriptorOverride?: string): {
   name: string;
   view: DataView;
   offsets: Record<string, number>;
 } {
   const lay = State.layout(ARGS);
-  const signature = signatureOverride ?? lay.signature;
-  const hl = headerLayout(lay.dataSize, Buffer.byteLength(signature));
+  const descriptor = descriptorOverride ?? JSON.stringify(describeLayout(lay));
+  const hl = headerLayout(lay.dataSize, Buffer.byteLength(descriptor));
   const name = newRegionName();
   const region = createRegion(name, hl.totalSize);
   created.push(name);
   writeHeader(region, {
     fingerprint: lay.fingerprint,
-    signature,
+    descriptor,
     ownerPid: process.pid,
   });
   const view = new DataView(region.buffer);
@@ -296,8 +297,8 @@ describe('nothing read from shared memory is trusted before it is validated', ()
       HeaderOffset.magic,
       HeaderOffset.formatVersion,
       HeaderOffset.headerSize,
-      HeaderOffset.signatureOffset,
-      HeaderOffset.signatureLength,
+      HeaderOffset.descriptorOffset,
+      HeaderOffset.descriptorLength,
     ]) {
       const { name, view } = ownerRegion();
       view.setUint32(offset, 0xfffffff0, true);
@@ -308,14 +309,18 @@ describe('nothing read from shared memory is trusted before it is validated', ()
     }
   });
 
-  it('a layout signature holding code is reported as text in a LayoutMismatchError, never run', () => {
+  it('a layout descriptor holding code is reported as text in a LayoutMismatchError, never run', () => {
     const g = globalThis as { pwned?: unknown };
     const hostile = JSON.stringify({
+      format: 1,
       state: 'security',
-      fields: [['inbox', '(()=>{globalThis.pwned=1})()', 192]],
+      start: 192,
+      size: 64,
+      fields: [{ name: 'inbox', offset: 192, type: { kind: '(()=>{globalThis.pwned=1})()' } }],
+      fingerprint: '00',
     });
     const { name } = ownerRegion(hostile);
-    // Another layout's fingerprint: the hostile signature is what explains the difference.
+    // Another layout's fingerprint: the hostile descriptor is what explains the difference.
     const lay = State.layout(ARGS);
     const other = new Uint8Array(lay.fingerprint);
     other[0] = other[0]! ^ 0xff;
@@ -332,10 +337,8 @@ describe('nothing read from shared memory is trusted before it is validated', ()
     expect(g.pwned).toBeUndefined();
   });
 
-  // KNOWN BUG (src/state/layout.ts diffSignatures, see src/state/layout.fuzz.test.ts): a signature
-  // whose `fields` holds a non-array entry makes reloadable() throw a TypeError instead of
   // Regression: malformed entries used to throw a TypeError outside the parse guard.
-  it('a signature with malformed field entries → LayoutMismatchError', () => {
+  it('a descriptor with malformed field entries → LayoutMismatchError', () => {
     const { name } = ownerRegion(JSON.stringify({ state: 'security', fields: [null, 5] }));
     const r = createRegionView(name);
     r[HeaderOffset.fingerprint] = r[HeaderOffset.fingerprint]! ^ 0xff;

@@ -26,8 +26,12 @@ export const State = defineState({
   fields: ({ width, height }) => ({
     /** What the window shows: the renderer draws the back buffer and presents it. */
     framebuffer: framebuffer(width, height),
-    /** Input from the window to the renderer; a reload loses none of it. */
-    toRenderer: channel(InputEvent, { capacity: 1024 }),
+    /**
+     * Input from the window to the renderer; a reload loses none of it, and a click the renderer
+     * crashed on goes to the next renderer ('handled': a message is committed once the renderer
+     * asks for the next one).
+     */
+    toRenderer: channel(InputEvent, { capacity: 1024, delivery: 'handled' }),
     /** Text back to the owner, shown as the window title ("Render 3"). */
     fromRenderer: channel(fixedString(64), { capacity: 64 }),
     /** The renderer's own memory: it keeps counting across reloads. */

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFields, openFields } from '../../test/channel-context.js';
 import { CanvasError, HotshmError } from '../errors.js';
+import { beginFrameEpoch } from '../frames/framebuffer.js';
 import { framebuffer, type PixelFormat } from '../frames/index.js';
 import { createCanvas, type FrameCanvas, loadCanvasKit, loadTypeface } from './index.js';
 
@@ -124,7 +125,7 @@ describe('createCanvas', () => {
     const c = await canvasOver(renderer.fields[0]);
     c.canvas.clear(c.canvasKit.Color(255, 0, 0));
     expect(c.present()).toBe(true);
-    owner.fields[0].beginEpoch(2);
+    beginFrameEpoch(owner.fields[0], 2);
     c.canvas.clear(c.canvasKit.Color(0, 0, 255));
     expect(c.present()).toBe(false);
     expect(front(owner.fields[0]).pixels).toEqual(Array(16).fill(RED));

@@ -70,6 +70,7 @@ import { alignUp, assertNestable, describe } from '../schema/shared.js';
 import type { BindContext, Infer, Schema } from '../schema/types.js';
 import type { SharedWord } from '../sync/index.js';
 import { checkTimeout, sharedWord, waitAsync, waitSync, wake } from '../sync/index.js';
+import { type ChannelContext, channelContext } from './endpoint.js';
 
 /** Largest capacity accepted: far more than a frame loop drains, small enough to catch a typo. */
 export const MAX_CHANNEL_CAPACITY = 2 ** 20;
@@ -246,7 +247,7 @@ abstract class ChannelBase<T> implements Channel<T> {
   abstract readonly capacity: number;
   abstract readonly latest: boolean;
   readonly delivery: Delivery = 'taken';
-  protected readonly ctx: BindContext;
+  protected readonly ctx: ChannelContext;
   protected readonly schema: Schema<T, unknown>;
   protected readonly i32: Int32Array;
   protected readonly view: DataView;
@@ -267,7 +268,7 @@ abstract class ChannelBase<T> implements Channel<T> {
   protected blockedBy = 0;
   protected claimWord: SharedWord;
 
-  constructor(ctx: BindContext, offset: number, schema: Schema<T, unknown>, name: string) {
+  constructor(ctx: ChannelContext, offset: number, schema: Schema<T, unknown>, name: string) {
     this.ctx = ctx;
     this.schema = schema;
     this.name = name;
@@ -334,7 +335,7 @@ abstract class ChannelBase<T> implements Channel<T> {
 
   /**
    * Wakes every receiver parked on this channel, in any process, without publishing anything:
-   * they look again and see that they were retired (see BindContext.retired).
+   * they look again and see that they were retired (see ChannelEndpoint.retired).
    */
   interruptWaiters(): void {
     wake(this.ready, Number.POSITIVE_INFINITY);
@@ -511,6 +512,35 @@ abstract class ChannelBase<T> implements Channel<T> {
   }
 }
 
+/** What `moveMessages` did. */
+export interface MovedMessages {
+  /** Messages now queued in the new ring, oldest first. */
+  readonly moved: number;
+  /** Pending messages taken from the old ring that the new one had no room for (the newest). */
+  readonly dropped: number;
+}
+
+const MOVE: unique symbol = Symbol('hotshm.channel.move');
+
+/**
+ * State layer only (a migration, once no consumer runs on `from`): takes every message pending
+ * in `from` and queues their bytes, in order, in `to`, a ring of the same message type in a fresh
+ * region with nothing queued yet. Undefined when the two are not such rings (latest channels,
+ * another message type): the caller carries values instead.
+ *
+ * The take is the consumers' own commit, one CAS of readIndex over all of them, so a consumer
+ * still taking from `from` gets each message or the move does, never both (with handled delivery
+ * a consumer must be gone: what gone consumers held and did not commit is moved too, and messages
+ * a crashed one held stay suspects in `to`). No message is decoded: this costs a copy of the bytes.
+ */
+export function moveMessages(
+  from: Channel<unknown>,
+  to: Channel<unknown>,
+): MovedMessages | undefined {
+  if (!(from instanceof RingChannel) || !(to instanceof RingChannel)) return undefined;
+  return from[MOVE](to);
+}
+
 class RingChannel<T> extends ChannelBase<T> {
   readonly capacity: number;
   readonly latest = false;
@@ -526,7 +556,7 @@ class RingChannel<T> extends ChannelBase<T> {
   #writeSeen = 0;
 
   constructor(
-    ctx: BindContext,
+    ctx: ChannelContext,
     offset: number,
     schema: Schema<T, unknown>,
     name: string,
@@ -541,6 +571,41 @@ class RingChannel<T> extends ChannelBase<T> {
   get length(): number {
     this.open();
     return this.used(Atomics.load(this.i32, Slot.write), Atomics.load(this.i32, Slot.read));
+  }
+
+  /** See `moveMessages`. */
+  [MOVE](to: RingChannel<unknown>): MovedMessages | undefined {
+    if (to.schema.signature !== this.schema.signature) return undefined;
+    this.open();
+    to.open();
+    const size = this.#slotSize;
+    const src = new Uint8Array(this.view.buffer, this.view.byteOffset);
+    const dst = new Uint8Array(to.view.buffer, to.view.byteOffset);
+    for (;;) {
+      const read = Atomics.load(this.i32, Slot.read);
+      const n = this.used(Atomics.load(this.i32, Slot.write), read);
+      const k = Math.min(n, to.capacity);
+      // Slot i of the fresh ring gets message read + i, in at most two runs on each side.
+      for (let i = 0; i < k; ) {
+        const from = (read + i) & this.#mask;
+        const run = Math.min(k - i, this.capacity - from);
+        const at = this.slotsOffset + from * size;
+        dst.set(src.subarray(at, at + run * size), to.slotsOffset + i * size);
+        i += run;
+      }
+      // Committed AFTER the copy (see the module comment); a consumer that moved meanwhile
+      // makes us copy again from where it left off.
+      if (n > 0 && Atomics.compareExchange(this.i32, Slot.read, read, (read + n) | 0) !== read) {
+        continue;
+      }
+      const suspects = (Atomics.load(this.i32, Slot.suspectEnd) - read) >>> 0;
+      if (suspects !== 0 && suspects <= this.capacity) {
+        Atomics.store(to.i32, Slot.suspectEnd, Math.min(suspects, k));
+      }
+      Atomics.store(to.i32, Slot.write, k);
+      if (k > 0) to.published();
+      return { moved: k, dropped: n - k };
+    }
   }
 
   /**
@@ -675,7 +740,7 @@ class HandledRingChannel<T> extends RingChannel<T> {
   #uncommittedFrom = 0;
 
   constructor(
-    ctx: BindContext,
+    ctx: ChannelContext,
     offset: number,
     schema: Schema<T, unknown>,
     name: string,
@@ -1039,10 +1104,11 @@ export function channel<T extends Schema<unknown, unknown>>(
         );
       }
       const label = name ?? path ?? 'channel';
-      if (latest) return new LatestChannel(ctx, offset, msg, label);
+      const side = channelContext(ctx);
+      if (latest) return new LatestChannel(side, offset, msg, label);
       return handled
-        ? new HandledRingChannel(ctx, offset, msg, label, capacity)
-        : new RingChannel(ctx, offset, msg, label, capacity);
+        ? new HandledRingChannel(side, offset, msg, label, capacity)
+        : new RingChannel(side, offset, msg, label, capacity);
     },
     verify(view: DataView, offset: number, path: string): void {
       if (latest) return;

@@ -26,6 +26,7 @@ export {
   EntryNotFoundError,
   ErrorCode,
   HotshmError,
+  IncompatibleChangeError,
   InvalidArgumentError,
   LayoutMismatchError,
   NativeCallError,

@@ -20,9 +20,11 @@
  * Fresh memory is all zeros, which reads as "no frame yet".
  *
  * The epoch that may present lives in this control line rather than in the region header: the
- * framebuffer is then self-contained (any region, any test), and `beginEpoch` can retag the front
- * word in the same step, which is what shuts out a replaced renderer without a race (see there).
- * The state layer calls `beginEpoch(newEpoch)` on each framebuffer when it bumps the header epoch.
+ * framebuffer is then self-contained (any region, any test), and `beginFrameEpoch` can retag the
+ * front word in the same step, which is what shuts out a replaced renderer without a race (see
+ * there). It is the state layer's, not the API's: a renderer begins its own epoch when it gets its
+ * state (`reloadable()`), and the owner gives the floor back to an older one; both through the
+ * state layer, which bumps the header epoch with it.
  */
 
 import { InvalidArgumentError, SchemaError, ValueError } from '../errors.js';
@@ -89,7 +91,7 @@ export interface FrontFrame {
   readonly pitch: number;
   /** Number of the frame (1 for the first present, counting across renderers). */
   readonly frame: number;
-  /** Epoch of the renderer that presented it (or the epoch begun since, see beginEpoch). */
+  /** Epoch of the renderer that presented it (or the epoch begun since, see beginFrameEpoch). */
   readonly epoch: number;
 }
 
@@ -126,11 +128,23 @@ export interface FrameBuffer {
   releaseFront(): void;
   /** Frames presented so far, by any renderer. */
   frameCount(): number;
-  /**
-   * Owner (supervisor): from now on only the renderer of `epoch` may present. Call it before
-   * starting that renderer. Frames of earlier renderers are refused from the moment it returns.
-   */
-  beginEpoch(epoch: number): void;
+}
+
+const BEGIN_EPOCH: unique symbol = Symbol('hotshm.frames.beginEpoch');
+
+/**
+ * What a framebuffer needs to know of the side it is bound on: the writer epoch of the renderer
+ * drawing (it draws into its epoch's pair of buffers and presents while the region's epoch is its
+ * own). The state layer's context implements it; a plain `BindContext` draws as the first
+ * renderer does, epoch 1.
+ */
+export interface FrameEndpoint {
+  readonly epoch: number;
+}
+
+function epochOf(ctx: BindContext): number {
+  const epoch = (ctx as Partial<FrameEndpoint>).epoch;
+  return typeof epoch === 'number' ? epoch : 1;
 }
 
 function checkEpoch(epoch: unknown, where: string): asserts epoch is number {
@@ -149,6 +163,8 @@ class SharedFrameBuffer implements FrameBuffer {
   readonly pitch: number;
   readonly byteLength: number;
   readonly #ctx: BindContext;
+  /** The writer epoch of the side this is bound on (see FrameEndpoint). */
+  readonly #epoch: number;
   readonly #path: string;
   readonly #i32: Int32Array;
   readonly #pixels: readonly Uint32Array[];
@@ -167,6 +183,7 @@ class SharedFrameBuffer implements FrameBuffer {
     path: string,
   ) {
     this.#ctx = ctx;
+    this.#epoch = epochOf(ctx);
     this.#path = path;
     this.width = width;
     this.height = height;
@@ -204,7 +221,7 @@ class SharedFrameBuffer implements FrameBuffer {
   back(): Uint32Array {
     this.#open();
     if (this.#pending >= 0) return this.#pixels[this.#pending]!;
-    const first = 2 * (this.#ctx.epoch & 1);
+    const first = 2 * (this.#epoch & 1);
     for (let spins = 0; ; spins++) {
       const front = Atomics.load(this.#i32, Slot.front);
       const shown = (front & VALID) !== 0 ? front & INDEX_MASK : -1;
@@ -234,17 +251,17 @@ class SharedFrameBuffer implements FrameBuffer {
       );
     }
     this.#pending = -1;
-    const epoch = this.#ctx.epoch;
+    const epoch = this.#epoch;
     const frame = (Atomics.load(this.#i32, Slot.frameCounter) + 1) | 0;
     // Written while the buffer is still ours (neither front nor being read), before the publish.
     Atomics.store(this.#i32, Slot.frameNumber + b, frame);
     const next = (epoch << EPOCH_SHIFT) | VALID | b;
     for (;;) {
       const current = Atomics.load(this.#i32, Slot.front);
-      // Checked after reading front, and the CAS below fails if front moved since: beginEpoch
-      // stores the epoch THEN retags front, so a renderer it replaced either sees the new epoch
-      // here or loses the CAS and sees it on the next turn. No stale frame lands after
-      // beginEpoch returns.
+      // Checked after reading front, and the CAS below fails if front moved since:
+      // beginFrameEpoch stores the epoch THEN retags front, so a renderer it replaced either sees
+      // the new epoch here or loses the CAS and sees it on the next turn. No stale frame lands
+      // after beginFrameEpoch returns.
       if (Atomics.load(this.#i32, Slot.epoch) !== epoch) return false;
       // The pixel writes above happen-before this CAS: the owner that reads the new front sees
       // the whole frame.
@@ -289,7 +306,7 @@ class SharedFrameBuffer implements FrameBuffer {
     return Atomics.load(this.#i32, Slot.frameCounter) >>> 0;
   }
 
-  beginEpoch(epoch: number): void {
+  [BEGIN_EPOCH](epoch: number): void {
     checkEpoch(epoch, `framebuffer ${this.#path}: beginEpoch`);
     this.#open();
     // First the epoch, then retag front: see present(). Retagging changes the front word
@@ -300,6 +317,101 @@ class SharedFrameBuffer implements FrameBuffer {
       const retagged = (epoch << EPOCH_SHIFT) | (current & (VALID | INDEX_MASK));
       if (Atomics.compareExchange(this.#i32, Slot.front, current, retagged) === current) return;
     }
+  }
+}
+
+/**
+ * State layer only: from now on only the renderer of `epoch` may present to `fb`. Frames of
+ * earlier renderers are refused from the moment it returns. Not on `FrameBuffer`: a renderer that
+ * could call it would lock every other renderer out.
+ */
+export function beginFrameEpoch(fb: FrameBuffer, epoch: number): void {
+  const begin = (fb as Partial<Record<typeof BEGIN_EPOCH, (epoch: number) => void>>)[BEGIN_EPOCH];
+  if (typeof begin !== 'function') {
+    throw new InvalidArgumentError(
+      `beginFrameEpoch: expected a framebuffer bound by its schema, got ${describe(fb)}`,
+    );
+  }
+  begin.call(fb, epoch);
+}
+
+/** What `carryFrame` did. */
+export interface CarriedFrame {
+  /** False when the old framebuffer had no frame yet. */
+  readonly carried: boolean;
+  /** Rows × columns copied (the overlap of the two sizes). */
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * State layer only (a migration): shows the frame on screen in `from` as the front of `to`, a
+ * framebuffer in a fresh region, for the renderer of `epoch`, and carries the frame counter.
+ * A size change copies the overlapping rectangle (the top-left corner); the rest stays zero.
+ *
+ * The old front is held the way the owner holds it for SDL (`acquireFront`), so a renderer of
+ * the old region still presenting cannot draw into it while it is copied. The frame lands in the
+ * pair of the epoch before `epoch` (as if the renderer it replaced had presented it), so the new
+ * renderer has both of its own buffers to draw into; `to`'s control line is written before
+ * anyone else can see the region (the caller publishes the region afterwards).
+ */
+export function carryFrame(
+  from: FrameBuffer,
+  toCtx: BindContext,
+  toOffset: number,
+  to: FrameBufferSchema,
+  epoch: number,
+): CarriedFrame {
+  checkEpoch(epoch, 'carryFrame');
+  const i32 = new Int32Array(toCtx.buffer, toOffset, CONTROL_WORDS);
+  const bufferBytes = Math.ceil((to.width * to.height * 4) / LINE) * LINE;
+  const target = 2 * ((epoch + 1) & 1);
+  const front = from.acquireFront();
+  Atomics.store(i32, Slot.epoch, epoch);
+  if (front === null) {
+    from.releaseFront();
+    return { carried: false, width: 0, height: 0 };
+  }
+  try {
+    const dst = new Uint32Array(
+      toCtx.buffer,
+      toOffset + LINE + target * bufferBytes,
+      to.width * to.height,
+    );
+    const width = Math.min(from.width, to.width);
+    const height = Math.min(from.height, to.height);
+    if (from.width === to.width) {
+      dst.set(front.pixels.subarray(0, width * height));
+    } else {
+      for (let y = 0; y < height; y++) {
+        dst.set(front.pixels.subarray(y * from.stride, y * from.stride + width), y * to.width);
+      }
+    }
+    Atomics.store(i32, Slot.frameNumber + target, front.frame | 0);
+    Atomics.store(i32, Slot.frameCounter, from.frameCount() | 0);
+    Atomics.store(i32, Slot.front, (epoch << EPOCH_SHIFT) | VALID | target);
+    return { carried: true, width, height };
+  } finally {
+    from.releaseFront();
+  }
+}
+
+/**
+ * State layer only: touches one byte per page of the two buffers `carryFrame` may write the
+ * carried front into (which one depends on the epoch, known only at the commit), so the commit
+ * copies into memory already mapped instead of taking a page fault every 4 KiB. Call it on fresh
+ * (all-zero) bytes: it writes zeros.
+ */
+export function prefaultCarry(
+  buffer: ArrayBuffer,
+  offset: number,
+  schema: FrameBufferSchema,
+): void {
+  const bufferBytes = Math.ceil((schema.width * schema.height * 4) / LINE) * LINE;
+  const bytes = new Uint8Array(buffer);
+  for (const b of [0, 2]) {
+    const start = offset + LINE + b * bufferBytes;
+    for (let at = start; at < start + bufferBytes; at += 4096) bytes[at] = 0;
   }
 }
 
@@ -392,7 +504,7 @@ export function framebuffer(
     },
     init(view: DataView, offset: number): void {
       // The first renderer has epoch 1 (see state/runtime.ts): it may present without a
-      // beginEpoch. Fresh memory is zero, which already means "no frame, nobody reading".
+      // beginFrameEpoch. Fresh memory is zero, which already means "no frame, nobody reading".
       view.setUint32(offset + Slot.epoch * 4, 1, true);
     },
   };

@@ -6,6 +6,7 @@ export type {
   FrameBuffer,
   FrameBufferOptions,
   FrameBufferSchema,
+  FrameEndpoint,
   FrontFrame,
   PixelFormat,
 } from './framebuffer.js';

@@ -5,6 +5,7 @@
  */
 import type { BuildError, HotshmError, RendererCrashError, RendererStartError } from '../errors.js';
 import type { RegionRepair } from '../state/define.js';
+import type { MigrationReport } from '../state/migrate.js';
 import type { Listener } from './emitter.js';
 
 export type ReloadReason = 'start' | 'change' | 'restart' | 'resize';
@@ -120,9 +121,6 @@ export interface ProcessHostStats extends HostStats {
   readonly coldStarts: number;
 }
 
-/** What a migration did (the state layer's report). */
-export type MigrationReport = Readonly<Record<string, unknown>>;
-
 /** Why the region moved to a new layout. */
 export type MigrateReason = 'layout' | 'resize' | 'adopt';
 
@@ -153,6 +151,8 @@ export interface HostTarget {
   frameCount(): number | undefined;
   inspect(deep?: boolean): RegionRepair[];
   takeRepairs(): RegionRepair[];
+  /** What the state layer noticed and did not fail for (then cleared): `warning` events. */
+  takeWarnings?(): string[];
   /**
    * Makes the region a new layout needs (`to`: a renderer's layout description, or new arguments
    * for the owner's own definition). Throws a HotshmError when it cannot: the region stays.

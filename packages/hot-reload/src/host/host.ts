@@ -156,14 +156,21 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
   }
 
   protected startInspecting(): void {
+    this.reportWarnings();
     if (this.#inspectEveryMs <= 0) return;
     this.#inspectTimer = setInterval(() => this.inspect(false), this.#inspectEveryMs);
     this.#inspectTimer.unref();
   }
 
+  /** What the state layer noticed and did not fail for (a region name taken…): warning events. */
+  protected reportWarnings(): void {
+    for (const message of this.target.takeWarnings?.() ?? []) this.emit('warning', { message });
+  }
+
   /** Checks and repairs the region; reports what it repaired. Returns how many repairs. */
   protected inspect(deep: boolean): number {
     if (this.closed) return 0;
+    this.reportWarnings();
     const repairs = [...this.target.inspect(deep), ...this.target.takeRepairs()];
     if (repairs.length > 0) this.emit('repair', { repairs });
     return repairs.length;
@@ -306,13 +313,12 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
     this.target.releaseRegion(prepared);
     this.counts.migrations++;
     const reason: MigrateReason = job.reason === 'resize' ? 'resize' : 'layout';
-    const summary = typeof report.summary === 'string' ? report.summary : 'migrated';
     this.emit('migrate', {
       reason,
       from,
       to: prepared.regionName,
       report,
-      summary,
+      summary: report.summary,
       totalMs: this.clock.now() - asked,
     });
     return { region: prepared.regionName };

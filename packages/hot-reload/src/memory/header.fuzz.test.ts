@@ -61,14 +61,14 @@ describe('region header fed random bytes', () => {
         fc.integer({ min: HEADER_SIZE, max: 1024 }),
         fc.nat(),
         fc.nat(),
-        (size, signatureOffset, signatureLength) => {
+        (size, descriptorOffset, descriptorLength) => {
           const bytes = new Uint8Array(size);
           const view = new DataView(bytes.buffer);
-          view.setUint32(HeaderOffset.signatureOffset, signatureOffset >>> 0, true);
-          view.setUint32(HeaderOffset.signatureLength, signatureLength >>> 0, true);
+          view.setUint32(HeaderOffset.descriptorOffset, descriptorOffset >>> 0, true);
+          view.setUint32(HeaderOffset.descriptorLength, descriptorLength >>> 0, true);
           const header = readHeader(fakeRegion(bytes));
-          if (header.signature !== undefined) {
-            expect(header.signatureOffset + header.signatureLength).toBeLessThanOrEqual(size);
+          if (header.descriptor !== undefined) {
+            expect(header.descriptorOffset + header.descriptorLength).toBeLessThanOrEqual(size);
           }
         },
       ),
@@ -85,8 +85,8 @@ describe('region header fed random bytes', () => {
     view.setUint32(HeaderOffset.headerSize, HEADER_SIZE, true);
     view.setUint32(HeaderOffset.ownerPid, process.pid, true);
     view.setBigUint64(HeaderOffset.totalSize, BigInt(size), true);
-    view.setUint32(HeaderOffset.signatureOffset, HEADER_SIZE, true);
-    view.setUint32(HeaderOffset.signatureLength, 2, true);
+    view.setUint32(HeaderOffset.descriptorOffset, HEADER_SIZE, true);
+    view.setUint32(HeaderOffset.descriptorLength, 2, true);
     bytes.set([0x7b, 0x7d], HEADER_SIZE);
     return bytes;
   };
@@ -110,7 +110,7 @@ describe('region header fed random bytes', () => {
     );
   });
 
-  it('a signature placed outside the region or inside the header → CorruptRegionError', () => {
+  it('a descriptor placed outside the region or inside the header → CorruptRegionError', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: HEADER_SIZE + 2, max: 4096 }),
@@ -121,8 +121,8 @@ describe('region header fed random bytes', () => {
           fc.pre(!fits);
           const bytes = wellFormed(size);
           const view = new DataView(bytes.buffer);
-          view.setUint32(HeaderOffset.signatureOffset, offset, true);
-          view.setUint32(HeaderOffset.signatureLength, length, true);
+          view.setUint32(HeaderOffset.descriptorOffset, offset, true);
+          view.setUint32(HeaderOffset.descriptorLength, length, true);
           expect(() => validateHeader(fakeRegion(bytes), { fingerprint })).toThrow(
             CorruptRegionError,
           );

@@ -1,3 +1,4 @@
+import koffi from 'koffi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deadPid, RegionTracker, startChild } from '../../test/memory-helpers.js';
 import {
@@ -10,10 +11,12 @@ import {
   SizeMismatchError,
   VersionMismatchError,
 } from '../errors.js';
+import { koffiType } from '../schema/koffi-type.test-helper.js';
 import {
   FORMAT_VERSION,
   HEADER_MAGIC,
   HEADER_SIZE,
+  Header,
   HeaderOffset,
   HeaderSlot,
   headerLayout,
@@ -31,14 +34,14 @@ afterEach(() => regions.cleanup());
 
 const FINGERPRINT = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 const OTHER_FINGERPRINT = Uint8Array.from({ length: 16 }, (_, i) => 0xf0 + i);
-const SIGNATURE = 'struct{x:u32@0,name:fixedString(16)@4}';
+const DESCRIPTOR = '{"format":1,"state":"t"}';
 const DATA_SIZE = 100;
 
 /** A complete, ready region as an owner makes it. */
-function ownerRegion(signature = SIGNATURE, pid = process.pid): Region {
-  const layout = headerLayout(DATA_SIZE, Buffer.byteLength(signature));
+function ownerRegion(descriptor = DESCRIPTOR, pid = process.pid): Region {
+  const layout = headerLayout(DATA_SIZE, Buffer.byteLength(descriptor));
   const region = regions.track(createRegion(regions.name(), layout.totalSize));
-  writeHeader(region, { fingerprint: FINGERPRINT, signature, ownerPid: pid });
+  writeHeader(region, { fingerprint: FINGERPRINT, descriptor, ownerPid: pid });
   markReady(region);
   return region;
 }
@@ -55,48 +58,66 @@ const validate = (region: Region, totalSize?: number) =>
   );
 
 describe('header layout', () => {
-  it('puts every field at its documented offset, with the live words on their own cache lines', () => {
-    expect(HEADER_SIZE).toBe(192);
-    expect(HEADER_MAGIC).toBe(0x4d485348);
-    expect(FORMAT_VERSION).toBe(2);
-    expect(HeaderOffset).toEqual({
-      magic: 0,
-      formatVersion: 4,
-      headerSize: 8,
-      ownerPid: 12,
-      totalSize: 16,
-      fingerprint: 24,
-      signatureOffset: 40,
-      signatureLength: 44,
-      ready: 64,
-      epoch: 68,
-      retired: 72,
-      doorbell: 128,
-      doorbellWaiters: 132,
-    });
-    expect(HeaderSlot).toEqual({
-      ready: 16,
-      epoch: 17,
-      retired: 18,
-      doorbell: 32,
-      doorbellWaiters: 33,
-    });
-    expect(Math.floor(HeaderOffset.ready / 64)).not.toBe(
-      Math.floor(HeaderOffset.signatureLength / 64),
+  it('is a struct with the C layout of the same declaration, its live words on their own lines', () => {
+    // koffi lays the same members out as a C compiler would: offsets, size and alignment are
+    // checked against it, not against numbers written here.
+    const c = koffiType(Header);
+    expect(Header.size).toBe(koffi.sizeof(c));
+    expect(HEADER_SIZE).toBe(Header.size);
+    for (const m of Header.layout) expect(m.offset).toBe(koffi.offsetof(c, m.name));
+    for (const [name, offset] of Object.entries(HeaderOffset)) {
+      expect(offset).toBe(Header.offsetOf(name as keyof typeof HeaderOffset));
+    }
+    for (const [name, slot] of Object.entries(HeaderSlot)) {
+      expect(slot * 4).toBe(HeaderOffset[name as keyof typeof HeaderSlot]);
+    }
+    const line = (offset: number): number => Math.floor(offset / 64);
+    // Identity on the first line, ready/epoch/retired on the second, the doorbell on the third.
+    expect(line(HeaderOffset.descriptorLength)).toBe(0);
+    expect(
+      new Set([HeaderOffset.ready, HeaderOffset.epoch, HeaderOffset.retired].map(line)),
+    ).toEqual(new Set([1]));
+    expect(new Set([HeaderOffset.doorbell, HeaderOffset.doorbellWaiters].map(line))).toEqual(
+      new Set([2]),
     );
-    expect(Math.floor(HeaderOffset.doorbell / 64)).not.toBe(Math.floor(HeaderOffset.epoch / 64));
+    expect(FORMAT_VERSION).toBe(3);
   });
 
-  it('headerLayout: data after the header, the signature after the data on a 64-byte boundary', () => {
+  it.runIf(process.platform === 'linux')(
+    'writes the bytes a C reader of the documented header expects',
+    () => {
+      const region = ownerRegion();
+      const bytes = new Uint8Array(region.buffer, 0, HEADER_SIZE);
+      // The first 48 bytes, built by hand as little-endian words: magic 'HSHM', version, header
+      // size, pid, u64 total size, the fingerprint, then the descriptor's offset and length.
+      const expected = new Uint8Array(48);
+      const dv = new DataView(expected.buffer);
+      expected.set([0x48, 0x53, 0x48, 0x4d], 0);
+      dv.setUint32(4, 3, true);
+      dv.setUint32(8, 192, true);
+      dv.setUint32(12, process.pid, true);
+      dv.setBigUint64(16, BigInt(region.size), true);
+      expected.set(FINGERPRINT, 24);
+      const descriptorBytes = Buffer.byteLength(DESCRIPTOR);
+      dv.setUint32(40, region.size - descriptorBytes, true);
+      dv.setUint32(44, descriptorBytes, true);
+      expect([...bytes.subarray(0, 48)]).toEqual([...expected]);
+      // Reserved bytes are zero; the live words are the owner's (ready = 1 after markReady).
+      expect([...bytes.subarray(48, 64)]).toEqual(new Array(16).fill(0));
+      expect(new DataView(region.buffer).getUint32(64, true)).toBe(1);
+    },
+  );
+
+  it('headerLayout: data after the header, the descriptor after the data on a 64-byte boundary', () => {
     expect(headerLayout(100, 40)).toEqual({
       dataOffset: 192,
       dataSize: 100,
-      signatureOffset: 320, // align(192 + 100, 64)
-      signatureLength: 40,
+      descriptorOffset: 320, // align(192 + 100, 64)
+      descriptorLength: 40,
       totalSize: 384, // align(320 + 40, 64): whole cache lines
     });
     expect(headerLayout(0, 0).totalSize).toBe(192);
-    expect(headerLayout(128, 1).signatureOffset).toBe(320);
+    expect(headerLayout(128, 1).descriptorOffset).toBe(320);
     expect(() => headerLayout(-1, 0)).toThrow(
       'headerLayout dataSize: expected a non-negative integer, got -1',
     );
@@ -105,12 +126,12 @@ describe('header layout', () => {
 });
 
 describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validateHeader', () => {
-  it('round-trips every field, little-endian, with the signature at the end', () => {
+  it('round-trips every field, little-endian, with the descriptor at the end', () => {
     const region = ownerRegion();
     const dv = view(region);
     expect(dv.getUint32(0, true)).toBe(0x4d485348);
     expect(new TextDecoder().decode(new Uint8Array(region.buffer, 0, 4))).toBe('HSHM');
-    const signatureBytes = Buffer.byteLength(SIGNATURE);
+    const descriptorBytes = Buffer.byteLength(DESCRIPTOR);
     expect(readHeader(region)).toEqual({
       magic: HEADER_MAGIC,
       formatVersion: FORMAT_VERSION,
@@ -118,23 +139,23 @@ describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validat
       ownerPid: process.pid,
       totalSize: region.size,
       fingerprint: FINGERPRINT,
-      signatureOffset: region.size - signatureBytes,
-      signatureLength: signatureBytes,
-      signature: SIGNATURE,
+      descriptorOffset: region.size - descriptorBytes,
+      descriptorLength: descriptorBytes,
+      descriptor: DESCRIPTOR,
       ready: true,
       epoch: 0,
     });
-    // The region is whole cache lines; the signature sits at its very end, after the data.
-    const { signatureOffset } = headerLayout(DATA_SIZE, signatureBytes);
+    // The region is whole cache lines; the descriptor sits at its very end, after the data.
+    const { descriptorOffset } = headerLayout(DATA_SIZE, descriptorBytes);
     expect(region.size % 64).toBe(0);
-    expect(region.size - signatureBytes).toBeGreaterThanOrEqual(signatureOffset);
-    expect(validate(region).signature).toBe(SIGNATURE);
+    expect(region.size - descriptorBytes).toBeGreaterThanOrEqual(descriptorOffset);
+    expect(validate(region).descriptor).toBe(DESCRIPTOR);
   });
 
   it('ready stays 0 until markReady', () => {
     const layout = headerLayout(DATA_SIZE, 1);
     const region = regions.track(createRegion(regions.name(), layout.totalSize));
-    writeHeader(region, { fingerprint: FINGERPRINT, signature: 's', ownerPid: process.pid });
+    writeHeader(region, { fingerprint: FINGERPRINT, descriptor: 's', ownerPid: process.pid });
     expect(readHeader(region).ready).toBe(false);
     expect(() => validate(region)).toThrow(RegionNotReadyError);
     expect(() => validate(region)).toThrow(
@@ -152,7 +173,7 @@ describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validat
     const region = regions.track(openRegion(name));
     const header = validateHeader(region, { fingerprint: new Uint8Array(16) });
     expect(header.ownerPid).toBe(child.process.pid);
-    expect(header.signature).toBe('x');
+    expect(header.descriptor).toBe('x');
     child.send('done');
     await child.exited;
   });
@@ -181,7 +202,7 @@ describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validat
     const region = ownerRegion();
     view(region).setUint32(HeaderOffset.formatVersion, 1, true);
     expect(() => validate(region)).toThrow(VersionMismatchError);
-    expect(() => validate(region)).toThrow('has format version 1, expected 2');
+    expect(() => validate(region)).toThrow('has format version 1, expected 3');
   });
 
   it('a header size other than 192 → CorruptRegionError', () => {
@@ -217,35 +238,35 @@ describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validat
     expect(() => validate(region)).toThrow(CorruptRegionError);
   });
 
-  it('a signature outside the region → CorruptRegionError naming where it is and where it may be', () => {
+  it('a descriptor outside the region → CorruptRegionError naming where it is and where it may be', () => {
     const region = ownerRegion();
-    view(region).setUint32(HeaderOffset.signatureLength, 10_000, true);
-    const offset = view(region).getUint32(HeaderOffset.signatureOffset, true);
+    view(region).setUint32(HeaderOffset.descriptorLength, 10_000, true);
+    const offset = view(region).getUint32(HeaderOffset.descriptorOffset, true);
     expect(() => validate(region)).toThrow(CorruptRegionError);
     expect(() => validate(region)).toThrow(
-      `its layout signature is at bytes ${offset}..${offset + 10_000}, expected within 192..${region.size}`,
+      `its layout descriptor is at bytes ${offset}..${offset + 10_000}, expected within 192..${region.size}`,
     );
-    view(region).setUint32(HeaderOffset.signatureLength, 1, true);
-    view(region).setUint32(HeaderOffset.signatureOffset, 8, true); // inside the header
+    view(region).setUint32(HeaderOffset.descriptorLength, 1, true);
+    view(region).setUint32(HeaderOffset.descriptorOffset, 8, true); // inside the header
     expect(() => validate(region)).toThrow(CorruptRegionError);
   });
 
-  it('wrong fingerprint → LayoutMismatchError naming both, explained from the owner signature', () => {
+  it('wrong fingerprint → LayoutMismatchError naming both, explained from the owner descriptor', () => {
     const region = ownerRegion();
     let seen = '';
     let error: unknown;
     try {
       validateHeader(region, {
         fingerprint: OTHER_FINGERPRINT,
-        explain: (ownerSignature) => {
-          seen = ownerSignature;
+        explain: (ownerDescriptor) => {
+          seen = ownerDescriptor;
           return ['field x: owner has u32, this side has f64'];
         },
       });
     } catch (caught) {
       error = caught;
     }
-    expect(seen).toBe(SIGNATURE);
+    expect(seen).toBe(DESCRIPTOR);
     expect(error).toBeInstanceOf(LayoutMismatchError);
     expect((error as LayoutMismatchError).differences).toEqual([
       'field x: owner has u32, this side has f64',
@@ -270,7 +291,7 @@ describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validat
 
   it('a dead owner pid → OwnerGoneError naming the pid', async () => {
     const pid = await deadPid();
-    const region = ownerRegion(SIGNATURE, pid);
+    const region = ownerRegion(DESCRIPTOR, pid);
     expect(() => validate(region)).toThrow(OwnerGoneError);
     expect(() => validate(region)).toThrow(
       `the owner of region ${region.name} (pid ${pid}) is gone`,
@@ -278,7 +299,7 @@ describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validat
   });
 
   it('checks in order: magic before version before fingerprint before ready before owner', async () => {
-    const region = ownerRegion(SIGNATURE, await deadPid());
+    const region = ownerRegion(DESCRIPTOR, await deadPid());
     Atomics.store(headerWords(region), HeaderSlot.ready, 0);
     const dv = view(region);
     dv.setUint32(HeaderOffset.formatVersion, 9, true);
@@ -295,18 +316,18 @@ describe.runIf(process.platform === 'linux')('writeHeader / readHeader / validat
     expect(() => validate(region)).toThrow(OwnerGoneError);
   });
 
-  it('writeHeader refuses a region too small for the header and signature, and bad fields', () => {
+  it('writeHeader refuses a region too small for the header and descriptor, and bad fields', () => {
     const region = regions.track(createRegion(regions.name(), 200));
     expect(() =>
-      writeHeader(region, { fingerprint: FINGERPRINT, signature: 'abcdefghij', ownerPid: 1 }),
+      writeHeader(region, { fingerprint: FINGERPRINT, descriptor: 'abcdefghij', ownerPid: 1 }),
     ).toThrow(
-      `region ${region.name} is 200 bytes: expected at least 202 for the header and a 10-byte signature`,
+      `region ${region.name} is 200 bytes: expected at least 202 for the header and a 10-byte layout descriptor`,
     );
     expect(() =>
-      writeHeader(region, { fingerprint: new Uint8Array(8), signature: '', ownerPid: 1 }),
+      writeHeader(region, { fingerprint: new Uint8Array(8), descriptor: '', ownerPid: 1 }),
     ).toThrow('writeHeader fingerprint: expected a Uint8Array of 16 bytes, got 8 bytes');
     expect(() =>
-      writeHeader(region, { fingerprint: FINGERPRINT, signature: '', ownerPid: 0 }),
+      writeHeader(region, { fingerprint: FINGERPRINT, descriptor: '', ownerPid: 0 }),
     ).toThrow('writeHeader ownerPid: expected a positive integer, got 0');
     expect(() => validateHeader(region, { fingerprint: 'abc' as unknown as Uint8Array })).toThrow(
       'validateHeader fingerprint: expected a Uint8Array of 16 bytes, got "abc"',

@@ -3,23 +3,15 @@
  * name decide, before it trusts any other byte, that the region is hotshm's, of this format
  * version, of the layout it expects, complete, and still owned by a live process.
  *
- * Layout (little-endian; offsets in `HeaderOffset`):
+ * The header is a `struct()` like any other layout (`Header` below): little-endian, C offsets.
+ * The identity fields come first and are written once by the owner; the words other processes
+ * write while the region is live (ready/epoch/retired, then the doorbell) each sit on their own
+ * 64-byte cache line, so a process ringing the doorbell does not keep invalidating the line
+ * everyone reads at validation.
  *
- *   0  magic u32 = 0x4D485348 ('HSHM' read as little-endian bytes)
- *   4  formatVersion u32      8  headerSize u32 (= 192: the fields start here)
- *  12  ownerPid u32          16  totalSize u64 (bytes as created)
- *  24  fingerprint 16 bytes  40  signatureOffset u32   44  signatureLength u32
- *  48..63 reserved
- *  64  ready u32 (stored last, by the owner)   68  epoch u32 (writer epoch)
- *  72  retired u32 (renderers of this epoch or older must stop)   76..127 reserved
- * 128  doorbell u32   132  doorbellWaiters u32   136..191 reserved
- *
- * The words other processes write while the region is live (ready/epoch, doorbell) each sit on
- * their own 64-byte cache line, away from the read-mostly identity fields, so a process ringing
- * the doorbell does not keep invalidating the line everyone reads at validation.
- *
- * The owner's layout signature (UTF-8 text from the schema) is stored at the very end of the
- * region, after the data, so a reloadable with a different layout can say *what* differs.
+ * The owner's layout descriptor (JSON text, see state/descriptor.ts) is stored at the very end of
+ * the region, after the data, so any process can learn the region's layout from the region
+ * itself, and a reloadable with a different layout can say *what* differs.
  */
 
 import {
@@ -33,33 +25,56 @@ import {
   SizeMismatchError,
   VersionMismatchError,
 } from '../errors.js';
+import { array, struct, u8, u32, u64 } from '../schema/index.js';
 import { describe } from './backend.js';
 import type { Region } from './region.js';
 import { isProcessAlive } from './stale.js';
 
 export const HEADER_MAGIC = 0x4d485348;
-export const FORMAT_VERSION = 2;
-export const HEADER_SIZE = 192;
+/** 3: the layout descriptor (JSON data) replaced the layout signature at the end of the region. */
+export const FORMAT_VERSION = 3;
 export const FINGERPRINT_SIZE = 16;
-/** Regions keep data and the signature on cache-line boundaries. */
+/** Regions keep data and the descriptor on cache-line boundaries. */
 export const REGION_ALIGNMENT = 64;
 
-/** Byte offset of every header field. */
-export const HeaderOffset = {
-  magic: 0,
-  formatVersion: 4,
-  headerSize: 8,
-  ownerPid: 12,
-  totalSize: 16,
-  fingerprint: 24,
-  signatureOffset: 40,
-  signatureLength: 44,
-  ready: 64,
-  epoch: 68,
-  retired: 72,
-  doorbell: 128,
-  doorbellWaiters: 132,
-} as const;
+const LINE = 64;
+
+/**
+ * The region header, as a layout. `reserved*` members pad the live words onto their own lines:
+ * `ready` (stored last by the owner), `epoch` (the writer epoch) and `retired` (renderers of this
+ * epoch or older must stop) on the second line, the doorbell and its waiter count on the third.
+ * `magic` is 0x4D485348 ('HSHM' read as little-endian bytes); `headerSize` is where the fields
+ * start; `totalSize` the bytes as created.
+ */
+export const Header = struct({
+  magic: u32,
+  formatVersion: u32,
+  headerSize: u32,
+  ownerPid: u32,
+  totalSize: u64,
+  fingerprint: array(u8, FINGERPRINT_SIZE),
+  descriptorOffset: u32,
+  descriptorLength: u32,
+  reserved0: array(u8, 16),
+  ready: u32,
+  epoch: u32,
+  retired: u32,
+  reserved1: array(u8, 52),
+  doorbell: u32,
+  doorbellWaiters: u32,
+  reserved2: array(u8, 56),
+});
+
+export const HEADER_SIZE: number = Header.size;
+
+type HeaderMember = Exclude<keyof typeof Header.fields, `reserved${number}`>;
+
+/** Byte offset of every header field (from `Header`'s layout). */
+export const HeaderOffset: { readonly [K in HeaderMember]: number } = Object.freeze(
+  Object.fromEntries(
+    Header.layout.filter((m) => !m.name.startsWith('reserved')).map((m) => [m.name, m.offset]),
+  ) as { [K in HeaderMember]: number },
+);
 
 /**
  * Index of each live 32-bit word in an Int32Array over the whole region (offset / 4), for
@@ -73,13 +88,27 @@ export const HeaderSlot = {
   doorbellWaiters: HeaderOffset.doorbellWaiters / 4,
 } as const;
 
+/** The identity fields: every byte before the first live word, written once by the owner. */
+const IDENTITY_BYTES = HeaderOffset.ready;
+
+// What the rest of this file (and every reader of a region) relies on, checked once at load: a
+// change of `Header` that breaks it fails here rather than in a race.
+if (
+  IDENTITY_BYTES % LINE !== 0 ||
+  Math.floor(HeaderOffset.retired / LINE) !== IDENTITY_BYTES / LINE ||
+  Math.floor(HeaderOffset.doorbell / LINE) === Math.floor(HeaderOffset.epoch / LINE) ||
+  HEADER_SIZE % LINE !== 0
+) {
+  throw new Error('memory/header.ts: the live words must each start a cache line of their own');
+}
+
 export interface HeaderLayout {
   /** Where the caller's data starts: right after the header. */
   readonly dataOffset: number;
   readonly dataSize: number;
-  /** Where the owner's signature goes: the end of the region. */
-  readonly signatureOffset: number;
-  readonly signatureLength: number;
+  /** Where the owner's layout descriptor goes: the end of the region. */
+  readonly descriptorOffset: number;
+  readonly descriptorLength: number;
   /** The size to pass to `createRegion`. */
   readonly totalSize: number;
 }
@@ -91,10 +120,10 @@ export interface RegionHeader {
   readonly ownerPid: number;
   readonly totalSize: number;
   readonly fingerprint: Uint8Array;
-  readonly signatureOffset: number;
-  readonly signatureLength: number;
-  /** The owner's layout signature, or undefined if its offset/length fall outside the mapping. */
-  readonly signature: string | undefined;
+  readonly descriptorOffset: number;
+  readonly descriptorLength: number;
+  /** The owner's layout descriptor (JSON text), or undefined if it falls outside the mapping. */
+  readonly descriptor: string | undefined;
   readonly ready: boolean;
   readonly epoch: number;
 }
@@ -102,8 +131,8 @@ export interface RegionHeader {
 export interface HeaderFields {
   /** The layout fingerprint (16 bytes). */
   readonly fingerprint: Uint8Array;
-  /** The owner's layout signature, stored so a mismatch can be explained. */
-  readonly signature: string;
+  /** The owner's layout descriptor (JSON text), stored so anyone can learn the layout. */
+  readonly descriptor: string;
   readonly ownerPid: number;
 }
 
@@ -111,26 +140,36 @@ export interface HeaderExpectation {
   readonly fingerprint: Uint8Array;
   /** The exact size the header must claim, when the caller knows it. */
   readonly totalSize?: number;
-  /** Lists what differs between the owner's signature and the caller's layout. */
-  readonly explain?: (ownerSignature: string) => string[];
+  /** Lists what differs between the owner's layout descriptor and the caller's layout. */
+  readonly explain?: (ownerDescriptor: string) => string[];
 }
 
 const align = (value: number, to: number): number => Math.ceil(value / to) * to;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
+/** The identity members, in order, each with what damage() calls it ("format version"). */
+const IDENTITY = Header.layout
+  .filter((m) => m.offset < IDENTITY_BYTES)
+  .map((m) => ({
+    ...m,
+    label: m.name.startsWith('reserved')
+      ? 'reserved bytes'
+      : m.name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`),
+  }));
+
 /**
- * How big a region holding `dataSize` bytes of data and a signature of `signatureBytes` UTF-8
- * bytes must be, and where each part goes.
+ * How big a region holding `dataSize` bytes of data and a layout descriptor of `descriptorBytes`
+ * UTF-8 bytes must be, and where each part goes.
  *
  * @example
- * const layout = headerLayout(schema.size, Buffer.byteLength(signature));
+ * const layout = headerLayout(schema.size, Buffer.byteLength(descriptor));
  * const region = createRegion(newRegionName(), layout.totalSize);
  */
-export function headerLayout(dataSize: number, signatureBytes: number): HeaderLayout {
+export function headerLayout(dataSize: number, descriptorBytes: number): HeaderLayout {
   for (const [what, value] of [
     ['dataSize', dataSize],
-    ['signatureBytes', signatureBytes],
+    ['descriptorBytes', descriptorBytes],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new InvalidArgumentError(
@@ -138,15 +177,15 @@ export function headerLayout(dataSize: number, signatureBytes: number): HeaderLa
       );
     }
   }
-  const signatureOffset = align(HEADER_SIZE + dataSize, REGION_ALIGNMENT);
+  const descriptorOffset = align(HEADER_SIZE + dataSize, REGION_ALIGNMENT);
   return {
     dataOffset: HEADER_SIZE,
     dataSize,
-    signatureOffset,
-    signatureLength: signatureBytes,
+    descriptorOffset,
+    descriptorLength: descriptorBytes,
     // Whole cache lines: every word-sized view over the region (Int32Array for futex words)
     // then covers it exactly.
-    totalSize: align(signatureOffset + signatureBytes, REGION_ALIGNMENT),
+    totalSize: align(descriptorOffset + descriptorBytes, REGION_ALIGNMENT),
   };
 }
 
@@ -170,45 +209,56 @@ function assertHeaderFits(region: Region): void {
 }
 
 /**
- * Writes every header field except `ready` (and leaves the live words, epoch and doorbell,
- * alone), and puts the signature at the end of the region. Call `markReady` once the data is
- * in place too.
+ * Writes the identity fields (leaving the live words, ready, epoch, retired and the doorbell,
+ * alone), and puts the layout descriptor at the end of the region. Call `markReady` once the data
+ * is in place too.
  */
 export function writeHeader(region: Region, fields: HeaderFields): void {
   assertHeaderFits(region);
   checkFingerprint(fields.fingerprint, 'writeHeader');
-  if (typeof fields.signature !== 'string') {
+  if (typeof fields.descriptor !== 'string') {
     throw new InvalidArgumentError(
-      `writeHeader signature: expected a string, got ${describe(fields.signature)}`,
+      `writeHeader descriptor: expected a string, got ${describe(fields.descriptor)}`,
     );
   }
-  if (!Number.isSafeInteger(fields.ownerPid) || fields.ownerPid <= 0) {
+  if (
+    !Number.isSafeInteger(fields.ownerPid) ||
+    fields.ownerPid <= 0 ||
+    fields.ownerPid > 2 ** 32 - 1
+  ) {
     throw new InvalidArgumentError(
       `writeHeader ownerPid: expected a positive integer, got ${describe(fields.ownerPid)}`,
     );
   }
-  const signature = utf8.encode(fields.signature);
-  const signatureOffset = region.size - signature.length;
-  if (signatureOffset < HEADER_SIZE) {
+  const descriptor = utf8.encode(fields.descriptor);
+  const descriptorOffset = region.size - descriptor.length;
+  if (descriptorOffset < HEADER_SIZE) {
     throw new SizeMismatchError(
-      `region ${region.name} is ${region.size} bytes: expected at least ${HEADER_SIZE + signature.length} for the header and a ${signature.length}-byte signature (size it with headerLayout)`,
+      `region ${region.name} is ${region.size} bytes: expected at least ${HEADER_SIZE + descriptor.length} for the header and a ${descriptor.length}-byte layout descriptor (size it with headerLayout)`,
     );
   }
+  const identity: Record<string, unknown> = {
+    magic: HEADER_MAGIC,
+    formatVersion: FORMAT_VERSION,
+    headerSize: HEADER_SIZE,
+    ownerPid: fields.ownerPid,
+    totalSize: BigInt(region.size),
+    fingerprint: [...fields.fingerprint],
+    descriptorOffset,
+    descriptorLength: descriptor.length,
+  };
   const view = new DataView(region.buffer);
-  view.setUint32(HeaderOffset.magic, HEADER_MAGIC, true);
-  view.setUint32(HeaderOffset.formatVersion, FORMAT_VERSION, true);
-  view.setUint32(HeaderOffset.headerSize, HEADER_SIZE, true);
-  view.setUint32(HeaderOffset.ownerPid, fields.ownerPid, true);
-  view.setBigUint64(HeaderOffset.totalSize, BigInt(region.size), true);
-  new Uint8Array(region.buffer, HeaderOffset.fingerprint, FINGERPRINT_SIZE).set(fields.fingerprint);
-  view.setUint32(HeaderOffset.signatureOffset, signatureOffset, true);
-  view.setUint32(HeaderOffset.signatureLength, signature.length, true);
-  new Uint8Array(region.buffer, signatureOffset, signature.length).set(signature);
+  for (const m of IDENTITY) {
+    if (m.name.startsWith('reserved'))
+      new Uint8Array(region.buffer, m.offset, m.schema.size).fill(0);
+    else m.schema.write(view, m.offset, identity[m.name]);
+  }
+  new Uint8Array(region.buffer, descriptorOffset, descriptor.length).set(descriptor);
 }
 
 /**
  * Publishes the region: stores ready = 1. Call it last. Atomics.store is sequentially
- * consistent, so every earlier write (header, signature, initial data) is visible to a process
+ * consistent, so every earlier write (header, descriptor, initial data) is visible to a process
  * that sees ready = 1 through Atomics.load.
  */
 export function markReady(region: Region): void {
@@ -225,22 +275,26 @@ export function readHeader(region: Region): RegionHeader {
   // writes before its markReady.
   const ready = Atomics.load(words, HeaderSlot.ready) === 1;
   const epoch = Atomics.load(words, HeaderSlot.epoch) >>> 0;
-  const signatureOffset = view.getUint32(HeaderOffset.signatureOffset, true);
-  const signatureLength = view.getUint32(HeaderOffset.signatureLength, true);
-  const signatureFits =
-    signatureOffset >= HEADER_SIZE && signatureOffset + signatureLength <= region.size;
+  const id: Record<string, unknown> = {};
+  for (const m of IDENTITY) {
+    if (!m.name.startsWith('reserved')) id[m.name] = m.schema.read(view, m.offset);
+  }
+  const descriptorOffset = id.descriptorOffset as number;
+  const descriptorLength = id.descriptorLength as number;
+  const descriptorFits =
+    descriptorOffset >= HEADER_SIZE && descriptorOffset + descriptorLength <= region.size;
   return {
-    magic: view.getUint32(HeaderOffset.magic, true),
-    formatVersion: view.getUint32(HeaderOffset.formatVersion, true),
-    headerSize: view.getUint32(HeaderOffset.headerSize, true),
-    ownerPid: view.getUint32(HeaderOffset.ownerPid, true),
+    magic: id.magic as number,
+    formatVersion: id.formatVersion as number,
+    headerSize: id.headerSize as number,
+    ownerPid: id.ownerPid as number,
     // A u64 in the region; past 2**53 it loses precision but still fails the size check.
-    totalSize: Number(view.getBigUint64(HeaderOffset.totalSize, true)),
-    fingerprint: new Uint8Array(region.buffer, HeaderOffset.fingerprint, FINGERPRINT_SIZE).slice(),
-    signatureOffset,
-    signatureLength,
-    signature: signatureFits
-      ? fromUtf8.decode(new Uint8Array(region.buffer, signatureOffset, signatureLength))
+    totalSize: Number(id.totalSize as bigint),
+    fingerprint: Uint8Array.from(id.fingerprint as number[]),
+    descriptorOffset,
+    descriptorLength,
+    descriptor: descriptorFits
+      ? fromUtf8.decode(new Uint8Array(region.buffer, descriptorOffset, descriptorLength))
       : undefined,
     ready,
     epoch,
@@ -250,10 +304,21 @@ export function readHeader(region: Region): RegionHeader {
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 /**
+ * Checks the header of a region someone else made, whatever its layout: everything
+ * `validateHeader` checks except the fingerprint (the caller compares the layout itself, from the
+ * descriptor). Returns the parsed header, its descriptor present.
+ */
+export function validateForeignHeader(
+  region: Region,
+): RegionHeader & { readonly descriptor: string } {
+  return checkHeader(region, undefined) as RegionHeader & { readonly descriptor: string };
+}
+
+/**
  * Checks, in this order, that the region is what the caller expects, and throws the first
  * mismatch: mapping too small for a header (SizeMismatchError), magic (BadMagicError), format
  * version (VersionMismatchError), header size (CorruptRegionError), the size the header claims
- * vs. the mapping (SizeMismatchError), the signature's place (CorruptRegionError), fingerprint
+ * vs. the mapping (SizeMismatchError), the descriptor's place (CorruptRegionError), fingerprint
  * (LayoutMismatchError, explained by `expected.explain`), the exact size if given
  * (SizeMismatchError), ready (RegionNotReadyError), owner alive (OwnerGoneError).
  * Returns the parsed header.
@@ -264,10 +329,14 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
  *
  * @example
  * const region = openRegion(name);
- * validateHeader(region, { fingerprint, totalSize, explain: (s) => diffSignatures(s, mine) });
+ * validateHeader(region, { fingerprint, totalSize, explain: (d) => diffLayouts(d, mine) });
  */
 export function validateHeader(region: Region, expected: HeaderExpectation): RegionHeader {
   checkFingerprint(expected.fingerprint, 'validateHeader');
+  return checkHeader(region, expected);
+}
+
+function checkHeader(region: Region, expected: HeaderExpectation | undefined): RegionHeader {
   const header = readHeader(region);
   const { name, size } = region;
   if (header.magic !== HEADER_MAGIC) throw new BadMagicError(name, HEADER_MAGIC, header.magic);
@@ -290,18 +359,21 @@ export function validateHeader(region: Region, expected: HeaderExpectation): Reg
       `region ${name}: its header says it is ${header.totalSize} bytes, expected at least ${HEADER_SIZE} (the header alone)`,
     );
   }
-  const signatureEnd = header.signatureOffset + header.signatureLength;
+  const descriptorEnd = header.descriptorOffset + header.descriptorLength;
   if (
-    header.signatureOffset < HEADER_SIZE ||
-    signatureEnd > header.totalSize ||
-    header.signature === undefined
+    header.descriptorOffset < HEADER_SIZE ||
+    descriptorEnd > header.totalSize ||
+    header.descriptor === undefined
   ) {
     throw new CorruptRegionError(
-      `region ${name}: its layout signature is at bytes ${header.signatureOffset}..${signatureEnd}, expected within ${HEADER_SIZE}..${header.totalSize}`,
+      `region ${name}: its layout descriptor is at bytes ${header.descriptorOffset}..${descriptorEnd}, expected within ${HEADER_SIZE}..${header.totalSize}`,
     );
   }
-  if (!Buffer.from(header.fingerprint).equals(Buffer.from(expected.fingerprint))) {
-    const differences = expected.explain?.(header.signature) ?? [];
+  if (
+    expected !== undefined &&
+    !Buffer.from(header.fingerprint).equals(Buffer.from(expected.fingerprint))
+  ) {
+    const differences = expected.explain?.(header.descriptor) ?? [];
     throw new LayoutMismatchError(
       name,
       `fingerprint ${hex(expected.fingerprint)}`,
@@ -309,7 +381,7 @@ export function validateHeader(region: Region, expected: HeaderExpectation): Reg
       differences,
     );
   }
-  if (expected.totalSize !== undefined && header.totalSize !== expected.totalSize) {
+  if (expected?.totalSize !== undefined && header.totalSize !== expected.totalSize) {
     throw new SizeMismatchError(
       `region ${name} is ${header.totalSize} bytes according to its header, expected ${expected.totalSize}`,
     );
@@ -320,10 +392,11 @@ export function validateHeader(region: Region, expected: HeaderExpectation): Reg
 }
 
 /**
- * What the owner wrote into its header: the identity line (bytes 0..63) and the signature. The
- * owner alone writes them, once, so any later difference is damage (a stray write, a hostile
- * process of the same user). `damage()` names it; `restore()` writes the owner's bytes back and
- * marks the region ready again. Live words (ready, epoch, retired, doorbell) are not part of it.
+ * What the owner wrote into its header: the identity line (everything before the live words) and
+ * the descriptor. The owner alone writes them, once, so any later difference is damage (a stray
+ * write, a hostile process of the same user). `damage()` names it; `restore()` writes the owner's
+ * bytes back and marks the region ready again. Live words (ready, epoch, retired, doorbell) are
+ * not part of it.
  */
 export interface HeaderSnapshot {
   /** What differs from what the owner wrote, or undefined when nothing does. */
@@ -331,42 +404,29 @@ export interface HeaderSnapshot {
   restore(): void;
 }
 
-const IDENTITY_BYTES = 64;
-
 export function snapshotHeader(region: Region): HeaderSnapshot {
   assertHeaderFits(region);
   const view = new DataView(region.buffer);
   const identity = new Uint8Array(region.buffer, 0, IDENTITY_BYTES).slice();
-  const signatureOffset = view.getUint32(HeaderOffset.signatureOffset, true);
-  const signatureLength = view.getUint32(HeaderOffset.signatureLength, true);
-  const signature = new Uint8Array(region.buffer, signatureOffset, signatureLength).slice();
+  const descriptorOffset = view.getUint32(HeaderOffset.descriptorOffset, true);
+  const descriptorLength = view.getUint32(HeaderOffset.descriptorLength, true);
+  const descriptor = new Uint8Array(region.buffer, descriptorOffset, descriptorLength).slice();
   const words = new Int32Array(region.buffer, 0, HEADER_SIZE / 4);
   return {
     damage() {
       if (region.closed) return undefined;
       const now = new Uint8Array(region.buffer, 0, IDENTITY_BYTES);
       const changed: string[] = [];
-      const fields: ReadonlyArray<readonly [string, number, number]> = [
-        ['magic', HeaderOffset.magic, 4],
-        ['format version', HeaderOffset.formatVersion, 4],
-        ['header size', HeaderOffset.headerSize, 4],
-        ['owner pid', HeaderOffset.ownerPid, 4],
-        ['total size', HeaderOffset.totalSize, 8],
-        ['fingerprint', HeaderOffset.fingerprint, FINGERPRINT_SIZE],
-        ['signature offset', HeaderOffset.signatureOffset, 4],
-        ['signature length', HeaderOffset.signatureLength, 4],
-        ['reserved bytes', HeaderOffset.signatureLength + 4, IDENTITY_BYTES - 48],
-      ];
-      for (const [what, at, length] of fields) {
-        for (let i = at; i < at + length; i++) {
+      for (const m of IDENTITY) {
+        for (let i = m.offset; i < m.offset + m.schema.size; i++) {
           if (now[i] !== identity[i]) {
-            changed.push(what);
+            changed.push(m.label);
             break;
           }
         }
       }
-      const sig = new Uint8Array(region.buffer, signatureOffset, signatureLength);
-      if (!Buffer.from(sig).equals(Buffer.from(signature))) changed.push('layout signature');
+      const now2 = new Uint8Array(region.buffer, descriptorOffset, descriptorLength);
+      if (!Buffer.from(now2).equals(Buffer.from(descriptor))) changed.push('layout descriptor');
       if (Atomics.load(words, HeaderSlot.ready) !== 1) changed.push('ready flag');
       return changed.length === 0
         ? undefined
@@ -375,7 +435,7 @@ export function snapshotHeader(region: Region): HeaderSnapshot {
     restore() {
       if (region.closed) return;
       new Uint8Array(region.buffer, 0, IDENTITY_BYTES).set(identity);
-      new Uint8Array(region.buffer, signatureOffset, signatureLength).set(signature);
+      new Uint8Array(region.buffer, descriptorOffset, descriptorLength).set(descriptor);
       Atomics.store(words, HeaderSlot.ready, 1);
     },
   };

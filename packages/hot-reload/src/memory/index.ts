@@ -1,6 +1,6 @@
 /**
  * memory: named shared regions (create / open / close / unlink, zero-copy views), the region
- * header, stale-region cleanup and the owner's unlink-on-exit hook. One module per platform
+ * header (a schema layout), stale-region cleanup and the owner's unlink-on-exit hook. One module per platform
  * (Linux, macOS, Windows) behind one interface, chosen once at load.
  */
 
@@ -11,12 +11,14 @@ export {
   FORMAT_VERSION,
   HEADER_MAGIC,
   HEADER_SIZE,
+  Header,
   HeaderOffset,
   HeaderSlot,
   headerLayout,
   markReady,
   REGION_ALIGNMENT,
   readHeader,
+  validateForeignHeader,
   validateHeader,
   writeHeader,
 } from './header.js';

@@ -5,6 +5,15 @@
  */
 export type { ArrayAccess } from './array.js';
 export { ArraySchema, array } from './array.js';
+export type { FieldMeta, FieldOptions } from './field.js';
+export {
+  checkRenames,
+  defaultValue,
+  FieldSchema,
+  field,
+  hasInitial,
+  unwrapField,
+} from './field.js';
 export { FINGERPRINT_BYTES, fingerprint, fingerprintHex } from './fingerprint.js';
 export type { StringAccess } from './fixed-string.js';
 export { FixedStringSchema, fixedString } from './fixed-string.js';

@@ -10,9 +10,24 @@
  * field's bytes (no DataView call, no offset arithmetic per access), one property read for the
  * closed check, and a range check written as a bit trick that the JIT reduces to a compare (after
  * a `typeof`, because bit operators throw a TypeError on a bigint).
+ *
+ * A migration moves the owner's fields to a new region while the owner's code holds their cells:
+ * `[rebind]` points a cell at its field's new bytes, and `[reroute]` hands every call to a cell of
+ * another kind (the field's type changed) by giving it a context that reads as closed, so the
+ * redirect costs nothing on the path that is taken every time.
  */
 import { UnsupportedPlatformError, ValueError } from '../errors.js';
-import { defaultPath, describe, encode, type Internal, throwClosed, validate } from './shared.js';
+import {
+  defaultPath,
+  describe,
+  encode,
+  type Internal,
+  MOVED,
+  rebind,
+  reroute,
+  throwClosed,
+  validate,
+} from './shared.js';
 import type { BindContext, Schema } from './types.js';
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
@@ -149,9 +164,19 @@ function badSet(path: string, expected: string, got: unknown): never {
   throw valueError(path, expected, got);
 }
 
+/**
+ * Where a cell's call goes once its context says closed: the cell it was rerouted to (a
+ * migration changed its field's type), or, for a closed region, the RegionClosedError.
+ */
+function detour<T>(ctx: BindContext, path: string, to: Cell<T> | undefined): Cell<T> {
+  if (to !== undefined) return to;
+  return throwClosed(ctx, path);
+}
+
 class U8Cell implements Cell<number> {
-  readonly #ctx: BindContext;
-  readonly #a: Uint8Array;
+  #ctx: BindContext;
+  #a: Uint8Array;
+  #to: Cell<number> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -159,20 +184,33 @@ class U8Cell implements Cell<number> {
     this.#path = path;
   }
   get(): number {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: number): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'number' || (value & 0xff) !== value)
       badSet(this.#path, U8_EXPECTED, value);
     this.#a[0] = value;
   }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Uint8Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<number>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
+  }
 }
 
 class I8Cell implements Cell<number> {
-  readonly #ctx: BindContext;
-  readonly #a: Int8Array;
+  #ctx: BindContext;
+  #a: Int8Array;
+  #to: Cell<number> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -180,20 +218,33 @@ class I8Cell implements Cell<number> {
     this.#path = path;
   }
   get(): number {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: number): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'number' || (value << 24) >> 24 !== value)
       badSet(this.#path, I8_EXPECTED, value);
     this.#a[0] = value;
   }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Int8Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<number>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
+  }
 }
 
 class U16Cell implements Cell<number> {
-  readonly #ctx: BindContext;
-  readonly #a: Uint16Array;
+  #ctx: BindContext;
+  #a: Uint16Array;
+  #to: Cell<number> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -201,20 +252,33 @@ class U16Cell implements Cell<number> {
     this.#path = path;
   }
   get(): number {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: number): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'number' || (value & 0xffff) !== value)
       badSet(this.#path, U16_EXPECTED, value);
     this.#a[0] = value;
   }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Uint16Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<number>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
+  }
 }
 
 class I16Cell implements Cell<number> {
-  readonly #ctx: BindContext;
-  readonly #a: Int16Array;
+  #ctx: BindContext;
+  #a: Int16Array;
+  #to: Cell<number> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -222,20 +286,33 @@ class I16Cell implements Cell<number> {
     this.#path = path;
   }
   get(): number {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: number): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'number' || (value << 16) >> 16 !== value)
       badSet(this.#path, I16_EXPECTED, value);
     this.#a[0] = value;
   }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Int16Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<number>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
+  }
 }
 
 class U32Cell implements Cell<number> {
-  readonly #ctx: BindContext;
-  readonly #a: Uint32Array;
+  #ctx: BindContext;
+  #a: Uint32Array;
+  #to: Cell<number> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -243,19 +320,32 @@ class U32Cell implements Cell<number> {
     this.#path = path;
   }
   get(): number {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: number): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'number' || value >>> 0 !== value) badSet(this.#path, U32_EXPECTED, value);
     this.#a[0] = value;
+  }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Uint32Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<number>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
   }
 }
 
 class I32Cell implements Cell<number> {
-  readonly #ctx: BindContext;
-  readonly #a: Int32Array;
+  #ctx: BindContext;
+  #a: Int32Array;
+  #to: Cell<number> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -263,19 +353,32 @@ class I32Cell implements Cell<number> {
     this.#path = path;
   }
   get(): number {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: number): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'number' || (value | 0) !== value) badSet(this.#path, I32_EXPECTED, value);
     this.#a[0] = value;
+  }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Int32Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<number>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
   }
 }
 
 class F32Cell implements Cell<number> {
-  readonly #ctx: BindContext;
-  readonly #a: Float32Array;
+  #ctx: BindContext;
+  #a: Float32Array;
+  #to: Cell<number> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -283,19 +386,32 @@ class F32Cell implements Cell<number> {
     this.#path = path;
   }
   get(): number {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: number): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (!f32Valid(value)) badSet(this.#path, F32_EXPECTED, value);
     this.#a[0] = value;
+  }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Float32Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<number>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
   }
 }
 
 class F64Cell implements Cell<number> {
-  readonly #ctx: BindContext;
-  readonly #a: Float64Array;
+  #ctx: BindContext;
+  #a: Float64Array;
+  #to: Cell<number> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -303,19 +419,32 @@ class F64Cell implements Cell<number> {
     this.#path = path;
   }
   get(): number {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: number): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'number') badSet(this.#path, 'a number', value);
     this.#a[0] = value;
+  }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Float64Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<number>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
   }
 }
 
 class U64Cell implements Cell<bigint> {
-  readonly #ctx: BindContext;
-  readonly #a: BigUint64Array;
+  #ctx: BindContext;
+  #a: BigUint64Array;
+  #to: Cell<bigint> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -323,21 +452,34 @@ class U64Cell implements Cell<bigint> {
     this.#path = path;
   }
   get(): bigint {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: bigint): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'bigint' || BigInt.asUintN(64, value) !== value) {
       badSet(this.#path, U64_EXPECTED, value);
     }
     this.#a[0] = value;
   }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new BigUint64Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<bigint>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
+  }
 }
 
 class I64Cell implements Cell<bigint> {
-  readonly #ctx: BindContext;
-  readonly #a: BigInt64Array;
+  #ctx: BindContext;
+  #a: BigInt64Array;
+  #to: Cell<bigint> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -345,21 +487,34 @@ class I64Cell implements Cell<bigint> {
     this.#path = path;
   }
   get(): bigint {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#a[0]!;
   }
   set(value: bigint): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'bigint' || BigInt.asIntN(64, value) !== value) {
       badSet(this.#path, I64_EXPECTED, value);
     }
     this.#a[0] = value;
   }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new BigInt64Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<bigint>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
+  }
 }
 
 class BoolCell implements Cell<boolean> {
-  readonly #ctx: BindContext;
-  readonly #a: Uint8Array;
+  #ctx: BindContext;
+  #a: Uint8Array;
+  #to: Cell<boolean> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, offset: number, path: string) {
     this.#ctx = ctx;
@@ -367,39 +522,64 @@ class BoolCell implements Cell<boolean> {
     this.#path = path;
   }
   get(): boolean {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     // Any non-zero byte reads as true, as C's bool conversion would.
     return this.#a[0] !== 0;
   }
   set(value: boolean): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (typeof value !== 'boolean') badSet(this.#path, 'a boolean', value);
     this.#a[0] = value ? 1 : 0;
+  }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#a = new Uint8Array(ctx.buffer, offset, 1);
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<boolean>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
   }
 }
 
 class UnitCell implements Cell<null> {
-  readonly #ctx: BindContext;
+  #ctx: BindContext;
+  #to: Cell<null> | undefined;
   readonly #path: string;
   constructor(ctx: BindContext, path: string) {
     this.#ctx = ctx;
     this.#path = path;
   }
   get(): null {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return null;
   }
   set(value: null): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     if (value !== null) badSet(this.#path, 'null', value);
+  }
+  [rebind](ctx: BindContext): void {
+    this.#ctx = ctx;
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<null>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
   }
 }
 
 /** Fallback for a primitive bound at an offset that is not a multiple of its alignment. */
 class ViewCell<T> implements Cell<T> {
   readonly #schema: Primitive<PrimitiveKind, T>;
-  readonly #ctx: BindContext;
-  readonly #offset: number;
+  #ctx: BindContext;
+  #offset: number;
+  #to: Cell<T> | undefined;
   readonly #path: string;
   constructor(schema: Primitive<PrimitiveKind, T>, ctx: BindContext, offset: number, path: string) {
     this.#schema = schema;
@@ -408,13 +588,25 @@ class ViewCell<T> implements Cell<T> {
     this.#path = path;
   }
   get(): T {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) return detour(this.#ctx, this.#path, this.#to).get();
     return this.#schema.read(this.#ctx.view, this.#offset);
   }
   set(value: T): void {
-    if (this.#ctx.closed) throwClosed(this.#ctx, this.#path);
+    if (this.#ctx.closed) {
+      detour(this.#ctx, this.#path, this.#to).set(value);
+      return;
+    }
     this.#schema[validate](value, this.#path);
     this.#schema[encode](this.#ctx.view, this.#offset, value);
+  }
+  [rebind](ctx: BindContext, offset: number): void {
+    this.#ctx = ctx;
+    this.#offset = offset;
+    this.#to = undefined;
+  }
+  [reroute](to: Cell<T>): void {
+    this.#ctx = MOVED;
+    this.#to = to;
   }
 }
 

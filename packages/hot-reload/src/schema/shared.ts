@@ -17,6 +17,35 @@ export const validate: unique symbol = Symbol('hotshm.schema.validate');
 /** Encodes a value that already passed `validate` with the same `truncate`. */
 export const encode: unique symbol = Symbol('hotshm.schema.encode');
 
+/** State layer only: points an accessor at its field's new bytes (a migration moved it). */
+export const rebind: unique symbol = Symbol('hotshm.schema.rebind');
+/** State layer only: hands every call of a cell to another cell (its field changed type). */
+export const reroute: unique symbol = Symbol('hotshm.schema.reroute');
+
+/** A cell the state layer can move: every primitive's cell is one. */
+export interface Rebindable<T> {
+  [rebind](ctx: BindContext, offset: number): void;
+  [reroute](to: { get(): T; set(value: T): void }): void;
+}
+
+/**
+ * The context of a rerouted cell: it reads as closed, which sends the cell's calls off its fast
+ * path to the cell it was rerouted to. Nothing else is ever asked of it.
+ */
+class Moved implements BindContext {
+  readonly regionName = '(moved)';
+  readonly buffer = new ArrayBuffer(0);
+  readonly view = new DataView(this.buffer);
+  readonly address = 0n;
+  get closed(): boolean {
+    return true;
+  }
+  assertOpen(what?: string): void {
+    throw new RegionClosedError(this.regionName, what);
+  }
+}
+export const MOVED: BindContext = new Moved();
+
 /** What the factories in this folder add to `Schema`, so parents check a value once. */
 export interface Internal<T> {
   [validate](value: unknown, path: string, truncate: boolean): void;

@@ -4,6 +4,7 @@
  * match the same struct declared in C and can be handed to native code as is.
  */
 import { SchemaError, ValueError } from '../errors.js';
+import { checkRenames, type FieldMeta, unwrapField } from './field.js';
 import {
   alignUp,
   assertNestable,
@@ -39,7 +40,10 @@ export type StructAccess<F extends StructFields> = { readonly [K in keyof F]: Ac
 export interface FieldLayout {
   readonly name: string;
   readonly offset: number;
+  /** The schema of the member's bytes (a `field()` is unwrapped: its options are in `meta`). */
   readonly schema: Schema<unknown, unknown>;
+  /** The initial value and rename hints, when the member was declared with `field()`. */
+  readonly meta?: FieldMeta;
 }
 
 // Field names become property names of values and accessors and go into signatures verbatim:
@@ -56,7 +60,7 @@ export class StructSchema<F extends StructFields>
   readonly size: number;
   readonly align: number;
   readonly signature: string;
-  /** The field schemas, as given. */
+  /** The field schemas, as given (a `field()` stays wrapped here; `layout` unwraps it). */
   readonly fields: Readonly<F>;
   /** Each field with its byte offset, in declaration order. */
   readonly layout: readonly FieldLayout[];
@@ -86,13 +90,17 @@ export class StructSchema<F extends StructFields>
           `struct: expected field names that are identifiers other than get, set and __proto__, got ${JSON.stringify(name)}`,
         );
       }
-      const schema = fields[name];
-      assertNestable(schema, `struct field "${name}"`);
+      const given = fields[name];
+      assertNestable(given, `struct field "${name}"`);
+      const { schema, meta } = unwrapField(given);
       at = alignUp(at, schema.align);
-      layout.push({ name, offset: at, schema });
+      layout.push(
+        meta === undefined ? { name, offset: at, schema } : { name, offset: at, schema, meta },
+      );
       at += schema.size;
       align = Math.max(align, schema.align);
     }
+    checkRenames(layout, 'struct');
     this.size = alignUp(at, align);
     assertSize(this.size, 'struct');
     this.align = align;

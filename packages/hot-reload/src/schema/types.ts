@@ -6,7 +6,12 @@
  * a layout is written once.
  */
 
-/** What an accessor needs from the region it is bound to. */
+/**
+ * What an accessor needs from the region it is bound to: its bytes, its address, and whether it
+ * is still open. Nothing about who uses it: the channel and frames layers define what they need
+ * to know of the side they are bound on (`ChannelEndpoint`, `FrameEndpoint`), and the state
+ * layer's context implements those too.
+ */
 export interface BindContext {
   /** The name of the region, for error messages. */
   readonly regionName: string;
@@ -20,45 +25,6 @@ export interface BindContext {
   readonly closed: boolean;
   /** Throws `RegionClosedError` if the region is closed. */
   assertOpen(what?: string): void;
-  /** Which side this process is on. */
-  readonly role: 'owner' | 'reloadable';
-  /**
-   * The writer epoch of this side: the owner bumps it for each new renderer, and a renderer
-   * presents frames only while the region's epoch is still its own.
-   */
-  readonly epoch: number;
-  /** Wakes processes that wait on the region's doorbell (async channel receivers). */
-  ringDoorbell(): void;
-  /**
-   * Closed while this renderer may still overlap with the one it replaces: channels are
-   * single-producer, so its sends are held in order until the old renderer is gone. Absent (always
-   * open) for the owner and for worker threads.
-   */
-  readonly producerGate?: ProducerGate;
-  /**
-   * True once the owner has stopped or replaced this renderer: its channels close (receives end,
-   * `for await` loops finish) so that its `main()` can return. Absent or false for the owner.
-   */
-  readonly retired?: boolean;
-  /**
-   * True while a newer renderer has begun its epoch (it has its state): messages queued from then
-   * on are its own, so this one commits no take, and each message is received in order by the
-   * current renderer. Not final, unlike `retired`: if the newer one fails to start, the owner
-   * gives the floor back and this one takes again. Absent or false for the owner.
-   */
-  readonly superseded?: boolean;
-  /**
-   * Owner side only: a field found damaged while in use (a ring index out of range, a message
-   * that does not decode) is repaired by its accessor, which reports it here instead of throwing
-   * into the owner's frame loop. Absent: accessors throw `CorruptRegionError`.
-   */
-  readonly onCorrupt?: (what: string) => void;
-}
-
-export interface ProducerGate {
-  readonly open: boolean;
-  /** Calls `listener` once the gate opens (at once if it is open). */
-  whenOpen(listener: () => void): void;
 }
 
 export interface WriteOptions {

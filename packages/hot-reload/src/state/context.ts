@@ -1,20 +1,25 @@
 /**
- * The BindContext every accessor is built on: the region's bytes, its address, whether it is
- * still open, this side's role and writer epoch, and the region's doorbell (one word in the
- * header that async receivers of any channel park on, so a process needs one parked wait, not
- * one per channel).
+ * The context every accessor of a state is built on: the region's bytes, its address and whether
+ * it is still open (the schema layer's `BindContext`), and what the channel and frames layers ask
+ * of the side they are bound on (`ChannelEndpoint`, `FrameEndpoint`): this side's role and writer
+ * epoch, the header words that say whether the owner retired or superseded it, and the region's
+ * doorbell (one word in the header that async receivers of any channel park on, so a process
+ * needs one parked wait, not one per channel).
  *
  * A class, not an object literal: accessors read `closed` on every call, and V8 keeps literals
  * with getters in dictionary mode, which made a u32 field access 10–30× slower than a plain
  * typed array (a class getter keeps it within 2×).
  */
+
+import type { ChannelEndpoint, ProducerGate } from '../channel/index.js';
 import { RegionClosedError } from '../errors.js';
+import type { FrameEndpoint } from '../frames/index.js';
 import { HEADER_SIZE, HeaderOffset, HeaderSlot } from '../memory/header.js';
 import type { Region } from '../memory/index.js';
-import type { BindContext, ProducerGate } from '../schema/types.js';
+import type { BindContext } from '../schema/types.js';
 import { ringDoorbell, type SharedWord, sharedWord } from '../sync/index.js';
 
-export class RegionContext implements BindContext {
+export class RegionContext implements BindContext, ChannelEndpoint, FrameEndpoint {
   readonly regionName: string;
   readonly buffer: ArrayBuffer;
   readonly view: DataView;
@@ -90,6 +95,6 @@ export function createBindContext(
   epoch: number,
   gate?: ProducerGate,
   onCorrupt?: (what: string) => void,
-): BindContext {
+): RegionContext {
   return new RegionContext(region, role, epoch, gate, onCorrupt);
 }

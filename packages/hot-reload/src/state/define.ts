@@ -3,37 +3,30 @@
  * entry, the arguments the reloadable needs (a schema, so they are validated on arrival), and the
  * fields as a function of those arguments.
  *
- * - `create(args)` is the owner's side: it creates the region, fills its header last, and returns
- *   an `OwnedState`: the typed fields plus what a renderer host needs to drive renderers over
- *   the region (begin and retire writer epochs, count frames, check and repair the region).
+ * - `create(args)` is the owner's side (./owned.ts): it creates the region, fills its header
+ *   last, and returns an `OwnedState`: the owner's view of the fields plus what a renderer host
+ *   needs to drive renderers over the region (writer epochs, frame counts, checks and repairs,
+ *   and the migration to a new layout).
  * - `reloadable()` is the renderer's side: it finds the region through the hand-off its host
  *   left, proves the layouts agree, and returns the same typed fields.
+ *
+ * Every definition made in a process is registered (`registeredStates()`), so a renderer's runner
+ * can compare the layout the new code declares with the region's before it runs `main()`.
  *
  * This layer knows nothing of processes, threads, watchers or builds: those are the hosts'
  * (../host), and the package's entry composes the two (../owner.ts).
  */
-import { InvalidArgumentError, RegionExistsError, SchemaError, ValueError } from '../errors.js';
+import { InvalidArgumentError, SchemaError, ValueError } from '../errors.js';
+import { beginFrameEpoch } from '../frames/framebuffer.js';
 import type { FrameBuffer } from '../frames/index.js';
-import {
-  HEADER_SIZE,
-  HeaderSlot,
-  headerLayout,
-  markReady,
-  snapshotHeader,
-  validateHeader,
-  writeHeader,
-} from '../memory/header.js';
-import {
-  createRegion,
-  newRegionName,
-  openRegion,
-  type Region,
-  removeStaleRegions,
-} from '../memory/index.js';
-import { unlinkOnExit } from '../memory/lifetime.js';
+import { HEADER_SIZE, HeaderSlot, readHeader, validateHeader } from '../memory/header.js';
+import { openRegion, type Region } from '../memory/index.js';
+import { unwrapField } from '../schema/index.js';
 import type { Access, BindContext, Infer, Schema } from '../schema/types.js';
 import { createBindContext } from './context.js';
-import { describe, diffSignatures, isSchema, layoutState, type StateLayout } from './layout.js';
+import { describeLayout, diffLayouts, type LayoutDescriptor } from './descriptor.js';
+import { describe, isSchema, layoutState, type StateLayout } from './layout.js';
+import { createOwned, type OwnedState as OwnedStateOf } from './owned.js';
 import { findHandoff, type RuntimeHandoff } from './runtime.js';
 
 export type StateFields<F extends Record<string, Schema>> = {
@@ -62,47 +55,13 @@ export type ReloadableState<A extends Schema, F extends Record<string, Schema>> 
   readonly epoch: number;
 };
 
-/** Something the owner found damaged in its region and put right. */
-export interface RegionRepair {
-  /** 'header', or the name of the field. */
-  readonly part: string;
-  readonly message: string;
-}
+export type { MigrationTarget, PreparedMigration, RegionRepair } from './owned.js';
 
-/**
- * The owner's side of a state: the typed fields, and the operations a renderer host performs on
- * the region. Created by `StateCore.create`; closed by the owner entry.
- */
-export interface OwnedState<A extends Schema, F extends Record<string, Schema>> {
-  readonly fields: StateFields<F>;
-  readonly args: Infer<A>;
-  /** The arguments as the renderer receives them. */
-  readonly argsJson: string;
-  readonly region: Region;
-  /**
-   * From now on only the renderer of `epoch` may present frames. A renderer begins its own epoch
-   * when it gets its state (see `reloadable()`); the owner calls this to give the floor back.
-   */
-  beginEpoch(epoch: number): void;
-  /** The epoch currently allowed to present. */
-  currentEpoch(): number;
-  /**
-   * Renderers of `epoch` and older must stop: their channels close (receives end, `for await`
-   * loops finish) and every parked receiver is woken to see it.
-   */
-  retire(epoch: number): void;
-  /** Frames presented so far, if the state has a framebuffer. */
-  frameCount(): number | undefined;
-  /**
-   * Checks the header against what the owner wrote and every field's control words (and, with
-   * `deep`, the messages queued in channels), repairs what is damaged, and says what it repaired.
-   */
-  inspect(deep?: boolean): RegionRepair[];
-  /** Repairs found by the fields' own accessors while the owner used them (then cleared). */
-  takeRepairs(): RegionRepair[];
-  /** Unlinks and unmaps the region. Every accessor throws RegionClosedError afterwards. */
-  close(): void;
-}
+/** The owner's side of a state of this definition (see ./owned.ts). */
+export type OwnedState<A extends Schema, F extends Record<string, Schema>> = OwnedStateOf<
+  Infer<A>,
+  StateFields<F>
+>;
 
 export interface StateCore<A extends Schema, F extends Record<string, Schema>> {
   readonly name: string;
@@ -118,6 +77,11 @@ export interface StateCore<A extends Schema, F extends Record<string, Schema>> {
   encodeArgs(args: Infer<A>): string;
   /** Owner side: creates, initialises and publishes the region. */
   create(args: Infer<A>): OwnedState<A, F>;
+  /**
+   * The layout for these arguments as data: what a renderer sends its owner so the owner can
+   * compare it with its region's (and migrate to it).
+   */
+  describe(args: Infer<A>): LayoutDescriptor;
   /** Renderer side: the region its host handed over, checked and bound. */
   reloadable(): ReloadableState<A, F>;
 }
@@ -164,7 +128,7 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
   let reloadableState: ReloadableState<A, F> | undefined;
   let reloadableFor: RuntimeHandoff | undefined;
 
-  return {
+  const core: StateCore<A, F> = {
     name,
     argsSchema: spec.args,
     reloadableEntry: spec.reloadable,
@@ -175,100 +139,21 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
     },
 
     create(args) {
-      const lay = layout(args);
-      const argsJson = argsToJson(spec.args, args, name);
-      try {
-        removeStaleRegions();
-      } catch {
-        // Cleaning up after dead owners is best effort; it never stops a start.
-      }
-      const sigBytes = Buffer.byteLength(lay.signature);
-      const hl = headerLayout(lay.dataSize, sigBytes);
-      const region = createFreshRegion(hl.totalSize);
-      const disposeExitHook = unlinkOnExit(region);
-      writeHeader(region, {
-        fingerprint: lay.fingerprint,
-        signature: lay.signature,
-        ownerPid: process.pid,
-      });
-      const view = new DataView(region.buffer);
-      for (const f of lay.fields) f.schema.init?.(view, f.offset);
-      const headerI32 = new Int32Array(region.buffer, 0, HEADER_SIZE / 4);
-      Atomics.store(headerI32, HeaderSlot.epoch, 1);
-      Atomics.store(headerI32, HeaderSlot.retired, 0);
-      markReady(region);
-      const header = snapshotHeader(region);
-
-      const found: RegionRepair[] = [];
-      const ctx = createBindContext(region, 'owner', 0, undefined, (message) => {
-        found.push({ part: message.split(':')[0] ?? 'field', message });
-      });
-      const fields = bindFields(lay, ctx);
-      const framebuffers = Object.values(fields).filter(isFrameBuffer);
-      const channels = Object.values(fields).filter(isInterruptible);
-      let closed = false;
-      // Only this owner writes the retired word; what it wrote is what the word must hold. A stray
-      // write of a larger value would close the channels of every renderer, present and future.
-      let retiredWritten = 0;
-
-      return {
-        fields: fields as StateFields<F>,
+      return createOwned<Infer<A>, StateFields<F>>(
+        {
+          name,
+          layout,
+          encodeArgs: (a) => argsToJson(spec.args, a, name),
+          checkArgs(a: unknown, where: string): asserts a is Infer<A> {
+            spec.args.check(a, where);
+          },
+        },
         args,
-        argsJson,
-        region,
-        beginEpoch(epoch) {
-          if (closed) return;
-          beginEpochIn(headerI32, framebuffers, epoch);
-        },
-        currentEpoch() {
-          return closed ? 0 : Atomics.load(headerI32, HeaderSlot.epoch);
-        },
-        retire(epoch) {
-          if (closed) return;
-          retiredWritten = Math.max(retiredWritten, epoch);
-          // Only ever moves forward: a late retire of an older epoch never revives a newer one.
-          for (;;) {
-            const current = Atomics.load(headerI32, HeaderSlot.retired);
-            if (current >= epoch) break;
-            if (Atomics.compareExchange(headerI32, HeaderSlot.retired, current, epoch) === current)
-              break;
-          }
-          for (const ch of channels) ch.interruptWaiters();
-        },
-        frameCount: framebuffers[0] ? () => framebuffers[0]!.frameCount() : () => undefined,
-        inspect(deep = false) {
-          if (closed) return [];
-          const repairs: RegionRepair[] = [];
-          const damage = header.damage();
-          if (damage !== undefined) {
-            header.restore();
-            repairs.push({ part: 'header', message: `${damage}; the owner wrote it back` });
-          }
-          const retired = Atomics.load(headerI32, HeaderSlot.retired);
-          if (retired !== retiredWritten) {
-            Atomics.store(headerI32, HeaderSlot.retired, retiredWritten);
-            repairs.push({
-              part: 'header',
-              message: `the retired word of region ${region.name} was overwritten (expected ${retiredWritten}, got ${retired}); the owner wrote it back`,
-            });
-          }
-          for (const f of lay.fields) {
-            const message = f.schema.repair?.(view, f.offset, f.name, deep);
-            if (message !== undefined) repairs.push({ part: f.name, message });
-          }
-          return repairs;
-        },
-        takeRepairs() {
-          return found.splice(0);
-        },
-        close() {
-          if (closed) return;
-          closed = true;
-          disposeExitHook();
-          region.unlink();
-          region.close();
-        },
-      };
+      );
+    },
+
+    describe(args) {
+      return describeLayout(layout(args));
     },
 
     reloadable() {
@@ -287,7 +172,7 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
       const region = handoff.region ?? openRegion(handoff.regionName);
       validateHeader(region, {
         fingerprint: lay.fingerprint,
-        explain: (ownerSignature) => diffSignatures(ownerSignature, lay.signature),
+        explain: (ownerDescriptor) => diffLayouts(ownerDescriptor, lay),
       });
       const ctx = createBindContext(region, 'reloadable', handoff.epoch, handoff.producerGate);
       const fields = bindFields(lay, ctx);
@@ -308,6 +193,76 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
       return reloadableState;
     },
   };
+  registry().set(name, core as unknown as StateCore<Schema, Record<string, Schema>>);
+  return core;
+}
+
+/**
+ * Shared by every copy of this library in the process (a renderer's bundle may carry its own):
+ * the key is a registered symbol, not a module-level variable.
+ */
+const REGISTRY_KEY: unique symbol = Symbol.for('hotshm.states') as never;
+
+function registry(): Map<string, StateCore<Schema, Record<string, Schema>>> {
+  const g = globalThis as {
+    [REGISTRY_KEY]?: Map<string, StateCore<Schema, Record<string, Schema>>>;
+  };
+  g[REGISTRY_KEY] ??= new Map();
+  return g[REGISTRY_KEY];
+}
+
+/**
+ * The state definitions made in this process, one per name (a later definition of a name
+ * replaces the earlier one): a renderer's runner uses it before `main()` to compare what the new
+ * code declares (`describe(args)`) with the region's layout.
+ *
+ * @example
+ * const def = registeredStates().find((s) => s.name === regionState);
+ * const wanted = def?.describe(args); // send it to the owner if its fingerprint differs
+ */
+export function registeredStates(): readonly StateCore<Schema, Record<string, Schema>>[] {
+  return [...registry().values()];
+}
+
+/**
+ * Before a new program's `main()` runs (a renderer's runner): does the state it defines still fit
+ * `region`? The region's header names the state and holds its layout; the program's definition of
+ * that name (see `registeredStates`) lays its fields out for the owner's arguments. Returns that
+ * layout's descriptor when it differs from the region's (the owner migrates the region to it), or
+ * undefined when it fits, or when the program defines no state of that name.
+ *
+ * Cheap when nothing changed (one fingerprint compared). Throws what the new definition throws
+ * (`fields()` throwing, an invalid schema, arguments its args schema refuses): the running
+ * renderer and the region stay as they are.
+ *
+ * @example
+ * const wanted = layoutChange(region, handoff.argsJson);
+ * if (wanted !== undefined) askTheOwnerToMigrate(wanted);
+ */
+export function layoutChange(region: Region, argsJson: string): LayoutDescriptor | undefined {
+  const header = readHeader(region);
+  if (header.descriptor === undefined) return undefined;
+  let state: unknown;
+  try {
+    state = (JSON.parse(header.descriptor) as { state?: unknown }).state;
+  } catch {
+    return undefined; // a damaged header: validateHeader says so when the program binds it
+  }
+  if (typeof state !== 'string') return undefined;
+  const def = registry().get(state);
+  if (def === undefined) return undefined;
+  let args: unknown;
+  try {
+    args = JSON.parse(argsJson);
+  } catch (e) {
+    throw new InvalidArgumentError(
+      `${state}: expected the owner's arguments as JSON, got ${describe(argsJson)}`,
+      { cause: e },
+    );
+  }
+  const layout = def.layout(args as never);
+  if (Buffer.from(layout.fingerprint).equals(Buffer.from(header.fingerprint))) return undefined;
+  return describeLayout(layout);
 }
 
 function beginEpochIn(
@@ -316,7 +271,7 @@ function beginEpochIn(
   epoch: number,
 ): void {
   Atomics.store(headerI32, HeaderSlot.epoch, epoch);
-  for (const fb of framebuffers) fb.beginEpoch(epoch);
+  for (const fb of framebuffers) beginFrameEpoch(fb, epoch);
 }
 
 /** Refuses what cannot name an entry independently of the working directory. */
@@ -336,7 +291,7 @@ export function checkReloadable(entry: unknown, where: string): void {
 
 /** Why values of `schema` cannot make a JSON round trip, or undefined when they can. */
 function notJsonSafe(schema: Schema, path: string): string | undefined {
-  const s = schema as Schema & {
+  const s = unwrapField(schema).schema as Schema & {
     fields?: Record<string, Schema>;
     element?: Schema;
     kind: string;
@@ -369,21 +324,6 @@ function argsToJson<A extends Schema>(schema: A, args: Infer<A>, name: string): 
   return json;
 }
 
-function createFreshRegion(size: number): Region {
-  // A name someone else created first is never opened as ours: O_EXCL fails, and we pick another.
-  for (let attempt = 0; ; attempt++) {
-    const regionName = newRegionName();
-    try {
-      return createRegion(regionName, size);
-    } catch (e) {
-      if (!(e instanceof RegionExistsError) || attempt >= 4) throw e;
-      console.warn(
-        `hotshm: region name ${regionName} was already taken by another process; using a fresh name`,
-      );
-    }
-  }
-}
-
 function bindFields(lay: StateLayout, ctx: BindContext): Record<string, unknown> {
   // Every field's bytes are checked before any accessor exists: a corrupt ring index or length
   // is an error here, never an out-of-bounds view later.
@@ -397,15 +337,7 @@ function isFrameBuffer(v: unknown): v is FrameBuffer {
   return (
     typeof v === 'object' &&
     v !== null &&
-    typeof (v as Partial<FrameBuffer>).beginEpoch === 'function' &&
+    typeof (v as Partial<FrameBuffer>).acquireFront === 'function' &&
     typeof (v as Partial<FrameBuffer>).frameCount === 'function'
-  );
-}
-
-function isInterruptible(v: unknown): v is { interruptWaiters(): void } {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as { interruptWaiters?: unknown }).interruptWaiters === 'function'
   );
 }

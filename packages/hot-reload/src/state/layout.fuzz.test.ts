@@ -1,17 +1,18 @@
 /**
- * Property tests: the owner's layout signature is read from shared memory and, when layouts
- * differ, parsed to say what differs. Whatever text is there, diffSignatures returns a list of
+ * Property tests: the owner's layout descriptor is read from shared memory and, when layouts
+ * differ, rebuilt to say what differs. Whatever text is there, diffLayouts returns a list of
  * strings: it never throws and never evaluates anything.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { struct, u8, u32 } from '../schema/index.js';
-import { diffSignatures, layoutState } from './layout.js';
+import { describeLayout, diffLayouts } from './descriptor.js';
+import { layoutState } from './layout.js';
 
-const ours = layoutState('fuzz', { a: u32, b: struct({ c: u8 }) }, 192).signature;
+const ours = layoutState('fuzz', { a: u32, b: struct({ c: u8 }) }, 192);
 
 const check = (theirs: string): void => {
-  const diffs = diffSignatures(theirs, ours);
+  const diffs = diffLayouts(theirs, ours);
   expect(Array.isArray(diffs)).toBe(true);
   for (const d of diffs) expect(typeof d).toBe('string');
 };
@@ -25,24 +26,41 @@ describe('diffSignatures fed hostile signatures', () => {
     fc.assert(fc.property(fc.json(), check), { numRuns: 1000 });
   });
 
-  it('code in the signature is reported as text, never run', () => {
+  it('code in the descriptor is reported as text, never run', () => {
     const g = globalThis as { pwned?: unknown };
+    const valid = describeLayout(ours);
     check(
       JSON.stringify({
+        ...valid,
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile payload, on purpose
         state: '${globalThis.pwned=1}',
-        fields: [['a', '(()=>{globalThis.pwned=1})()', 0]],
+        fields: [{ name: 'a', offset: 192, type: { kind: '(()=>{globalThis.pwned=1})()' } }],
       }),
     );
     check('(()=>{globalThis.pwned=1})()');
     expect(g.pwned).toBeUndefined();
   });
 
-  // KNOWN BUG (src/state/layout.ts, diffSignatures): entries of `fields` that are not arrays
-  // (null, a number) make `f[0]` throw a TypeError outside the try, so a corrupt or hostile
-  // signature in the region turns the LayoutMismatchError of reloadable() into a TypeError.
-  // Fix: validate each entry (Array.isArray(f) && f.length === 3) inside the try, or treat a
-  // malformed entry as "the owner's layout description is unreadable". Then change it.fails → it.
+  it('a valid descriptor of another layout is explained field by field', () => {
+    const theirs = layoutState('fuzz', { a: u8, c: u32 }, 192);
+    expect(diffLayouts(JSON.stringify(describeLayout(theirs)), ours)).toEqual([
+      'field "a" is u8 in the owner, u32 here',
+      'field "b" (struct{c@0:u8}:1/1) is new here and missing in the owner',
+      'field "c" (u32) is in the owner but was removed here',
+    ]);
+    expect(diffLayouts(JSON.stringify(describeLayout(ours)), ours)).toEqual([]);
+  });
+
+  it('descriptors with random parts replaced', () => {
+    const valid = describeLayout(ours) as unknown as Record<string, unknown>;
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(valid)), fc.jsonValue(), (key, value) =>
+        check(JSON.stringify({ ...valid, [key]: value })),
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('structured JSON with any field entries (regression: malformed entries are reported, never thrown)', () => {
     fc.assert(
       fc.property(

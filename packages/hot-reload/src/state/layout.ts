@@ -1,11 +1,19 @@
 /**
  * The layout of a whole state region: the top-level fields laid out after the header like the
- * members of a C struct, each hot field (channels, framebuffers) on its own 64-byte lines. The
- * signature is JSON (one entry per field) so that when two sides disagree, the difference can be
- * named field by field rather than reported as two opaque hashes.
+ * members of a C struct, each hot field (channels, framebuffers) on its own 64-byte lines. Its
+ * signature (JSON: the state's name, then each field's name, signature and offset) is what the
+ * fingerprint is taken of; the region header holds the layout's descriptor (./descriptor.ts),
+ * from which a mismatch is named field by field.
  */
 import { SchemaError } from '../errors.js';
-import { fingerprint } from '../schema/index.js';
+import {
+  checkRenames,
+  defaultValue,
+  type FieldMeta,
+  fingerprint,
+  hasInitial,
+  unwrapField,
+} from '../schema/index.js';
 import type { Schema } from '../schema/types.js';
 
 export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
@@ -15,6 +23,7 @@ export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
   'host',
   'hot',
   'close',
+  'resize',
   'epoch',
   'signal',
   'then',
@@ -22,11 +31,16 @@ export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
 
 export interface FieldLayout {
   readonly name: string;
+  /** The schema of the field's bytes (a `field()` is unwrapped: its options are in `meta`). */
   readonly schema: Schema;
   readonly offset: number;
+  /** The initial value and rename hints, when the field was declared with `field()`. */
+  readonly meta?: FieldMeta;
 }
 
 export interface StateLayout {
+  /** The state's name. */
+  readonly state: string;
   readonly fields: readonly FieldLayout[];
   /** Bytes from the first field to the end of the last, starting at `start`. */
   readonly dataSize: number;
@@ -35,6 +49,7 @@ export interface StateLayout {
   readonly fingerprint: Uint8Array;
 }
 
+/** What the fingerprint is taken of: the state's name and each field's name, type and offset. */
 interface SignatureJson {
   readonly state: string;
   readonly fields: ReadonlyArray<readonly [name: string, signature: string, offset: number]>;
@@ -57,29 +72,34 @@ export function layoutState(
   }
   const out: FieldLayout[] = [];
   let at = start;
-  for (const [name, schema] of Object.entries(fields)) {
+  for (const [name, given] of Object.entries(fields)) {
     if (RESERVED_FIELD_NAMES.has(name)) {
       throw new SchemaError(
         `state ${stateName}: field name "${name}" is reserved (reserved: ${[...RESERVED_FIELD_NAMES].join(', ')})`,
       );
     }
-    if (!isSchema(schema)) {
+    if (!isSchema(given)) {
       throw new SchemaError(
-        `state ${stateName}: field "${name}" expected a schema (u32, struct(…), channel(…)…), got ${describe(schema)}`,
+        `state ${stateName}: field "${name}" expected a schema (u32, struct(…), channel(…)…), got ${describe(given)}`,
       );
     }
+    const { schema, meta } = unwrapField(given);
     at = alignUp(at, Math.max(schema.align, 1));
-    out.push({ name, schema, offset: at });
+    out.push(
+      meta === undefined ? { name, schema, offset: at } : { name, schema, offset: at, meta },
+    );
     at += schema.size;
   }
   if (out.length === 0)
     throw new SchemaError(`state ${stateName}: expected at least one field, got none`);
+  checkRenames(out, `state ${stateName}`);
   const json: SignatureJson = {
     state: stateName,
     fields: out.map((f) => [f.name, f.schema.signature, f.offset] as const),
   };
   const signature = JSON.stringify(json);
   return {
+    state: stateName,
     fields: out,
     start,
     dataSize: at - start,
@@ -89,51 +109,21 @@ export function layoutState(
 }
 
 /**
- * Names what differs between the owner's layout signature and ours, field by field. Input from
- * shared memory is untrusted: anything that does not parse is reported as such, never evaluated.
+ * Prepares fresh (all-zero) bytes for `layout`: each field's own `init` (a framebuffer's first
+ * epoch), then the initial values `field()` declared, at any depth. Fields with no initial value
+ * anywhere inside stay zero, which is their default, so a large framebuffer costs nothing here.
  */
-export function diffSignatures(ownerSignature: string, ours: string): string[] {
-  let theirs: SignatureJson;
-  let mine: SignatureJson;
-  try {
-    theirs = JSON.parse(ownerSignature) as SignatureJson;
-    mine = JSON.parse(ours) as SignatureJson;
-    const wellFormed = (j: SignatureJson): boolean =>
-      typeof j === 'object' &&
-      j !== null &&
-      Array.isArray(j.fields) &&
-      j.fields.every((f) => Array.isArray(f) && f.length === 3 && typeof f[0] === 'string');
-    if (!wellFormed(theirs) || !wellFormed(mine)) throw new Error('malformed');
-  } catch {
-    return ["the owner's layout description is unreadable"];
+export function initFields(layout: StateLayout, view: DataView): void {
+  for (const f of layout.fields) {
+    f.schema.init?.(view, f.offset);
+    writeDefault(f, view);
   }
-  // The owner's side comes from shared memory: shown as JSON text, never through String(), which
-  // would call a `toString` the JSON itself may define.
-  const text = (v: unknown): string =>
-    typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
-  const diffs: string[] = [];
-  if (theirs.state !== mine.state)
-    diffs.push(`state is "${text(theirs.state)}" in the owner, "${mine.state}" here`);
-  const theirMap = new Map(theirs.fields.map((f) => [f[0], f]));
-  const myMap = new Map(mine.fields.map((f) => [f[0], f]));
-  for (const [name, f] of myMap) {
-    const t = theirMap.get(name);
-    if (!t) diffs.push(`field "${name}" (${f[1]}) is new here and missing in the owner`);
-    else if (t[1] !== f[1])
-      diffs.push(`field "${name}" is ${text(t[1])} in the owner, ${f[1]} here`);
-    else if (t[2] !== f[2])
-      diffs.push(`field "${name}" is at byte ${text(t[2])} in the owner, ${f[2]} here`);
-  }
-  for (const [name, t] of theirMap) {
-    if (!myMap.has(name))
-      diffs.push(`field "${name}" (${text(t[1])}) is in the owner but was removed here`);
-  }
-  if (diffs.length === 0) {
-    const order = (s: SignatureJson) => s.fields.map((f) => f[0]).join(',');
-    if (order(theirs) !== order(mine))
-      diffs.push(`field order is ${order(theirs)} in the owner, ${order(mine)} here`);
-  }
-  return diffs;
+}
+
+/** Writes the value a field starts with, if it is not all zeros. */
+export function writeDefault(f: FieldLayout, view: DataView): void {
+  if (f.meta?.hasInitial) f.schema.write(view, f.offset, f.meta.initial);
+  else if (hasInitial(f.schema)) f.schema.write(view, f.offset, defaultValue(f.schema));
 }
 
 export function isSchema(value: unknown): value is Schema {

@@ -8,9 +8,9 @@
  * schema, the epoch must be a positive integer.
  */
 import { workerData } from 'node:worker_threads';
+import type { ProducerGate } from '../channel/index.js';
 import { InvalidArgumentError, NotReloadableError } from '../errors.js';
 import type { Region } from '../memory/index.js';
-import type { ProducerGate } from '../schema/types.js';
 
 export const ENV = {
   region: 'HOTSHM_REGION',

@@ -71,7 +71,19 @@ function fakeTarget(entry: string): FakeTarget {
     commitMigration(p, epoch) {
       t.calls.push(`commit ${p.regionName} for epoch ${epoch}`);
       region = p.regionName;
-      return { summary: 'kept 1 field' };
+      return {
+        state: 'demo',
+        kept: ['memory'],
+        converted: [],
+        reset: [],
+        added: [],
+        dropped: [],
+        renamed: [],
+        channels: [],
+        droppedMessages: 0,
+        ms: 0.1,
+        summary: 'kept memory',
+      };
     },
     releaseRegion: (p) => t.calls.push(`release for ${p.regionName}`),
     abortMigration: (p) => t.calls.push(`abort ${p.regionName}`),
@@ -211,6 +223,43 @@ describe('Supervisor (fakes)', () => {
     s.save('v1', 'touched');
     await settle();
     expect(s.procs[1]!.sent).toEqual([]);
+    await s.sup.close();
+  });
+
+  it("a burst of saves keeps the last warm standby for the burst's last save", async () => {
+    const s = setup({ standbys: 3 });
+    const first = await started(s);
+    first.say({ type: 'frame', at: 1 });
+    await settle();
+    s.warm(s.procs[1]!);
+    await settle();
+    s.warm(s.procs[2]!);
+    await settle();
+    // Save A: not a burst yet, two standbys are warm: it lands at once.
+    s.save('A');
+    await settle();
+    expect(s.procs[1]!.last('load')).toBeDefined();
+    s.ready(s.procs[1]!);
+    await settle();
+    // B and C come 10 ms apart: a burst, and one warm standby is left. It is kept for the last save.
+    s.clock.advance(10);
+    s.save('B');
+    await settle();
+    s.clock.advance(10);
+    s.save('C');
+    await settle();
+    expect(s.procs[2]!.sent).toEqual([]);
+    // burstMs (30) after the last save of the burst, C goes to it; B never ran.
+    s.clock.advance(29);
+    await settle();
+    expect(s.procs[2]!.sent).toEqual([]);
+    s.clock.advance(1);
+    await settle();
+    expect(s.procs[2]!.sent.map((m) => m.type)).toEqual(['load']);
+    s.ready(s.procs[2]!);
+    await settle();
+    expect(s.sup.stats.superseded).toBe(1);
+    expect(s.sup.stats.reloads).toBe(3);
     await s.sup.close();
   });
 

@@ -4,7 +4,8 @@
  * it fits or the program defines no state this region holds.
  */
 import type { Region } from '../../memory/index.js';
+import { layoutChange as stateLayoutChange } from '../../state/define.js';
 
-export function layoutChange(_region: Region, _argsJson: string): unknown {
-  return undefined;
+export function layoutChange(region: Region, argsJson: string): unknown {
+  return stateLayoutChange(region, argsJson);
 }

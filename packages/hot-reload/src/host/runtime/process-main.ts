@@ -12,10 +12,11 @@
  */
 import { Socket } from 'node:net';
 import { type Channel, channel } from '../../channel/index.js';
-import { ChannelClosedError } from '../../errors.js';
+import { ChannelClosedError, RegionNotFoundError } from '../../errors.js';
+import { beginFrameEpoch } from '../../frames/framebuffer.js';
 import { type FrameBuffer, framebuffer } from '../../frames/index.js';
 import { HEADER_SIZE, readHeader, validateHeader } from '../../memory/header.js';
-import { openRegion } from '../../memory/index.js';
+import { openRegion, type Region } from '../../memory/index.js';
 import { type Cell, fixedString, i32, struct, u8, u32 } from '../../schema/index.js';
 import { createBindContext } from '../../state/context.js';
 import { defineStateCore } from '../../state/define.js';
@@ -99,16 +100,30 @@ process.on('unhandledRejection', quietOnRetire);
 
 const port = ownerPort();
 const regionName = checkRegionName(process.env[ENV.region], ENV.region);
-const region = openRegion(regionName);
-const header = readHeader(region);
-if (header.ownerPid !== ownerPid) {
-  console.error(
-    `hotshm runner: region ${regionName} belongs to pid ${header.ownerPid}, expected ${ownerPid}`,
-  );
-  process.exit(1);
-}
+/**
+ * The region the owner had when it started this process, mapped now so that a load does not wait
+ * for it. It may be gone already (the state migrated while this process booted): then the load
+ * maps the region it names.
+ */
+const region = (() => {
+  let r: Region;
+  try {
+    r = openRegion(regionName);
+  } catch (e) {
+    if (e instanceof RegionNotFoundError) return undefined;
+    throw e;
+  }
+  const owner = readHeader(r).ownerPid;
+  if (owner !== ownerPid) {
+    console.error(
+      `hotshm runner: region ${regionName} belongs to pid ${owner}, expected ${ownerPid}`,
+    );
+    process.exit(1);
+  }
+  return r;
+})();
 
-serve({ port, ownerPid, region, exit: exitAfterFlush });
+serve({ port, ownerPid, ...(region ? { region } : {}), exit: exitAfterFlush });
 
 await warmUp();
 port.send({ type: 'warm', ms: performance.now() - t0 });
@@ -159,7 +174,7 @@ async function warmUp(): Promise<void> {
     text: Channel<string>;
     memory: { n: Cell<number> };
   };
-  fields.framebuffer.beginEpoch(1);
+  beginFrameEpoch(fields.framebuffer, 1);
   fields.framebuffer.back().fill(0);
   fields.framebuffer.present();
   fields.input.trySend({ kind: 1, x: 2 });
@@ -171,7 +186,7 @@ async function warmUp(): Promise<void> {
   // What State.reloadable() does on the real region, and what the first receive does: the wait
   // back end is built (koffi bindings, native timespecs) and the header checked, once, here.
   syncBackend();
-  validateHeader(region, { fingerprint: header.fingerprint });
+  if (region) validateHeader(region, { fingerprint: readHeader(region).fingerprint });
   defineStateCore({
     name: 'warm',
     reloadable: '/warm.ts',
