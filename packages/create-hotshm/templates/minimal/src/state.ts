@@ -20,8 +20,12 @@ export const State = defineState({
   fields: ({ width, height }) => ({
     /** What the window shows: the renderer draws the back buffer and presents it. */
     framebuffer: framebuffer(width, height),
-    /** Mouse and keys from the window; a reload loses none of them. */
-    input: channel(InputEvent, { capacity: 1024 }),
+    /**
+     * Mouse and keys from the window. A reload loses none of them, and a click the renderer
+     * crashed on goes to the next renderer ('handled': a message is committed once the renderer
+     * asks for the next one).
+     */
+    input: channel(InputEvent, { capacity: 1024, delivery: 'handled' }),
     /** The window's title, sent by the renderer (only the newest counts). */
     title: channel(fixedString(64), { capacity: 1, latest: true }),
     /** The renderer's own memory: it goes on counting across reloads. */
