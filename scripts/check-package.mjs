@@ -22,17 +22,29 @@ try {
     .trim()
     .split('\n')
     .map((f) => f.replace(/^package\//, ''));
-  const allowed = /^(dist\/.+|README\.md|LICENSE|package\.json)$/;
+  const allowed = /^(dist\/.+|bin\/hotshm\.mjs|README\.md|LICENSE|package\.json)$/;
   const extra = files.filter((f) => !allowed.test(f));
-  for (const need of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
+  for (const need of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'dist/index.js',
+    'dist/index.d.ts',
+    // The `hotshm` command and what it runs.
+    'bin/hotshm.mjs',
+    'dist/launcher.js',
+    'dist/launcher-boot.js',
+  ]) {
     if (!files.includes(need))
       throw new Error(`packed tarball is missing ${need}; it has: ${files.join(', ')}`);
   }
   if (extra.length > 0)
     throw new Error(
-      `packed tarball has files outside dist, README, LICENSE, package.json: ${extra.join(', ')}`,
+      `packed tarball has files outside dist, bin/hotshm.mjs, README, LICENSE, package.json: ${extra.join(', ')}`,
     );
-  console.log(`pack: ${files.length} files, only dist/, README.md, LICENSE, package.json`);
+  console.log(
+    `pack: ${files.length} files, only dist/, bin/hotshm.mjs, README.md, LICENSE, package.json`,
+  );
   process.stdout.write(run('pnpm', ['exec', 'publint', 'run', '--strict', '--pack', 'pnpm']));
   process.stdout.write(
     run('pnpm', ['exec', 'attw', tarball, '--profile', 'esm-only', '--format', 'table-flipped']),

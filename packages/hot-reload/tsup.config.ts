@@ -17,6 +17,9 @@ export default defineConfig({
     runner: 'src/host/runtime/process-entry.ts',
     worker: 'src/host/runtime/thread-main.ts',
     warm: 'src/host/build/warm.ts',
+    // The `hotshm` command (bin/hotshm.mjs) and the first module of the owners it starts.
+    launcher: 'src/host/launcher/cli.ts',
+    'launcher-boot': 'src/host/launcher/boot.ts',
   },
   format: ['esm'],
   target: 'node20',

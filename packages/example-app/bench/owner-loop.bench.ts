@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile, record } from '../../../scripts/bench-record.js';
 import { startXvfb } from '../../hot-reload/test/x11.js';
-import { appDir, createTempImpl } from '../test/e2e/harness.js';
+import { appDir, cliScript, createTempImpl, mainModule, ownerUnder } from '../test/e2e/harness.js';
 
 const WINDOW_MS = 5000;
 const WARMUP_MS = 1000;
@@ -95,11 +95,12 @@ function largestMappings(count: number, pid: number | 'self' = 'self'): string {
     .join(', ');
 }
 /**
- * The owner as users run it (`pnpm dev` → `node scripts/run.mjs`: no TypeScript loader), on the
- * same display with the same renderer: its resident set after warm-up and a window of frames.
+ * The owner as users run it (`pnpm dev` → `hotshm dev src/main.ts`: no TypeScript loader in the
+ * owner), on the same display with the same renderer: its resident set after warm-up and a window
+ * of frames (the owner process, not the launcher beside it).
  */
 async function launchedOwnerRss(): Promise<{ rss: number; mappings: string }> {
-  const child = spawn(process.execPath, ['scripts/run.mjs'], {
+  const child = spawn(process.execPath, [cliScript, 'dev', mainModule], {
     cwd: appDir,
     env: { ...process.env, HOTSHM_EXAMPLE_ENTRY: impl.entry },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -113,9 +114,11 @@ async function launchedOwnerRss(): Promise<{ rss: number; mappings: string }> {
     if (!out.includes('hotshm: region'))
       throw new Error(`the launched owner did not start: ${out}`);
     await sleep(WARMUP_MS + WINDOW_MS);
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const owner = ownerUnder(child.pid as number);
+    if (owner === undefined) throw new Error('the launcher runs no owner');
+    const status = readFileSync(`/proc/${owner}/status`, 'utf8');
     const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
-    return { rss: kb / 1024, mappings: largestMappings(6, child.pid as number) };
+    return { rss: kb / 1024, mappings: largestMappings(6, owner) };
   } finally {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');

@@ -1,5 +1,5 @@
 /**
- * What a user feels: the example as `pnpm dev` runs it — the launcher (scripts/run.mjs), the SDL
+ * What a user feels: the example as `pnpm dev` runs it — the launcher (`hotshm dev`), the SDL
  * back end in a real window under Xvfb, example-impl importing hot-reloaded-state — with edits of a
  * copy of example-impl's sources, timed from just before the write to the moment the new pixels
  * are in the framebuffer in shared memory (read from this process, see test/e2e/observe.ts).
@@ -36,8 +36,9 @@ import {
   type AppProcess,
   appDir,
   appEnv,
+  cliScript,
   createTempImpl,
-  mainScript,
+  mainModule,
   startApp,
   type TempImpl,
 } from '../test/e2e/harness.js';
@@ -84,7 +85,7 @@ interface Running {
 
 async function launch(display: string, extraEnv: Record<string, string> = {}): Promise<Running> {
   const impl = createTempImpl();
-  const app = startApp({
+  const app = await startApp({
     env: appEnv(display, { HOTSHM_BACKEND: 'sdl', HOTSHM_EXAMPLE_ENTRY: impl.entry, ...extraEnv }),
   });
   const line = await app.line('the region line', REGION_LINE, 0, 60_000);
@@ -243,14 +244,14 @@ async function userPath(display: string): Promise<void> {
 
 /**
  * The baseline: the whole app restarted on every save, as a user without hot reload would run it
- * (`node --watch-path <src> scripts/run.mjs --no-hot`): a new process bundles the owner, opens
+ * (`node --watch-path <src> hotshm start src/main.ts`): a new process bundles the owner, opens
  * the window, creates the region, builds the renderer and starts it on a worker.
  */
 async function fullRestartBaseline(display: string, ours: number): Promise<void> {
   const impl = createTempImpl();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--watch-path', dirname(impl.entry), mainScript, '--no-hot'],
+    ['--watch-path', dirname(impl.entry), cliScript, 'start', mainModule],
     {
       cwd: appDir,
       env: appEnv(display, { HOTSHM_BACKEND: 'sdl', HOTSHM_EXAMPLE_ENTRY: impl.entry }),

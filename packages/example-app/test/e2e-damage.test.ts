@@ -69,7 +69,7 @@ describe('the example app, hot, with a damaged region and broken saves (issue 11
     xvfb = await startXvfb();
     x = x11(xvfb.display);
     impl = createTempImpl();
-    app = startApp({ env: appEnv(xvfb.display, { HOTSHM_EXAMPLE_ENTRY: impl.entry }) });
+    app = await startApp({ env: appEnv(xvfb.display, { HOTSHM_EXAMPLE_ENTRY: impl.entry }) });
     const line = await app.line('the start line', /^hotshm: region /);
     window = await x.findWindow(app.pid, TITLE);
     region = /\/(hotshm-\S+),/.exec(line)?.[1] ?? '';

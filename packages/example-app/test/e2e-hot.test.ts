@@ -71,7 +71,7 @@ describe('the example app, hot, under Xvfb', () => {
     x = x11(xvfb.display);
     impl = createTempImpl();
     source = impl.original;
-    app = startApp({ env: appEnv(xvfb.display, { HOTSHM_EXAMPLE_ENTRY: impl.entry }) });
+    app = await startApp({ env: appEnv(xvfb.display, { HOTSHM_EXAMPLE_ENTRY: impl.entry }) });
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 /**
- * `start:nohot` end to end: the real owner (`node scripts/run.mjs --no-hot`, as `pnpm start:nohot`
- * runs it) in a private Xvfb, with the renderer on a worker thread of the owner. It must look and
+ * `pnpm start` end to end: the real owner (`hotshm start src/main.ts`, in the launcher's own
+ * process) in a private Xvfb, with the renderer on a worker thread of the owner. It must look and
  * react like the hot app (orange, a click gives "Render 1") without starting any node process.
  */
 import { spawn } from 'node:child_process';
@@ -21,7 +21,8 @@ import {
   appDir,
   appEnv,
   childrenOf,
-  mainScript,
+  cliScript,
+  mainModule,
   ORANGE,
   processesOwnedBy,
   regionsOf,
@@ -39,7 +40,7 @@ describe('the example app without hot reload, under Xvfb', () => {
   beforeAll(async () => {
     xvfb = await startXvfb();
     x = x11(xvfb.display);
-    app = startApp({ env: appEnv(xvfb.display), args: ['--no-hot'] });
+    app = await startApp({ env: appEnv(xvfb.display), command: 'start' });
   });
 
   afterAll(async () => {
@@ -99,11 +100,15 @@ describe('the example app without hot reload, under `node --watch`', () => {
   // port the worker host listens to; on Node 24 and later they reached the host as a failed start.
   it('starts its renderer on a worker thread all the same', async () => {
     const watched = mkdtempSync(join(tmpdir(), 'hotshm-watch-'));
-    const child = spawn(process.execPath, ['--watch-path', watched, mainScript, '--no-hot'], {
-      cwd: appDir,
-      env: { ...appEnv(''), HOTSHM_BACKEND: 'headless' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--watch-path', watched, cliScript, 'start', mainModule],
+      {
+        cwd: appDir,
+        env: { ...appEnv(''), HOTSHM_BACKEND: 'headless' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();

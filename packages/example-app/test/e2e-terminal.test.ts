@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../hot-reload/test/x11.js';
 import {
+  appCommand,
   appDir,
   childrenOf,
   isAlive,
-  mainScript,
+  ownerUnder,
   processesOwnedBy,
   regionsOf,
   runsNode,
@@ -44,14 +45,22 @@ describe('the example app in a terminal (tmux)', () => {
     // After the app, the shell records its exit code and stays, so the pane can still be read.
     const command = [
       `cd ${JSON.stringify(appDir)}`,
-      `HOTSHM_BACKEND=terminal ${JSON.stringify(process.execPath)} ${JSON.stringify(mainScript)}`,
+      `HOTSHM_BACKEND=terminal ${appCommand('dev')}`,
       `echo "exit $?" > ${JSON.stringify(`${exitFile}.tmp`)}`,
       `mv ${JSON.stringify(`${exitFile}.tmp`)} ${JSON.stringify(exitFile)}`,
       'sleep 60',
     ].join('; ');
     tmux('new-session', '-d', '-s', session, '-x', String(COLUMNS), '-y', String(ROWS), command);
     const shell = Number(tmux('display-message', '-p', '-t', session, '#{pane_pid}').trim());
-    pid = await waitFor('the app process', () => childrenOf(shell).find(runsNode)?.pid, 30_000);
+    // `hotshm dev` runs the owner as its child.
+    pid = await waitFor(
+      'the owner process',
+      () => {
+        const launcher = childrenOf(shell).find(runsNode)?.pid;
+        return launcher === undefined ? undefined : ownerUnder(launcher);
+      },
+      30_000,
+    );
   });
 
   afterAll(() => {

@@ -11,7 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../hot-reload/test/x11.js';
-import { appDir, childrenOf, isAlive, mainScript, regionsOf, runsNode } from './e2e/harness.js';
+import {
+  appCommand,
+  appDir,
+  childrenOf,
+  isAlive,
+  ownerUnder,
+  regionsOf,
+  runsNode,
+} from './e2e/harness.js';
 
 const logOf = (pid: number): string => join(tmpdir(), `hotshm-${pid}.log`);
 const tempDirsOf = (pid: number): string[] =>
@@ -25,7 +33,7 @@ interface TerminalApp {
 
 /** The app with HOTSHM_BACKEND=terminal on a pty of its own; resolves once it logs its region. */
 async function startInTerminal(): Promise<TerminalApp> {
-  const command = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(mainScript)}`;
+  const command = `exec ${appCommand('dev')}`;
   const script = spawn('script', ['-qfec', command, '/dev/null'], {
     cwd: appDir,
     env: { ...process.env, HOTSHM_BACKEND: 'terminal', COLUMNS: '100', LINES: '40' },
@@ -34,7 +42,11 @@ async function startInTerminal(): Promise<TerminalApp> {
   const exited = new Promise<number | null>((r) => script.once('exit', (code) => r(code)));
   const pid = await waitFor(
     'the app process on the pty',
-    () => childrenOf(script.pid!).find(runsNode)?.pid,
+    () => {
+      // `hotshm dev` on the pty runs the owner as its child.
+      const launcher = childrenOf(script.pid!).find(runsNode)?.pid;
+      return launcher === undefined ? undefined : ownerUnder(launcher);
+    },
     30_000,
   );
   await waitFor(

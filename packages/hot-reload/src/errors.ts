@@ -38,6 +38,7 @@ export const ErrorCode = {
   NativeCall: 'HOTSHM_NATIVE_CALL',
   BackendUnavailable: 'HOTSHM_BACKEND_UNAVAILABLE',
   WindowFrame: 'HOTSHM_WINDOW_FRAME',
+  OwnerBuild: 'HOTSHM_OWNER_BUILD',
   Canvas: 'HOTSHM_CANVAS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -231,6 +232,21 @@ export class BuildError extends HotshmError {
     this.messages = messages.map((m) => m.text);
     this.locations = messages.map((m) => m.location ?? '(no location)');
     this.buildMs = buildMs;
+  }
+}
+
+/** The owner module that `hotshm dev` or `hotshm start` runs did not build. */
+export class OwnerBuildError extends HotshmError {
+  readonly messages: readonly string[];
+  readonly locations: readonly string[];
+  constructor(owner: string, messages: readonly BuildMessage[]) {
+    const first = messages[0]?.text.split('\n')[0] ?? 'no message';
+    super(
+      ErrorCode.OwnerBuild,
+      `the owner ${owner} does not build: ${first}${messages.length > 1 ? ` (and ${messages.length - 1} more)` : ''}`,
+    );
+    this.messages = messages.map((m) => m.text);
+    this.locations = messages.map((m) => m.location ?? '(no location)');
   }
 }
 

@@ -45,9 +45,19 @@ function runAll(): void {
 function listen(): void {
   if (stopListening) return;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  stopListening = onExit(() => {
+  stopListening = onExit((_code, signal) => {
     stopListening = undefined;
-    runAll();
+    // On a signal, signal-exit has already stopped listening: a second one now (a terminal's
+    // Ctrl+C and a launcher passing it on) would end the process by default in the middle of the
+    // hooks, leaving a region or a folder behind. Held off until they are done; signal-exit then
+    // sends the signal again and the process dies of it.
+    const hold = (): void => {};
+    if (signal) for (const s of signals) process.on(s, hold);
+    try {
+      runAll();
+    } finally {
+      if (signal) for (const s of signals) process.off(s, hold);
+    }
   });
   // First in line (see the module comment). Only the listeners this call added are moved: if
   // signal-exit was already listening for another library, its listeners stay where they are.

@@ -12,6 +12,7 @@ import type {
   OutputSink,
   RendererHost,
 } from './host/events.js';
+import { launcherSession } from './host/launcher/session.js';
 import { attachLogger } from './host/log.js';
 import { Supervisor } from './host/process/supervisor.js';
 import { WorkerHost } from './host/thread/worker-host.js';
@@ -129,7 +130,9 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         );
       }
       if (options.entry !== undefined) checkReloadable(options.entry, 'owner() options.entry');
-      const hot = options.hot ?? true;
+      // `hotshm dev` / `hotshm start` say what the default is; an explicit option wins.
+      const session = launcherSession();
+      const hot = options.hot ?? session?.hot ?? true;
       // Before the region exists, in both modes: bad arguments, then a missing entry.
       core.encodeArgs(args);
       const entry = resolveEntry(options.entry ?? core.reloadableEntry);
@@ -187,16 +190,20 @@ export function defineState<A extends Schema, F extends Record<string, Schema>>(
         rendererGone: (epoch, crashed) => owned.releaseClaims(epoch, { crashed }),
       };
       const tuning = options.host ?? {};
+      const ownerRestarts = session?.mode === 'dev';
       const host: Supervisor | WorkerHost = hot
-        ? new Supervisor({ ...tuning, target })
-        : new WorkerHost({ ...tuning, target });
+        ? new Supervisor({ ...tuning, target, ownerRestarts })
+        : new WorkerHost({ ...tuning, target, ownerRestarts });
       const log = options.log ?? true;
       if (log !== false) attachLogger(host, log === true ? undefined : log);
+      // An owner restarted by `hotshm dev` takes its predecessor's state before any renderer runs.
+      const link = await session?.join({ state: core.name, owned, host });
       let closed = false;
       const close = async (): Promise<void> => {
         if (closed) return;
         closed = true;
         await host.close();
+        await link?.released();
         owned.close();
       };
       try {

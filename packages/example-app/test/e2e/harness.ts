@@ -1,11 +1,13 @@
 /**
- * Helpers for the end-to-end tests: the real app as a child process, started as `pnpm dev` starts
- * it (`node scripts/run.mjs`), a temporary copy of example-impl that tests may edit while the app runs, and the
- * /proc and /dev/shm scans that prove nothing is left behind. Every wait polls a condition.
+ * Helpers for the end-to-end tests: the real app as a child process, started as `pnpm dev` and
+ * `pnpm start` start it (`hotshm dev src/main.ts`, `hotshm start src/main.ts`), a temporary copy of
+ * example-impl that tests may edit while the app runs, and the /proc and /dev/shm scans that prove
+ * nothing is left behind. Every wait polls a condition.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -28,8 +30,13 @@ import { run, waitFor } from '../../../hot-reload/test/x11.js';
 
 export const appDir = fileURLToPath(new URL('../..', import.meta.url));
 export const packagesDir = join(appDir, '..');
-/** What `pnpm dev` and `start:nohot` run: the launcher that bundles src/main.ts without tsx. */
-export const mainScript = join(appDir, 'scripts', 'run.mjs');
+/** The `hotshm` command that `pnpm dev` and `pnpm start` run. */
+export const cliScript = join(packagesDir, 'hot-reload', 'bin', 'hotshm.mjs');
+/** The owner's module, as the package's scripts name it. */
+export const mainModule = 'src/main.ts';
+/** The command line of `pnpm dev` (or, with 'start', of `pnpm start`), for a shell. */
+export const appCommand = (command: 'dev' | 'start' = 'dev'): string =>
+  `${JSON.stringify(process.execPath)} ${JSON.stringify(cliScript)} ${command} ${mainModule}`;
 
 /** rgb(1.0, 0.7, 0.0) truncated, as example-impl computes it. */
 export const ORANGE = [255, 178, 0] as const;
@@ -94,9 +101,52 @@ export function createTempImpl(): TempImpl {
   };
 }
 
+/** A copy of example-app's sources in a temp folder (the owner's code, for tests to edit). */
+export interface TempApp {
+  readonly dir: string;
+  /** src/main.ts of the copy. */
+  readonly appFile: string;
+  readonly original: string;
+  /** Writes main.ts with `from` replaced by `to` (throws if `from` is absent). Returns the text. */
+  edit(base: string, from: string, to: string): string;
+  remove(): void;
+}
+
+export function createTempApp(): TempApp {
+  const dir = mkdtempSync(join(tmpdir(), 'hotshm-e2e-app-'));
+  cpSync(join(appDir, 'src'), join(dir, 'src'), { recursive: true });
+  mkdirSync(join(dir, 'node_modules', '@hotshm'), { recursive: true });
+  const link = (name: string) =>
+    symlinkSync(realpathSync(join(appDir, 'node_modules', name)), join(dir, 'node_modules', name));
+  for (const name of ['@hotshm/hot-reload', 'hot-reloaded-state', 'example-impl', 'koffi']) {
+    link(name);
+  }
+  writeFileSync(join(dir, 'package.json'), '{ "name": "example-app-copy", "type": "module" }\n');
+  const appFile = join(dir, 'src', 'main.ts');
+  const original = readFileSync(appFile, 'utf8');
+  return {
+    dir,
+    appFile,
+    original,
+    edit(base, from, to) {
+      if (!base.includes(from)) throw new Error(`edit: ${JSON.stringify(from)} is not in main.ts`);
+      const next = base.replace(from, to);
+      writeFileSync(appFile, next);
+      return next;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 /** The app as a child process, with its output gathered line by line. */
 export interface AppProcess {
   readonly child: ChildProcess;
+  /** The launcher (`hotshm`): the process whose exit status is the app's. */
+  readonly launcherPid: number;
+  /**
+   * The owner in charge: the launcher's owner process under `dev` (a new one after an edit of the
+   * owner's code), the launcher itself under `start`.
+   */
   readonly pid: number;
   readonly stdout: string[];
   readonly stderr: string[];
@@ -108,12 +158,17 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-export function startApp(options: {
+/** Starts the app; resolves once its owner process exists. */
+export async function startApp(options: {
   env: NodeJS.ProcessEnv;
+  command?: 'dev' | 'start';
   args?: readonly string[];
-}): AppProcess {
-  const child = spawn(process.execPath, [mainScript, ...(options.args ?? [])], {
-    cwd: appDir,
+  /** The app's folder (default example-app's own; createTempApp's for a copy). */
+  dir?: string;
+}): Promise<AppProcess> {
+  const command = options.command ?? 'dev';
+  const child = spawn(process.execPath, [cliScript, command, mainModule, ...(options.args ?? [])], {
+    cwd: options.dir ?? appDir,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -127,9 +182,19 @@ export function startApp(options: {
     );
   });
   if (child.pid === undefined) throw new Error('could not start the app');
+  const launcherPid = child.pid;
+  const owner = (): number | undefined =>
+    command === 'start' ? launcherPid : ownerUnder(launcherPid);
+  let last = await waitFor('the owner process', owner, 30_000).catch((e) => {
+    throw new Error(`${String(e)}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`);
+  });
   return {
     child,
-    pid: child.pid,
+    launcherPid,
+    get pid() {
+      last = owner() ?? last;
+      return last;
+    },
     stdout,
     stderr,
     exited,
@@ -156,6 +221,25 @@ export function appEnv(display: string, extra: Record<string, string> = {}): Nod
   if (!('HOTSHM_BACKEND' in extra)) delete env.HOTSHM_BACKEND;
   if (!('HOTSHM_EXAMPLE_ENTRY' in extra)) delete env.HOTSHM_EXAMPLE_ENTRY;
   return env;
+}
+
+/**
+ * The owner process `hotshm dev` runs under `launcher` (the newest, while a restart hands over),
+ * or undefined before it has started one.
+ */
+export function ownerUnder(launcher: number): number | undefined {
+  let newest: { pid: number; start: number } | undefined;
+  for (const c of childrenOf(launcher)) {
+    try {
+      if (!readFileSync(`/proc/${c.pid}/cmdline`, 'latin1').includes('launcher-boot')) continue;
+      const stat = readFileSync(`/proc/${c.pid}/stat`, 'latin1');
+      const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      if (!newest || start >= newest.start) newest = { pid: c.pid, start };
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return newest?.pid;
 }
 
 /** The pids of live processes whose environment says HOTSHM_OWNER_PID=<owner>. */

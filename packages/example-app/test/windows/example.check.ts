@@ -1,7 +1,8 @@
 /**
- * The example on Windows, as `pnpm dev` runs it (`node scripts/run.mjs`), with the headless back
- * end: the owner under Windows Node bundles itself with esbuild, supervises example-impl (a copy
- * the check edits, through HOTSHM_EXAMPLE_ENTRY), and reloads it on a save. What the owner
+ * The example on Windows, as `pnpm dev` runs it (`hotshm dev src/main.ts`), with the headless back
+ * end: the launcher under Windows Node bundles the owner with esbuild and runs it; the owner
+ * supervises example-impl (a copy the check edits, through HOTSHM_EXAMPLE_ENTRY), and reloads it
+ * on a save. What the owner
  * shows is read from its region by this process, a passive reader (test/e2e/observe.ts: it maps
  * the region and reads the front buffer where the example's layout puts it).
  */
@@ -44,10 +45,14 @@ before(() => {
   // The whole src folder: index.ts imports its helpers (draw.ts).
   const src = join(projectDir, 'packages', 'example-impl', 'src');
   for (const name of readdirSync(src)) copyFileSync(join(src, name), join(dir, 'src', name));
-  owner = startPeer(join(projectDir, 'packages', 'example-app', 'scripts', 'run.mjs'), [], {
-    cwd: join(projectDir, 'packages', 'example-app'),
-    env: { HOTSHM_BACKEND: 'headless', HOTSHM_EXAMPLE_ENTRY: entry },
-  });
+  owner = startPeer(
+    join(projectDir, 'packages', 'hot-reload', 'bin', 'hotshm.mjs'),
+    ['dev', 'src/main.ts'],
+    {
+      cwd: join(projectDir, 'packages', 'example-app'),
+      env: { HOTSHM_BACKEND: 'headless', HOTSHM_EXAMPLE_ENTRY: entry },
+    },
+  );
 });
 
 after(() => {

@@ -31,6 +31,7 @@ export {
   LayoutMismatchError,
   NativeCallError,
   NotReloadableError,
+  OwnerBuildError,
   OwnerGoneError,
   RegionClosedError,
   RegionExistsError,

@@ -76,6 +76,11 @@ export interface HostEvents {
       readonly buildMs: number;
     },
   ];
+  /**
+   * The files the renderer's last good build read (absolute). `reloads`: a change to them reloads
+   * the renderer (hot); otherwise the build was made once and only a new owner runs them again.
+   */
+  inputs: [{ readonly files: readonly string[]; readonly reloads: boolean }];
   reload: [ReloadEvent];
   crash: [CrashEvent];
   /** The region moved to a new layout (a changed state definition, a resize, an owner restart). */

@@ -82,6 +82,8 @@ export interface HostBaseOptions extends RestartOptions {
   /** How often the owner checks its region for damage. Default 1000 ms; 0 turns it off. */
   readonly inspectEveryMs?: number;
   readonly clock?: Clock;
+  /** A launcher restarts the owner when asked (`hotshm dev`): a refused migration asks. */
+  readonly ownerRestarts?: boolean;
 }
 
 /** How long the reload event waits for the new renderer's first frame. */
@@ -96,6 +98,7 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
   protected readonly graceMs: number;
   protected readonly startTimeoutMs: number;
   readonly #inspectEveryMs: number;
+  readonly #ownerRestarts: boolean;
   /** The live renderer. */
   protected current: Renderer | undefined;
   /** Every renderer handed a build that has not ended. */
@@ -125,6 +128,7 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
     this.graceMs = options.graceMs ?? 1000;
     this.startTimeoutMs = options.startTimeoutMs ?? 5000;
     this.#inspectEveryMs = options.inspectEveryMs ?? 1000;
+    this.#ownerRestarts = options.ownerRestarts ?? false;
   }
 
   get rendererPid(): number | undefined {
@@ -324,13 +328,16 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
     return { region: prepared.regionName };
   }
 
-  /** A migration was refused: say why (the subclass may ask the owner to restart). */
+  /** A migration was refused: say why (under `hotshm dev` the owner restarts on the new code). */
   protected migrationRefused(error: HotshmError): void {
     if (error.code === ErrorCode.IncompatibleChange) {
+      const restart = this.#ownerRestarts;
       this.emit('layout-change', {
-        message: `${error.message}; the renderer keeps the old state definition until the owner restarts`,
+        message: restart
+          ? `${error.message}; restarting the owner on the new state definition`
+          : `${error.message}; the renderer keeps the old state definition until the owner restarts`,
         error,
-        restart: false,
+        restart,
       });
     } else {
       this.emit('warning', { message: `the state could not migrate: ${error.message}`, error });

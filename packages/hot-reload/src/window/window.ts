@@ -13,6 +13,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { FrontFrame, PixelFormat } from '../frames/index.js';
 import type { HostEvents, RendererHost } from '../host/events.js';
+import { windowHandover } from '../host/launcher/index.js';
 import { type CapturedOutput, captureOutput } from './capture.js';
 import { FrameStage, WindowFrameError } from './errors.js';
 import { type InputEvent, InputKind, Key } from './input.js';
@@ -180,7 +181,11 @@ export async function openWindow<S extends object>(
     );
   }
   const toArgs = resizeMapping(state, options.resize);
-  const size = options.size ?? { width: fb.width, height: fb.height };
+  // An owner restarted by `hotshm dev` reopens the window where its predecessor's was.
+  const handover = windowHandover((state as { region?: { name?: string } }).region?.name ?? '');
+  const restore = handover?.restore;
+  const size = options.size ?? restore ?? { width: fb.width, height: fb.height };
+  const position = options.position ?? restore;
   const title = options.title ?? DEFAULT_TITLE;
 
   let backend: Backend;
@@ -193,7 +198,7 @@ export async function openWindow<S extends object>(
       height: size.height,
       title,
       ...(options.backend ? { prefer: options.backend } : {}),
-      ...(options.position ? { x: options.position.x, y: options.position.y } : {}),
+      ...(position ? { x: position.x, y: position.y } : {}),
       resizable: toArgs !== undefined,
       vsync: options.vsync ?? true,
       highDpi: options.highDpi ?? true,
@@ -202,7 +207,7 @@ export async function openWindow<S extends object>(
     note = opened.note;
   }
   // From here the back end is open: nothing may throw before the loop owns it.
-  return new FrameLoop(state, backend, note, {
+  const window = new FrameLoop(state, backend, note, {
     title,
     framebuffer: fbName,
     sink: input as InputSink | undefined,
@@ -216,6 +221,13 @@ export async function openWindow<S extends object>(
     log: options.log ?? ((line) => void process.stderr.write(`${line}\n`)),
     terminalLog: options.terminalLog,
   }).window;
+  // A restart takes the window down, after noting where it is.
+  const unregister = handover?.register({
+    geometry: () => window.geometry(),
+    close: () => window.close(),
+  });
+  if (unregister) void window.closed.then(unregister);
+  return window;
 }
 
 /** What the frame loop reads, defaults applied. */

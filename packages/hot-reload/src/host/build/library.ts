@@ -70,13 +70,29 @@ export function librarySources(): { root: string; ext: '.ts' | '.js'; layout: 's
  */
 export async function buildLibrary(dir: string): Promise<LibraryBuild> {
   const t0 = performance.now();
+  // Running from a build of itself (`hotshm dev` builds one for the owners it starts), the
+  // library serves that build as it is: its renderers run on the owner's own copy.
+  const built = builtHere();
+  if (built !== undefined) return distLibrary(built, t0, '.mjs');
   const sources = librarySources();
   return sources.layout === 'dist' ? distLibrary(sources.root, t0) : buildFrom(sources, dir, t0);
 }
 
-/** The library as the published `dist` at `root` has it; a `SpawnError` names a missing file. */
-export function distLibrary(root: string, t0 = performance.now()): LibraryBuild {
-  const file = (name: string): string => join(root, `${name}.js`);
+/** The folder of the library build this module runs from, if it runs from one. */
+function builtHere(): string | undefined {
+  const here = fileURLToPath(import.meta.url);
+  if (!here.endsWith('.mjs')) return undefined;
+  const dir = dirname(here);
+  const names = [HOST_MODULES.runner.dist, PUBLIC_MODULES[LIBRARY_NAME]?.dist ?? 'index'];
+  return names.every((n) => existsSync(join(dir, `${n}.mjs`))) ? dir : undefined;
+}
+
+/**
+ * The library as the published `dist` at `root` has it (or a build of it, `ext` '.mjs'); a
+ * `SpawnError` names a missing file.
+ */
+export function distLibrary(root: string, t0 = performance.now(), ext = '.js'): LibraryBuild {
+  const file = (name: string): string => join(root, `${name}${ext}`);
   const missing = [...Object.values(HOST_MODULES), ...Object.values(PUBLIC_MODULES)]
     .map((f) => file(f.dist))
     .filter((f) => !existsSync(f));

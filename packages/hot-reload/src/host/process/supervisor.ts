@@ -271,6 +271,7 @@ export class Supervisor extends HostBase implements ProcessHost {
       b.reason !== 'restart';
     this.emit('build-done', { buildMs: b.out.ms, unchanged: running });
     this.#watcher?.update([this.target.entry, ...b.out.inputs]);
+    this.emit('inputs', { files: [this.target.entry, ...b.out.inputs], reloads: true });
     // Standbys load the packages a build imports while they wait: a reload then costs what the
     // edit costs, not what its dependencies cost.
     if (b.out.externals.join('\n') !== this.#preloaded) {

@@ -75,6 +75,7 @@ export class WorkerHost extends HostBase implements ThreadHost {
       }
       this.counts.builds++;
       this.emit('build-done', { buildMs: program.ms, unchanged: false });
+      this.emit('inputs', { files: [this.target.entry, ...program.inputs], reloads: false });
       this.#build = {
         contents: JSON.stringify(program),
         ext: '.json',
