@@ -8,6 +8,7 @@ const publicEntries = {
   schema: 'src/exports/schema.ts',
   errors: 'src/exports/errors.ts',
   window: 'src/exports/window.ts',
+  canvas: 'src/exports/canvas.ts',
 };
 
 export default defineConfig({

@@ -39,6 +39,7 @@ export const ErrorCode = {
   BackendUnavailable: 'HOTSHM_BACKEND_UNAVAILABLE',
   WindowFrame: 'HOTSHM_WINDOW_FRAME',
   OwnerBuild: 'HOTSHM_OWNER_BUILD',
+  Canvas: 'HOTSHM_CANVAS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -360,5 +361,15 @@ export class NativeCallError extends HotshmError {
       cause,
     });
     this.call = call;
+  }
+}
+
+/**
+ * Drawing with Skia (`@hotshm/hot-reload/canvas`) cannot start: canvaskit-wasm is not installed
+ * or failed to load, a surface could not be made, or a font file is not a font.
+ */
+export class CanvasError extends HotshmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Canvas, message, options);
   }
 }

@@ -19,7 +19,7 @@ export type {
 } from './channel/index.js';
 export { channel } from './channel/index.js';
 export { ErrorCode, HotshmError } from './errors.js';
-export type { FrameBuffer, FrontFrame } from './frames/index.js';
+export type { FrameBuffer, FrameBufferOptions, FrontFrame, PixelFormat } from './frames/index.js';
 export { framebuffer } from './frames/index.js';
 export type {
   CrashEvent,

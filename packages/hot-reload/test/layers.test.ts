@@ -6,6 +6,7 @@
  *   schema · sync · memory           (the above; memory's header is a schema layout, else not each other)
  *   channel · frames                 (the three above)
  *   state                            (everything above; knows no host)
+ *   canvas                           (frames and below: Skia drawing into a framebuffer)
  *   host                             (everything above)
  *   window                           (everything above: shows a state, knows its host's events)
  *   owner.ts                         (composes state and a host)
@@ -42,10 +43,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   channel: DATA,
   frames: DATA,
   state: [...DATA, 'channel', 'frames'],
+  canvas: [...DATA, 'frames'],
   host: [...DATA, 'channel', 'frames', 'state'],
   window: [...DATA, 'channel', 'frames', 'state', 'host'],
   owner: [...DATA, 'channel', 'frames', 'state', 'host'],
-  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'window', 'owner', 'entry'],
+  entry: [...DATA, 'channel', 'frames', 'state', 'host', 'window', 'owner', 'canvas', 'entry'],
 };
 
 function sources(dir: string): string[] {

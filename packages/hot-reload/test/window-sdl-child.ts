@@ -5,6 +5,7 @@
  *   title <text>     set the window title
  *   border <rrggbb>  draw the overlay border in that colour; "border off" removes it
  *   check            report whether every pixel of the buffer is still orange
+ *   format <f>       present the frame as argb8888 or abgr8888, orange written in that format
  * Each command is answered with {"ack": <command>} after the next frame that reflects it.
  */
 import { createInterface } from 'node:readline';
@@ -13,6 +14,8 @@ import type { Frame, Overlay } from '../src/window/index.js';
 import { openBackend } from '../src/window/index.js';
 
 const ORANGE = 0xffffb300;
+/** The same orange as an abgr8888 word (0xAABBGGRR). */
+const ORANGE_ABGR = 0xff00b3ff;
 const WIDTH = 300;
 const HEIGHT = 300;
 
@@ -24,7 +27,8 @@ const { backend, note } = await openBackend({
 const address = koffi.alloc('uint32_t', WIDTH * HEIGHT) as bigint;
 const pixels = new Uint32Array(koffi.view(address, WIDTH * HEIGHT * 4));
 pixels.fill(ORANGE);
-const frame: Frame = { address, pixels, width: WIDTH, height: HEIGHT, pitch: WIDTH * 4 };
+let frame: Frame = { address, pixels, width: WIDTH, height: HEIGHT, pitch: WIDTH * 4 };
+let orange = ORANGE;
 let overlay: Overlay = {};
 let pendingAcks: string[] = [];
 
@@ -43,7 +47,13 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (command === 'title') backend.setTitle(arg);
   else if (command === 'border')
     overlay = arg === 'off' ? {} : { border: 0xff000000 | Number.parseInt(arg, 16) };
-  else if (command === 'check') say({ allOrange: pixels.every((p) => p === ORANGE) });
+  else if (command === 'check') say({ allOrange: pixels.every((p) => p === orange) });
+  else if (command === 'format') {
+    const format = arg === 'abgr8888' ? 'abgr8888' : 'argb8888';
+    orange = format === 'abgr8888' ? ORANGE_ABGR : ORANGE;
+    pixels.fill(orange);
+    frame = { ...frame, format };
+  }
   pendingAcks.push(line);
 });
 

@@ -152,6 +152,25 @@ describe('SDL back end under Xvfb', () => {
     });
   });
 
+  it('shows an abgr8888 frame in its own format: the same orange from other words', async () => {
+    await send('format abgr8888');
+    const from = out.lines.length;
+    await send('check');
+    expect(out.lines.slice(from).find((l) => 'allOrange' in l)).toEqual({ allOrange: true });
+    // Red and blue swapped on screen would be (0, 179, 255): the texture takes the words as they are.
+    const shot = await screenshot(xvfb.display, window);
+    for (const [x, y] of [
+      [0, 0],
+      [150, 150],
+      [299, 299],
+    ] as const) {
+      expect(pixelAt(shot, x, y), `pixel ${x},${y}`).toSatisfy((p: number[]) => near(p, ORANGE));
+    }
+    await send('format argb8888');
+    const back = await screenshot(xvfb.display, window);
+    expect(pixelAt(back, 150, 150)).toSatisfy((p: number[]) => near(p, ORANGE));
+  });
+
   it('sets the window title', async () => {
     await send('title Hot Reload Demo (reloaded 3×)');
     const name = await waitFor('the new title', async () => {

@@ -63,9 +63,13 @@ export async function startXvfb(screen = '640x480x24'): Promise<Xvfb> {
     const n = 90 + Math.floor(Math.random() * 400);
     if (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) continue;
     const display = `:${n}`;
-    const server = spawn('Xvfb', [display, '-screen', '0', screen, '-nolisten', 'tcp'], {
-      stdio: 'ignore',
-    });
+    const server = spawn(
+      'Xvfb',
+      [display, '-screen', '0', screen, '-nolisten', 'tcp', '-noreset'],
+      {
+        stdio: 'ignore',
+      },
+    );
     let exited = false;
     server.once('exit', () => {
       exited = true;

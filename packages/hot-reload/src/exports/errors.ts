@@ -18,6 +18,7 @@ export type { BuildMessage } from '../errors.js';
 export {
   BadMagicError,
   BuildError,
+  CanvasError,
   CapacityError,
   ChannelClosedError,
   ChannelFullError,

@@ -6,7 +6,8 @@
  * Layout (offsets from the field):
  *   0   control line: front, epoch, reading, readingWaiters, frameCounter, frame number of each
  *       buffer (see `Slot`)
- *   64  four pixel buffers, ARGB8888 as u32, each on a 64-byte boundary
+ *   64  four pixel buffers of u32 pixels in the field's format (ARGB8888 unless it says
+ *       otherwise), each on a 64-byte boundary
  *
  * Four buffers, two per epoch parity: the renderer of epoch E only ever writes buffers 2*(E&1) and
  * 2*(E&1)+1. While the supervisor swaps renderers, the old one (E) may still be drawing; it can
@@ -35,6 +36,22 @@ import { type SharedWord, sharedWord, waitSync, wake } from '../sync/index.js';
 export const MAX_FRAME_SIDE = 16384;
 /** Epochs are positive integers below 2^29: they share the front word with 3 bits. */
 export const MAX_EPOCH = 2 ** 29 - 1;
+/**
+ * How a pixel's four bytes sit in its 32-bit word, named as SDL names them (the word from its
+ * high byte down; the bytes in memory are the reverse on a little-endian machine):
+ * - `argb8888`: words 0xAARRGGBB, bytes B, G, R, A — SDL_PIXELFORMAT_ARGB8888, the default;
+ * - `abgr8888`: words 0xAABBGGRR, bytes R, G, B, A — SDL_PIXELFORMAT_ABGR8888 (RGBA32), the order
+ *   Skia (canvaskit-wasm) draws in at full speed.
+ * The window uploads the frame in its own format: nothing converts pixels.
+ */
+export type PixelFormat = 'argb8888' | 'abgr8888';
+const FORMATS: readonly PixelFormat[] = ['argb8888', 'abgr8888'];
+
+export interface FrameBufferOptions {
+  /** The pixels' format (default `argb8888`). Part of the layout: both sides must agree. */
+  readonly format?: PixelFormat;
+}
+
 const LINE = 64;
 const BUFFERS = 4;
 const VALID = 4;
@@ -65,7 +82,7 @@ const READING_WAIT_SLICE_MS = 50;
 
 /** What the owner gets from `acquireFront`: the shown frame, zero-copy. */
 export interface FrontFrame {
-  /** The pixels, ARGB8888, row after row (`stride` pixels per row). Valid until `releaseFront`. */
+  /** The pixels in the field's `format`, row after row (`stride` pixels per row). Valid until `releaseFront`. */
   readonly pixels: Uint32Array;
   /** Native address of the first pixel: hand it to SDL_UpdateTexture without copying. */
   readonly address: bigint;
@@ -82,6 +99,8 @@ export interface FrontFrame {
 export interface FrameBuffer {
   readonly width: number;
   readonly height: number;
+  /** How each pixel's word is laid out: upload the frames in this format. */
+  readonly format: PixelFormat;
   /** Pixels per row in the Uint32Arrays (equal to width: rows are packed). */
   readonly stride: number;
   /** Bytes per row (stride * 4). */
@@ -139,6 +158,7 @@ function checkEpoch(epoch: unknown, where: string): asserts epoch is number {
 class SharedFrameBuffer implements FrameBuffer {
   readonly width: number;
   readonly height: number;
+  readonly format: PixelFormat;
   readonly stride: number;
   readonly pitch: number;
   readonly byteLength: number;
@@ -158,6 +178,7 @@ class SharedFrameBuffer implements FrameBuffer {
     offset: number,
     width: number,
     height: number,
+    format: PixelFormat,
     bufferBytes: number,
     path: string,
   ) {
@@ -166,6 +187,7 @@ class SharedFrameBuffer implements FrameBuffer {
     this.#path = path;
     this.width = width;
     this.height = height;
+    this.format = format;
     this.stride = width;
     this.pitch = width * 4;
     this.byteLength = width * height * 4;
@@ -399,10 +421,12 @@ export interface FrameBufferSchema extends Schema<never, FrameBuffer> {
   readonly topLevelOnly: true;
   readonly width: number;
   readonly height: number;
+  readonly format: PixelFormat;
 }
 
 /**
- * A width × height ARGB8888 framebuffer, as a top-level state field.
+ * A width × height framebuffer (ARGB8888 words unless `format` says otherwise), as a top-level
+ * state field.
  *
  * @example
  * const State = defineState({
@@ -421,7 +445,11 @@ export interface FrameBufferSchema extends Schema<never, FrameBuffer> {
  *   state.screen.releaseFront();
  * }
  */
-export function framebuffer(width: number, height: number): FrameBufferSchema {
+export function framebuffer(
+  width: number,
+  height: number,
+  options: FrameBufferOptions = {},
+): FrameBufferSchema {
   for (const [what, v] of [
     ['width', width],
     ['height', height],
@@ -432,9 +460,15 @@ export function framebuffer(width: number, height: number): FrameBufferSchema {
       );
     }
   }
+  const format = options.format ?? 'argb8888';
+  if (!FORMATS.includes(format)) {
+    throw new SchemaError(
+      `framebuffer: format: expected ${FORMATS.map((f) => `'${f}'`).join(' or ')}, got ${describe(format)}`,
+    );
+  }
   const bufferBytes = Math.ceil((width * height * 4) / LINE) * LINE;
   const size = LINE + BUFFERS * bufferBytes;
-  const signature = `framebuffer(${width}x${height},argb8888,buffers=${BUFFERS})`;
+  const signature = `framebuffer(${width}x${height},${format},buffers=${BUFFERS})`;
   const noValue = (): never => {
     throw new SchemaError(`${signature} has no plain value: use the bound FrameBuffer`);
   };
@@ -443,6 +477,7 @@ export function framebuffer(width: number, height: number): FrameBufferSchema {
     topLevelOnly: true,
     width,
     height,
+    format,
     size,
     align: LINE,
     signature,
@@ -457,7 +492,15 @@ export function framebuffer(width: number, height: number): FrameBufferSchema {
       if (offset % LINE !== 0) {
         throw new SchemaError(`${signature}: expected an offset aligned to ${LINE}, got ${offset}`);
       }
-      return new SharedFrameBuffer(ctx, offset, width, height, bufferBytes, path ?? 'framebuffer');
+      return new SharedFrameBuffer(
+        ctx,
+        offset,
+        width,
+        height,
+        format,
+        bufferBytes,
+        path ?? 'framebuffer',
+      );
     },
     init(view: DataView, offset: number): void {
       // The first renderer has epoch 1 (see state/runtime.ts): it may present without a

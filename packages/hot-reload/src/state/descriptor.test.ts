@@ -65,6 +65,7 @@ const KINDS: Record<string, Schema> = {
   latest: channel(fixedString(8), { capacity: 1, latest: true }),
   handled: channel(struct({ x: u8 }), { capacity: 8, delivery: 'handled' }),
   framebuffer: framebuffer(32, 24),
+  abgr8888: framebuffer(32, 24, { format: 'abgr8888' }),
   fieldElement: array(field(u8, { initial: 4, renamedFrom: 'old' }), 2),
 };
 
@@ -96,6 +97,15 @@ describe('describeSchema / schemaFromDescriptor', () => {
       latest: false,
     });
     expect(describeSchema(framebuffer(3, 2))).toEqual({ kind: 'framebuffer', width: 3, height: 2 });
+    expect(describeSchema(framebuffer(3, 2, { format: 'abgr8888' }))).toEqual({
+      kind: 'framebuffer',
+      width: 3,
+      height: 2,
+      format: 'abgr8888',
+    });
+    expect(() =>
+      schemaFromDescriptor({ kind: 'framebuffer', width: 3, height: 2, format: 'rgb565' } as never),
+    ).toThrow("framebuffer: format: expected 'argb8888' or 'abgr8888', got \"rgb565\"");
     expect(describeSchema(channel(u8, { capacity: 4, delivery: 'handled' }))).toEqual({
       kind: 'channel',
       message: { kind: 'u8' },

@@ -15,7 +15,7 @@
  */
 import { channel } from '../channel/index.js';
 import { SchemaError } from '../errors.js';
-import { framebuffer } from '../frames/index.js';
+import { framebuffer, type PixelFormat } from '../frames/index.js';
 import type { FieldMeta, SliceElement } from '../schema/index.js';
 import {
   ArraySchema,
@@ -90,7 +90,13 @@ export type TypeDescriptor =
       /** Present for `'handled'` only (`'taken'` is the default). */
       readonly delivery?: 'handled';
     }
-  | { readonly kind: 'framebuffer'; readonly width: number; readonly height: number }
+  | {
+      readonly kind: 'framebuffer';
+      readonly width: number;
+      readonly height: number;
+      /** Present for `'abgr8888'` only (`'argb8888'` is the default). */
+      readonly format?: 'abgr8888';
+    }
   /** A `field()` where it is not unwrapped (an array element, a message). */
   | {
       readonly kind: 'field';
@@ -244,7 +250,7 @@ function describeKnown(s: Schema): TypeDescriptor | undefined {
     latest: boolean;
     delivery: string;
   }> &
-    Partial<{ width: number; height: number }>;
+    Partial<{ width: number; height: number; format: string }>;
   if (s.kind === 'channel' && any.message !== undefined) {
     const d = {
       kind: 'channel' as const,
@@ -255,7 +261,8 @@ function describeKnown(s: Schema): TypeDescriptor | undefined {
     return any.delivery === 'handled' ? { ...d, delivery: 'handled' } : d;
   }
   if (s.kind === 'framebuffer' && any.width !== undefined && any.height !== undefined) {
-    return { kind: 'framebuffer', width: any.width, height: any.height };
+    const d = { kind: 'framebuffer' as const, width: any.width, height: any.height };
+    return any.format === 'abgr8888' ? { ...d, format: 'abgr8888' } : d;
   }
   return undefined;
 }
@@ -438,8 +445,13 @@ function build(data: unknown, where: string, depth: number): Schema {
       });
     }
     case 'framebuffer': {
-      const d = record(data, where, ['kind', 'width', 'height']);
-      return framebuffer(d.width as number, d.height as number);
+      const d = record(data, where, ['kind', 'width', 'height'], ['format']);
+      // framebuffer() checks the format as it checks the sizes (a SchemaError for another).
+      return framebuffer(
+        d.width as number,
+        d.height as number,
+        d.format === undefined ? {} : { format: d.format as PixelFormat },
+      );
     }
     case 'field': {
       const d = record(data, where, ['kind', 'type'], ['initial', 'renamedFrom']);

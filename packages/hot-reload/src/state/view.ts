@@ -906,6 +906,9 @@ class FrameBufferNode extends Forwarding<FrameBuffer> {
       get height() {
         return node.acc.height;
       },
+      get format() {
+        return node.acc.format;
+      },
       get stride() {
         return node.acc.stride;
       },

@@ -11,6 +11,7 @@
 import type { LibraryHandle } from 'koffi';
 import koffi from 'koffi';
 import { InvalidArgumentError } from '../errors.js';
+import type { PixelFormat } from '../frames/index.js';
 import { BackendFailure, BackendUnavailableError, FrameStage, WindowFrameError } from './errors.js';
 import { checkFrame } from './frame-check.js';
 import { toFrame } from './geometry.js';
@@ -37,6 +38,12 @@ const SDL_RENDERER_SOFTWARE = 0x1;
 const SDL_RENDERER_ACCELERATED = 0x2;
 const SDL_RENDERER_PRESENTVSYNC = 0x4;
 const SDL_PIXELFORMAT_ARGB8888 = 0x1636_2004;
+/** Words 0xAABBGGRR: bytes R, G, B, A on little-endian (SDL_PIXELFORMAT_RGBA32 there). */
+const SDL_PIXELFORMAT_ABGR8888 = 0x1676_2004;
+const SDL_FORMATS: Readonly<Record<PixelFormat, number>> = {
+  argb8888: SDL_PIXELFORMAT_ARGB8888,
+  abgr8888: SDL_PIXELFORMAT_ABGR8888,
+};
 const SDL_TEXTUREACCESS_STREAMING = 1;
 const SDL_SYSWM_X11 = 2;
 
@@ -246,6 +253,7 @@ export class SdlBackend implements Backend {
   #texture: Ptr = 0n;
   #textureWidth = 0;
   #textureHeight = 0;
+  #textureFormat: PixelFormat = 'argb8888';
   // Window size in SDL's mouse units and the renderer's output size in pixels (they differ on
   // high-DPI screens), refreshed on SIZE_CHANGED and DISPLAY_CHANGED.
   #windowWidth: number;
@@ -478,8 +486,14 @@ export class SdlBackend implements Backend {
     const renderer = this.#renderer;
     if (frame !== null) {
       checkFrame(frame);
-      if (frame.width !== this.#textureWidth || frame.height !== this.#textureHeight) {
-        this.#createTexture(frame.width, frame.height);
+      const format = frame.format ?? 'argb8888';
+      if (
+        frame.width !== this.#textureWidth ||
+        frame.height !== this.#textureHeight ||
+        format !== this.#textureFormat
+      ) {
+        // A texture in the frame's own format: SDL takes the words as they are.
+        this.#createTexture(frame.width, frame.height, format);
       }
       // The frame's own memory goes to SDL: the only copy is SDL's, into the texture.
       if (sdl.SDL_UpdateTexture(this.#texture, null, frame.address, frame.pitch) !== 0) {
@@ -637,12 +651,12 @@ export class SdlBackend implements Backend {
     this.#mouseY = toFrame(y, this.#windowHeight, this.#textureHeight || this.#outputHeight);
   }
 
-  #createTexture(width: number, height: number): void {
+  #createTexture(width: number, height: number, format: PixelFormat): void {
     const sdl = this.#sdl;
     if (this.#texture !== 0n) sdl.SDL_DestroyTexture(this.#texture);
     const texture = sdl.SDL_CreateTexture(
       this.#renderer,
-      SDL_PIXELFORMAT_ARGB8888,
+      SDL_FORMATS[format],
       SDL_TEXTUREACCESS_STREAMING,
       width,
       height,
@@ -659,6 +673,7 @@ export class SdlBackend implements Backend {
     this.#texture = texture;
     this.#textureWidth = width;
     this.#textureHeight = height;
+    this.#textureFormat = format;
   }
 
   /** Reads the window's and the drawable's sizes; true if either changed. */

@@ -536,6 +536,9 @@ export class TerminalBackend implements Backend {
   /** Samples the frame into #next; swaps it in and returns true when it differs from #sample. */
   #sampleFrame(frame: Frame): boolean {
     const { pixels, pitch } = frame;
+    // The cells are drawn from ARGB: an abgr8888 frame's sampled words swap red and blue (one per
+    // cell, not per pixel of the frame).
+    const swap = frame.format === 'abgr8888';
     const stride = pitch >>> 2;
     const xMap = this.#xMap;
     const yMap = this.#yMap;
@@ -547,7 +550,8 @@ export class TerminalBackend implements Backend {
     for (let p = 0; p < yMap.length; p++) {
       const row = (yMap[p] ?? 0) * stride;
       for (let c = 0; c < columns; c++, k++) {
-        const v = pixels[row + (xMap[c] ?? 0)] ?? 0;
+        const w = pixels[row + (xMap[c] ?? 0)] ?? 0;
+        const v = swap ? ((w & 0xff00ff00) | ((w >>> 16) & 0xff) | ((w & 0xff) << 16)) >>> 0 : w;
         next[k] = v;
         if (v !== previous[k]) changed = true;
       }

@@ -3,12 +3,14 @@
  * behind this one interface (an SDL2 window, a truecolor terminal, nothing at all), chosen once
  * by `openBackend()`; none of them knows anything about shared memory or reloading.
  */
+import type { PixelFormat } from '../frames/index.js';
 import type { InputEvent } from './input.js';
 
 /**
  * A frame to show. `address` is the C address of `pixels[0]` (a koffi pointer): the SDL back end
  * hands it straight to SDL_UpdateTexture, so `pixels` must be a view over that same memory
- * (`koffi.view`), never a copy. Pixels are ARGB8888 in the machine's byte order.
+ * (`koffi.view`), never a copy. Pixels are 32-bit words in `format` (ARGB8888 unless it says
+ * otherwise), in the machine's byte order: a back end shows them as they are, converting nothing.
  */
 export interface Frame {
   readonly address: bigint;
@@ -17,6 +19,8 @@ export interface Frame {
   readonly height: number;
   /** Bytes per row (≥ 4 × width). */
   readonly pitch: number;
+  /** How each word is laid out (the framebuffer's format); default `argb8888`. */
+  readonly format?: PixelFormat;
 }
 
 /** Drawn over the image by the back end; `pixels` are never modified. */

@@ -137,6 +137,20 @@ describe('openWindow: frames', () => {
     expect(state.framebuffer.held).toBe(0);
   });
 
+  it("hands the back end each frame in its framebuffer's pixel format", async () => {
+    const state = makeState();
+    const backend = new HeadlessBackend({ title: 't', width: 8, height: 4 });
+    await open(state, { backend });
+    state.framebuffer.present(1);
+    vi.advanceTimersByTime(PERIOD * 2);
+    // A source that says nothing is argb8888, as every framebuffer was before formats.
+    expect(backend.lastFrame()?.format).toBe('argb8888');
+    state.framebuffer = Object.assign(new Frames(8, 4, 0x3000n), { format: 'abgr8888' as const });
+    state.framebuffer.present(2);
+    vi.advanceTimersByTime(PERIOD * 2);
+    expect(backend.lastFrame()).toMatchObject({ address: 0x3000n, format: 'abgr8888' });
+  });
+
   it('uploads the same frame again after a lost device', async () => {
     const state = makeState();
     const backend = new HeadlessBackend({ title: 't', width: 8, height: 4 });

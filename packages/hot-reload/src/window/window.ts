@@ -11,7 +11,7 @@
  * it (the close button, Escape) or the app calls `close()`.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { FrontFrame } from '../frames/index.js';
+import type { FrontFrame, PixelFormat } from '../frames/index.js';
 import type { HostEvents, RendererHost } from '../host/events.js';
 import { windowHandover } from '../host/launcher/index.js';
 import { type CapturedOutput, captureOutput } from './capture.js';
@@ -26,6 +26,8 @@ import type { Backend, BackendName, Frame, Overlay, WindowGeometry } from './typ
 export interface FrameSource {
   readonly width: number;
   readonly height: number;
+  /** The pixels' format (a `FrameBuffer` says); `argb8888` when absent. */
+  readonly format?: PixelFormat;
   acquireFront(): FrontFrame | null;
   releaseFront(): void;
 }
@@ -542,6 +544,7 @@ class FrameLoop {
           width: fb.width,
           height: fb.height,
           pitch: front.pitch,
+          format: fb.format ?? 'argb8888',
         };
       }
       backend.upload(frame, overlay);

@@ -10,6 +10,12 @@ export const LIBRARY_NAME = '@hotshm/hot-reload';
 export interface ModuleFiles {
   readonly src: string;
   readonly dist: string;
+  /**
+   * False: a standby does not import it while warming up, only when a renderer does. `/canvas`
+   * starts CanvasKit when imported (70–90 ms of CPU and about 70 MB a process), which only an app
+   * that draws with it should pay for.
+   */
+  readonly warm?: false;
 }
 
 /** The public modules: import specifier → its file in src/ and in dist/ (without extension). */
@@ -20,6 +26,7 @@ export const PUBLIC_MODULES: Readonly<Record<string, ModuleFiles>> = {
   [`${LIBRARY_NAME}/schema`]: { src: 'exports/schema', dist: 'schema' },
   [`${LIBRARY_NAME}/errors`]: { src: 'exports/errors', dist: 'errors' },
   [`${LIBRARY_NAME}/window`]: { src: 'exports/window', dist: 'window' },
+  [`${LIBRARY_NAME}/canvas`]: { src: 'exports/canvas', dist: 'canvas', warm: false },
 };
 
 /** What hosts start (the standby runner, the worker thread's entry) and what a standby warms up on. */

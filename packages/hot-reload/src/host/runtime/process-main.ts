@@ -139,6 +139,7 @@ async function warmUp(): Promise<void> {
   await warmUpEvaluation();
   await import(libraryModuleUrl(WARM_MODULE, import.meta.url));
   for (const files of Object.values(PUBLIC_MODULES)) {
+    if (files.warm === false) continue;
     await import(libraryModuleUrl(files.dist, import.meta.url));
   }
   const buffer = new ArrayBuffer(1 << 16);
