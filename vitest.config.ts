@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // The JSON report is what `.ci/run` counts; each of its lanes names its own file.
 export default defineConfig({
   test: {
-    projects: ['packages/*'],
+    projects: ['packages/*', 'packages/hot-reload/vitest.serial.config.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: process.env.HOTSHM_TEST_REPORT || '.vitest-report.json' },
   },

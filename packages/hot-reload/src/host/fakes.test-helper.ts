@@ -97,6 +97,10 @@ export class FakeTransport implements RendererTransport {
     return this.#exited;
   }
 
+  get running(): boolean {
+    return !this.#exited;
+  }
+
   /** The last message of `type` the host sent. */
   last<T extends ToRenderer['type']>(type: T): Extract<ToRenderer, { type: T }> | undefined {
     return this.sent.filter((m) => m.type === type).at(-1) as

@@ -62,6 +62,11 @@ export interface RendererTransport {
   kill(): void;
   /** The tail of its stderr, for crash reports ('' where there is none). */
   readonly stderr: string;
+  /**
+   * False from the moment it has exited, which can be a little before the exit is reported (a
+   * process's exit waits for the end of its stderr).
+   */
+  readonly running: boolean;
 }
 
 export const PHASES = ['booting', 'standby', 'loading', 'live', 'retired', 'stopped'] as const;
@@ -162,8 +167,9 @@ export class Renderer {
     return this.#phase;
   }
 
+  /** Whether it runs: not stopped, and its process or thread has not exited. */
   get alive(): boolean {
-    return this.#phase !== 'stopped';
+    return this.#phase !== 'stopped' && this.transport.running;
   }
 
   /** What it wrote to stderr (its tail), or the stack of what ended a thread. */

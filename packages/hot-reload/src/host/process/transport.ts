@@ -157,6 +157,10 @@ export class ProcessTransport implements RendererTransport {
     return this.#stderrTail;
   }
 
+  get running(): boolean {
+    return !this.#exited;
+  }
+
   /** Sends `signal` to the renderer's process group (or the process alone where there are none). */
   #signal(signal: 'SIGTERM' | 'SIGKILL'): void {
     try {

@@ -73,4 +73,8 @@ export class ThreadTransport implements RendererTransport {
   get stderr(): string {
     return this.#error;
   }
+
+  get running(): boolean {
+    return !this.#exited;
+  }
 }
