@@ -3,7 +3,7 @@
  * The consumer test: the library as a new user gets it, checked against the README.
  *
  * It installs the packed tarball into a fresh npm project outside the workspace (a temporary
- * folder, npm's cache inside it), writes the files of the README's "In your own project" section
+ * folder, npm's cache inside it), writes the files of the README's "Without a window" section
  * and its API example, typechecks them with TypeScript 5.9 and TypeScript 7, and runs the owner
  * as that section says: hot (with one edit of the renderer, which must show in shared memory)
  * and with `--no-hot`, under tsx and, when the `node` on PATH strips types, under Node alone.
@@ -55,18 +55,18 @@ export async function consumerTest(tarball) {
   const env = cleanEnv(tmp);
   try {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const section = readmeSection(readme, 'In your own project');
+    const section = readmeSection(readme, 'Without a window');
     const blocks = fencedBlocks(section);
     const file = (name) => {
       const block = blocks.find((b) => b.label === name);
-      if (!block) throw new Error(`README "In your own project" has no \`${name}\`: block`);
+      if (!block) throw new Error(`README "Without a window" has no \`${name}\`: block`);
       return block.code;
     };
 
     // 1. The README's install lines, with the tarball for the library and pinned tools.
     let t = performance.now();
     const install = blocks.find((b) => b.lang === 'sh' && b.code.includes('npm init'));
-    if (!install) throw new Error('README "In your own project" has no sh block with `npm init`');
+    if (!install) throw new Error('README "Without a window" has no sh block with `npm init`');
     for (const line of commandLines(install.code)) {
       const words = line.split(/\s+/);
       if (words[0] === 'mkdir' || words[0] === 'cd') continue; // the test's own folder instead
@@ -136,8 +136,7 @@ export async function consumerTest(tarball) {
 
     // 4. Run the owner as the README says, each way it lists.
     const runBlock = blocks.find((b) => b.lang === 'sh' && b.code.includes('owner.ts'));
-    if (!runBlock)
-      throw new Error('README "In your own project" has no sh block that runs owner.ts');
+    if (!runBlock) throw new Error('README "Without a window" has no sh block that runs owner.ts');
     const legs = commandLines(runBlock.code)
       .filter((l) => l.includes('owner.ts'))
       .map((l) => {
@@ -152,7 +151,7 @@ export async function consumerTest(tarball) {
       for (const hot of [true, false]) {
         if (!legs.some((l) => l.loader === loader && l.hot === hot)) {
           throw new Error(
-            `README "In your own project" lost the ${loader} ${hot ? 'hot' : '--no-hot'} command`,
+            `README "Without a window" lost the ${loader} ${hot ? 'hot' : '--no-hot'} command`,
           );
         }
       }
