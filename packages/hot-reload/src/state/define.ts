@@ -121,9 +121,16 @@ export function defineStateCore<A extends Schema, F extends Record<string, Schem
   }
   checkReloadable(spec.reloadable, `defineState(${spec.name}): reloadable`);
   const name = spec.name;
+  // The layout of the last arguments asked for: a renderer's runner lays the state out to compare
+  // it with the region's, then State.reloadable() needs the same layout (a layout is immutable).
+  let last: { readonly key: string; readonly layout: StateLayout } | undefined;
   const layout = (args: Infer<A>): StateLayout => {
     spec.args.check(args, `${name} args`);
-    return layoutState(name, spec.fields(args), HEADER_SIZE);
+    const key = JSON.stringify(args);
+    if (last?.key === key) return last.layout;
+    const made = layoutState(name, spec.fields(args), HEADER_SIZE);
+    last = { key, layout: made };
+    return made;
   };
   let reloadableState: ReloadableState<A, F> | undefined;
   let reloadableFor: RuntimeHandoff | undefined;
