@@ -39,6 +39,36 @@ const run = async (program: Program): Promise<Ns> => evaluateProgram(program);
 const main = async (program: Program): Promise<unknown> =>
   ((await run(program)).main as () => unknown)();
 
+describe('a save that lands while a full build reads the files', () => {
+  it('is built again: esbuild read the empty file, oxc the written one, and its imports must agree', async () => {
+    p = project({
+      'index.ts': "import { two } from './two.js';\nexport const main = (): number => 1 + two;\n",
+      'two.ts': 'export const two: number = 2;\n',
+    });
+    const entry = p.path('index.ts');
+    let reads = 0;
+    // What an editor's truncate-then-write gives: esbuild reads the file empty (no imports), then
+    // the first read for oxc finds the written file.
+    const real = readFileSync(entry, 'utf8');
+    p.write('index.ts', '');
+    builder = createProgramBuilder(entry, {
+      readSource: (path) => {
+        if (path === entry && reads++ === 0) {
+          p!.write('index.ts', real);
+          return real;
+        }
+        return readFileSync(path, 'utf8');
+      },
+    });
+    const program = await builder.build();
+    // Built again from the files as they are: the import esbuild never saw is in the graph.
+    expect(await main(program)).toBe(3);
+    expect(program.modules.map((m) => m.id).sort()).toEqual(
+      [realpathSync(entry), realpathSync(p.path('two.ts'))].sort(),
+    );
+  });
+});
+
 describe('the fast path', () => {
   it('a body edit is transformed in process; nothing crosses to esbuild', async () => {
     const { p, b, program } = await setup({

@@ -41,6 +41,8 @@ import type { ImportTarget, Program, ProgramModule } from './types.js';
 export interface ProgramBuilderOptions {
   /** Import specifier → URL of a module imported instead of built (the library's modules). */
   readonly aliases?: Readonly<Record<string, string>>;
+  /** How a file's source is read for oxc (tests stand in for a save landing mid-build). */
+  readonly readSource?: (path: string) => string;
 }
 
 /** Which path a build took, and why (for logs, tests and the bench). */
@@ -101,6 +103,7 @@ export function createProgramBuilder(
   options: ProgramBuilderOptions = {},
 ): ProgramBuilder {
   const aliases = { ...options.aliases };
+  const readSource = options.readSource ?? ((path: string) => readFileSync(path, 'utf8'));
   const entryPath = resolvePath(entry);
   const absWorkingDir = dirname(entryPath);
   const resolver = installedPackagesPlugin();
@@ -153,7 +156,31 @@ export function createProgramBuilder(
     };
   };
 
+  /**
+   * The full path. esbuild reads the files for the graph and this builder reads them again for
+   * oxc: a save that lands between the two (an editor's truncate, then write) gives a file whose
+   * imports esbuild never saw (it read the empty file). That is a build of neither version: the
+   * graph is made again from the files as they are now.
+   */
   const full = async (t0: number, reason: string): Promise<Program> => {
+    for (let attempt = 1; ; attempt++) {
+      const result = await fullOnce(t0, reason);
+      if (!('unseen' in result)) return result;
+      if (attempt >= 3) {
+        throw new BuildError(entryPath, [
+          {
+            text: `${result.unseen.file} imports ${JSON.stringify(result.unseen.specifier)}, which esbuild's module graph does not have (the file kept changing while it was read)`,
+            location: result.unseen.file,
+          },
+        ]);
+      }
+    }
+  };
+
+  const fullOnce = async (
+    t0: number,
+    reason: string,
+  ): Promise<Program | { unseen: { file: string; specifier: string } }> => {
     const t = await loadTransform();
     lease ??= leaseEsbuild();
     const api = await lease.esbuild;
@@ -199,7 +226,7 @@ export function createProgramBuilder(
       );
       let source: string;
       try {
-        source = readFileSync(id, 'utf8');
+        source = readSource(id);
       } catch (e) {
         problems.push({ text: `${id}: ${(e as Error).message}`, location: id });
         continue;
@@ -229,6 +256,10 @@ export function createProgramBuilder(
         }
         continue;
       }
+      const unseen = [...state.transformed.deps, ...state.transformed.dynamicDeps].find(
+        (d) => !(d in state.imports),
+      );
+      if (unseen !== undefined) return { unseen: { file: id, specifier: unseen } };
       files.set(id, state);
     }
     if (problems.length > 0) throw new BuildError(entryPath, problems, performance.now() - t0);
@@ -254,7 +285,7 @@ export function createProgramBuilder(
       if (!state) return `${file} is not in the program`;
       let source: string;
       try {
-        source = readFileSync(state.id, 'utf8');
+        source = readSource(state.id);
       } catch {
         return `${state.id} cannot be read`;
       }
