@@ -16,7 +16,7 @@
  *   original file, line and column (Node applies no source maps to code compiled by `vm`).
  */
 import { createRequire, isBuiltin, SourceMap } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runInThisContext } from 'node:vm';
 import { InvalidArgumentError } from '../../errors.js';
@@ -250,13 +250,18 @@ export async function evaluateProgram(
   return (await load(entry, null)) as Record<string, unknown>;
 }
 
+/** Where the warm-up program says it lives: an absolute path on this platform (`C:\\` on Windows). */
+const WARM_DIR = resolve('/hotshm-warm');
+const warmFile = (name: string): string => join(WARM_DIR, name);
+const warmUrl = (name: string): string => pathToFileURL(warmFile(name)).href;
+
 /** A program of two modules that takes every path a real one takes (see `warmUpEvaluation`). */
 const WARM_PROGRAM: Program = {
-  entry: '/hotshm-warm/entry.js',
+  entry: warmFile('entry.js'),
   modules: [
     {
-      id: '/hotshm-warm/entry.js',
-      url: 'file:///hotshm-warm/entry.js',
+      id: warmFile('entry.js'),
+      url: warmUrl('entry.js'),
       code: [
         'Object.defineProperty(__vite_ssr_exports__, "main", { enumerable: true, configurable: true, get() { return main; } });',
         'const __vite_ssr_import_0__ = await __vite_ssr_import__("./dep.js", { importedNames: ["dep"] });',
@@ -269,18 +274,18 @@ const WARM_PROGRAM: Program = {
       ].join('\n'),
       map: JSON.stringify({
         version: 3,
-        sources: ['file:///hotshm-warm/entry.ts'],
+        sources: [warmUrl('entry.ts')],
         names: [],
         mappings: 'AAAA',
       }),
       imports: {
-        './dep.js': { module: '/hotshm-warm/dep.js' },
+        './dep.js': { module: warmFile('dep.js') },
         'node:path': { external: 'node:path' },
       },
     },
     {
-      id: '/hotshm-warm/dep.js',
-      url: 'file:///hotshm-warm/dep.js',
+      id: warmFile('dep.js'),
+      url: warmUrl('dep.js'),
       code: 'Object.defineProperty(__vite_ssr_exports__, "dep", { enumerable: true, configurable: true, get() { return dep; } });\nconst dep = 1;\n',
       imports: {},
     },
@@ -308,6 +313,16 @@ export async function warmUpEvaluation(): Promise<void> {
     (ns.fail as () => never)();
   } catch (e) {
     void (e as Error).stack;
+  }
+}
+
+/** A source map's source as the path a user clicks; a URL that names no path stays as it is. */
+function pathOfSource(source: string): string {
+  if (!source.startsWith('file:')) return source;
+  try {
+    return fileURLToPath(source);
+  } catch {
+    return source;
   }
 }
 
@@ -373,7 +388,15 @@ function installStackMapping(): void {
   installed = true;
   const previous = Error.prepareStackTrace;
   Error.prepareStackTrace = function hotshmPrepareStackTrace(error, trace) {
-    const frames = trace.map(mapCallSite);
+    // A frame that cannot be mapped is shown as V8 gave it: a formatter that throws would replace
+    // the error being reported with its own.
+    const frames = trace.map((site) => {
+      try {
+        return mapCallSite(site);
+      } catch {
+        return site;
+      }
+    });
     if (previous) return previous(error, frames);
     let head: string;
     try {
@@ -411,9 +434,7 @@ function mapCallSite(site: CallSite): CallSite {
   ) {
     return site;
   }
-  const source = found.originalSource.startsWith('file:')
-    ? fileURLToPath(found.originalSource)
-    : found.originalSource;
+  const source = pathOfSource(found.originalSource);
   const originalLine = found.originalLine + 1;
   const originalColumn = found.originalColumn + 1;
   const generated = `${name}:${line}:${column}`;
