@@ -1,8 +1,8 @@
 /**
  * Helpers for the end-to-end tests: the real app as a child process, started as `pnpm dev` and
- * `pnpm start` start it (`hotshm dev src/main.ts`, `hotshm start src/main.ts`), a temporary copy of
- * example-impl that tests may edit while the app runs, and the /proc and /dev/shm scans that prove
- * nothing is left behind. Every wait polls a condition.
+ * `pnpm start` start it (`hotshm dev src/main.ts`, `hotshm start src/main.ts`), temporary copies of
+ * example-impl, example-app and hot-reloaded-state that tests may edit while the app runs, and the
+ * /proc and /dev/shm scans that prove nothing is left behind. Every wait polls a condition.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -58,14 +58,70 @@ export interface TempImpl {
   remove(): void;
 }
 
-export function createTempImpl(): TempImpl {
+/**
+ * A copy of hot-reloaded-state (the state definition) in a temp folder, for tests to edit while
+ * the app runs; createTempImpl and createTempApp link their `hot-reloaded-state` to it when given
+ * its folder, so the owner and the renderer see the edited definition and the checked-in one is
+ * never touched.
+ */
+export interface TempState {
+  readonly dir: string;
+  /** src/index.ts of the copy: the definition. */
+  readonly file: string;
+  /** The source as copied. */
+  readonly original: string;
+  /** As TempImpl.edit: one write with every `[from, to]` replaced; throws if a `from` is absent. */
+  edit(base: string, ...replacements: readonly (readonly [string, string])[]): string;
+  write(source: string): void;
+  remove(): void;
+}
+
+export function createTempState(): TempState {
+  const dir = mkdtempSync(join(tmpdir(), 'hotshm-e2e-state-'));
+  mkdirSync(join(dir, 'node_modules', '@hotshm'), { recursive: true });
+  symlinkSync(
+    join(packagesDir, 'hot-reload'),
+    join(dir, 'node_modules', '@hotshm', 'hot-reload'),
+    'dir',
+  );
+  // Its own package.json (name, exports): imports of 'hot-reloaded-state' resolve to src/index.ts.
+  copyFileSync(join(packagesDir, 'hot-reloaded-state', 'package.json'), join(dir, 'package.json'));
+  cpSync(join(packagesDir, 'hot-reloaded-state', 'src'), join(dir, 'src'), { recursive: true });
+  const file = join(dir, 'src', 'index.ts');
+  const original = readFileSync(file, 'utf8');
+  const write = (source: string): void => writeFileSync(file, source);
+  return {
+    dir,
+    file,
+    original,
+    edit: (base, ...replacements) => {
+      const next = replaced(base, replacements);
+      write(next);
+      return next;
+    },
+    write,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function replaced(base: string, replacements: readonly (readonly [string, string])[]): string {
+  let next = base;
+  for (const [from, to] of replacements) {
+    if (!next.includes(from)) throw new Error(`edit: ${JSON.stringify(from)} is not in the source`);
+    next = next.replace(from, to);
+  }
+  return next;
+}
+
+/** `options.state`: the folder of a createTempState copy to use instead of the workspace's. */
+export function createTempImpl(options: { state?: string } = {}): TempImpl {
   const dir = mkdtempSync(join(tmpdir(), 'hotshm-e2e-'));
   mkdirSync(join(dir, 'src'));
   mkdirSync(join(dir, 'node_modules', '@hotshm'), { recursive: true });
   // Symlinks that resolve outside node_modules: the supervisor's bundler bundles them like the
   // workspace's own packages, so the copy sees exactly the state definition the owner uses.
   symlinkSync(
-    join(packagesDir, 'hot-reloaded-state'),
+    options.state ?? join(packagesDir, 'hot-reloaded-state'),
     join(dir, 'node_modules', 'hot-reloaded-state'),
     'dir',
   );
@@ -87,12 +143,7 @@ export function createTempImpl(): TempImpl {
     entry,
     original,
     edit(base, ...replacements) {
-      let next = base;
-      for (const [from, to] of replacements) {
-        if (!next.includes(from))
-          throw new Error(`edit: ${JSON.stringify(from)} is not in the source`);
-        next = next.replace(from, to);
-      }
+      const next = replaced(base, replacements);
       write(next);
       return next;
     },
@@ -112,12 +163,18 @@ export interface TempApp {
   remove(): void;
 }
 
-export function createTempApp(): TempApp {
+/** `options.state`: the folder of a createTempState copy to use instead of the workspace's. */
+export function createTempApp(options: { state?: string } = {}): TempApp {
   const dir = mkdtempSync(join(tmpdir(), 'hotshm-e2e-app-'));
   cpSync(join(appDir, 'src'), join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, 'node_modules', '@hotshm'), { recursive: true });
   const link = (name: string) =>
-    symlinkSync(realpathSync(join(appDir, 'node_modules', name)), join(dir, 'node_modules', name));
+    symlinkSync(
+      name === 'hot-reloaded-state' && options.state !== undefined
+        ? options.state
+        : realpathSync(join(appDir, 'node_modules', name)),
+      join(dir, 'node_modules', name),
+    );
   for (const name of ['@hotshm/hot-reload', 'hot-reloaded-state', 'example-impl', 'koffi']) {
     link(name);
   }
