@@ -11,7 +11,10 @@
  *      copied beside it as npm workspaces, installed with `--os=win32 --cpu=x64` so koffi's
  *      Windows binary comes in. esbuild's Windows binary needs bcryptprimitives.dll, which Wine 8
  *      lacks, so `esbuild` is esbuild-wasm of the same version (an npm override), which runs its
- *      WebAssembly under the `node` on the Windows PATH (WINEPATH).
+ *      WebAssembly under the `node` on the Windows PATH (WINEPATH). oxc-transform's Windows
+ *      binding does not load under Wine 8 either (a DLL it links is missing: "Module not found"),
+ *      so its WebAssembly binding of the same version is installed beside it and chosen with
+ *      NAPI_RS_FORCE_WASI=1.
  *   4. The checks (packages/<pkg>/test/windows/*.check.ts): bundled here with the workspace's
  *      esbuild, the library left external so they use the installed tarball, then run by
  *      `node --test` under Wine. Node's stdout on a pipe fails with EBADF under Wine, so Windows
@@ -130,6 +133,8 @@ function wineEnv(nodeDir) {
     WINEDEBUG: '-all',
     // No Mono or Gecko installers: nothing here needs .NET or a browser engine.
     WINEDLLOVERRIDES: 'mscoree,mshtml=',
+    // oxc-transform's WebAssembly binding (see 3. above): its native one does not load under Wine.
+    NAPI_RS_FORCE_WASI: '1',
     WINEPATH: winPath(nodeDir),
   };
 }
@@ -186,9 +191,10 @@ function writeProject(tarball) {
     delete pkg.devDependencies;
     writeFileSync(join(to, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   }
-  const koffi = JSON.parse(
+  const libraryPackage = JSON.parse(
     readFileSync(join(ROOT, 'packages', 'hot-reload', 'package.json'), 'utf8'),
-  ).dependencies.koffi;
+  );
+  const koffi = libraryPackage.dependencies.koffi;
   writeFileSync(
     join(PROJECT, 'package.json'),
     `${JSON.stringify(
@@ -218,7 +224,23 @@ function writeProject(tarball) {
     ],
     { cwd: PROJECT },
   );
+  // A package for the wasm32 CPU: npm installs it only when told to ignore the platform check.
+  run(
+    'npm',
+    [
+      'install',
+      '--no-save',
+      '--force',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      `@oxc-transform/binding-wasm32-wasi@${libraryPackage.dependencies['oxc-transform']}`,
+    ],
+    { cwd: PROJECT },
+  );
   for (const need of [
+    'node_modules/@oxc-transform/binding-wasm32-wasi',
     'node_modules/@koromix/koffi-win32-x64',
     'node_modules/esbuild/esbuild.wasm',
     'node_modules/@hotshm/hot-reload/dist/index.js',

@@ -46,7 +46,7 @@ before(() => {
   const src = join(projectDir, 'packages', 'example-impl', 'src');
   for (const name of readdirSync(src)) copyFileSync(join(src, name), join(dir, 'src', name));
   owner = startPeer(
-    join(projectDir, 'packages', 'hot-reload', 'bin', 'hotshm.mjs'),
+    join(projectDir, 'node_modules', '@hotshm', 'hot-reload', 'bin', 'hotshm.mjs'),
     ['dev', 'src/main.ts'],
     {
       cwd: join(projectDir, 'packages', 'example-app'),
