@@ -25,7 +25,9 @@ function setup() {
   const entry = join(dir, 'entry.ts');
   writeFileSync(entry, 'v0');
   const clock = new FakeClock();
-  const queue: Array<BuildOutput | BuildError | ((files: readonly string[]) => BuildOutput)> = [];
+  const queue: Array<
+    BuildOutput | BuildError | Error | ((files: readonly string[]) => BuildOutput)
+  > = [];
   const calls: (readonly string[])[] = [];
   const loop = new BuildLoop({
     entry,
@@ -35,7 +37,7 @@ function setup() {
       async build(changed) {
         calls.push(changed);
         const next = queue.shift() ?? out('default');
-        if (next instanceof BuildError) throw next;
+        if (next instanceof Error) throw next;
         return typeof next === 'function' ? next(changed) : next;
       },
       invalidate() {},
@@ -85,6 +87,23 @@ describe('BuildLoop', () => {
     await settle();
     expect(s.built.map((b) => b.out.hash)).toEqual(['v2']);
     expect(s.built[0]!.discarded).toBe(1);
+  });
+
+  it('a builder that throws something other than a BuildError is a failed build, reported with its message, and the next save builds', async () => {
+    const s = setup();
+    s.queue.push(new Error('Cannot find native binding'));
+    writeFileSync(s.entry, 'v1');
+    s.loop.changed(s.entry);
+    await settle();
+    s.clock.advance(40);
+    expect(s.failed).toHaveLength(1);
+    expect(s.failed[0]).toBeInstanceOf(BuildError);
+    expect(s.failed[0]!.messages).toEqual(['the builder failed: Cannot find native binding']);
+    s.queue.push(out('v2'));
+    writeFileSync(s.entry, 'v2');
+    s.loop.changed(s.entry);
+    await settle();
+    expect(s.built.map((b) => b.out.hash)).toEqual(['v2']);
   });
 
   it('a failed build is reported only once the files have been quiet for errorQuietMs', async () => {

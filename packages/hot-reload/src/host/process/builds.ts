@@ -220,9 +220,20 @@ export class BuildLoop extends TypedEmitter<BuildLoopEvents> {
         try {
           out = await o.builder.build([...change.files]);
         } catch (e) {
-          if (!(e instanceof BuildError)) throw e;
+          // The builder itself failing (a native binding that does not load, a crashed service)
+          // is a build that failed as well: reported where a syntax error is, so that the first
+          // start ends and the user sees why, and the next save tries again.
+          const error =
+            e instanceof BuildError
+              ? e
+              : new BuildError(o.entry, [
+                  {
+                    text: `the builder failed: ${e instanceof Error ? e.message : String(e)}`,
+                    location: o.entry,
+                  },
+                ]);
           this.#failed = true;
-          if (!this.#pending && !changedSince(stamps)) this.#reportSoon(e);
+          if (!this.#pending && !changedSince(stamps)) this.#reportSoon(error);
           continue;
         } finally {
           for (const f of change.files) {
