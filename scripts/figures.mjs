@@ -57,6 +57,26 @@ const ROWS = [
   ['reload.phase_state_ms', '… imported → `main()` has its state, drew, and yielded', '', null],
   ['reload.phase_frame_ms', '… handed over → the first frame, as the owner saw it', '', null],
   [
+    'reload.deps_p50_ms',
+    'the same in-place saves, the entry importing `three` whole, p50',
+    '≤ 10',
+    (v) => v <= 10,
+  ],
+  ['reload.deps_p95_ms', '… p95', '', null],
+  [
+    'reload.deps_phase_import_ms',
+    "… the standby's import of the bundle (three preloaded)",
+    '',
+    null,
+  ],
+  [
+    'reload.deps_bun_hot_p50_ms',
+    '`bun --hot` on a module importing `three` whole, saved the same way, p50',
+    '',
+    null,
+  ],
+  ['reload.deps_vs_bun_hot', "… Bun's p50 ÷ ours with `three`", '', null],
+  [
     'reload.burst_last_ms',
     '50 saves 20 ms apart: the last save → its frame',
     '≤ 60',
@@ -155,6 +175,15 @@ const ROWS = [
     (v) => v < 20,
   ],
   ['owner.rss_mb', 'the owner as `pnpm dev` runs it', '< 150', (v) => v < 150],
+  [
+    'owner.idle_cpu_percent',
+    "the owner's CPU over 10 s of `pnpm dev` with no edits, no input and a static frame, % of a core",
+    '≤ 2',
+    (v) => v <= 2,
+  ],
+  ['owner.launcher_idle_cpu_percent', '… the `hotshm dev` launcher above it', '', null],
+  ['renderer.idle_cpu_percent', '… the renderer that drew the frame', '', null],
+  ['renderer.standbys_idle_cpu_percent', '… the standby processes, together', '', null],
 ];
 
 /**

@@ -24,25 +24,37 @@
  *   growth is reload.rss_warmup_mb. HOTSHM_BENCH_SOAK_TRACE=N prints the owner's memory, heap
  *   spaces included, every N reloads (HOTSHM_BENCH_SOAK_ONLY=1 runs this phase alone).
  * - reload.phase_*: medians of the phases the owner reports for each reload.
+ * - reload.deps_p50_ms / _p95_ms: EDITS in-place saves of another copy whose entry imports `three`
+ *   whole (see withThree in app.ts); reload.deps_phase_*: their phases. The standbys preload the
+ *   build's externals, so this should cost what the trivial edit costs.
+ * - reload.deps_bun_hot_p50_ms: `bun --hot` on a module importing `three` whole (bun.ts of
+ *   hot-reload's benches), saved the same way; reload.deps_vs_bun_hot: its p50 ÷ ours.
+ *
+ * The helpers that start the example and save it are in app.ts (idle.bench.ts starts it too).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { percentile, record } from '../../../scripts/bench-record.js';
+import { BUN_VERSION, measureBun } from '../../hot-reload/bench/bun.js';
 import { processesWithEnv } from '../../hot-reload/src/native/proc.js';
 import { startXvfb, waitFor } from '../../hot-reload/test/x11.js';
-import {
-  type AppProcess,
-  appDir,
-  appEnv,
-  cliScript,
-  createTempImpl,
-  mainModule,
-  startApp,
-  type TempImpl,
-} from '../test/e2e/harness.js';
+import { appDir, appEnv, cliScript, createTempImpl, mainModule } from '../test/e2e/harness.js';
 import { type FrameObserver, observeFrames } from '../test/e2e/observe.js';
+import {
+  close,
+  colourOf,
+  launch,
+  ORANGE_LINE,
+  phases,
+  REGION_LINE,
+  rgbSource,
+  save,
+  sleep,
+  threeDir,
+  withThree,
+} from './app.js';
 
 const EDITS = Number(process.env.HOTSHM_BENCH_EDITS ?? 40);
 const SOAK = Number(process.env.HOTSHM_BENCH_SOAK ?? 500);
@@ -51,90 +63,7 @@ const TRACE = Number(process.env.HOTSHM_BENCH_SOAK_TRACE ?? 0);
 const RESTARTS = 8;
 const GAP_MS = 600;
 
-const ORANGE_LINE = 'export const ORANGE: number = rgb(1.0, 0.7, 0.0);';
 const FILL_LINE = '  pixels.fill(colour);';
-const REGION_LINE = /region (\/hotshm-\S+), backend/;
-const RELOAD_LINE = /^\[hotshm\] reloaded in/;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/** A colour per edit; rgb() in example-impl truncates r * 255, so exact fractions are written. */
-const colourOf = (i: number): number => (0xff000000 + ((i * 2654435761) & 0xffffff)) >>> 0;
-const rgbSource = (c: number): string =>
-  `rgb(${(c >> 16) & 255} / 255, ${(c >> 8) & 255} / 255, ${c & 255} / 255)`;
-
-type Style = 'inplace' | 'atomic';
-
-function save(path: string, source: string, style: Style): void {
-  if (style === 'inplace') {
-    writeFileSync(path, source);
-  } else {
-    const tmp = join(dirname(path), `.${Date.now()}-${Math.random().toString(16).slice(2)}.tmp`);
-    writeFileSync(tmp, source);
-    renameSync(tmp, path);
-  }
-}
-
-interface Running {
-  readonly app: AppProcess;
-  readonly observer: FrameObserver;
-  readonly impl: TempImpl;
-  /** Saves the entry with ORANGE = colourOf(i); resolves with write → pixel ms. */
-  edit(i: number, style: Style): Promise<number>;
-  reloadLines(): string[];
-}
-
-async function launch(display: string, extraEnv: Record<string, string> = {}): Promise<Running> {
-  const impl = createTempImpl();
-  const app = await startApp({
-    env: appEnv(display, { HOTSHM_BACKEND: 'sdl', HOTSHM_EXAMPLE_ENTRY: impl.entry, ...extraEnv }),
-  });
-  const line = await app.line('the region line', REGION_LINE, 0, 60_000);
-  const observer = observeFrames(REGION_LINE.exec(line)![1]!);
-  await observer.waitFor((p) => p !== undefined, 30_000);
-  const source = (i: number): string =>
-    impl.original.replace(ORANGE_LINE, `export const ORANGE: number = ${rgbSource(colourOf(i))};`);
-  if (!impl.original.includes(ORANGE_LINE)) throw new Error(`example-impl lost ${ORANGE_LINE}`);
-  return {
-    app,
-    observer,
-    impl,
-    async edit(i, style) {
-      const want = colourOf(i);
-      const text = source(i);
-      const t0 = performance.now();
-      save(impl.entry, text, style);
-      const t1 = await observer.waitFor((p) => p === want, 30_000);
-      return t1 - t0;
-    },
-    reloadLines: () => app.stdout.filter((l) => RELOAD_LINE.test(l)),
-  };
-}
-
-async function close(r: Running): Promise<void> {
-  r.observer.close();
-  await r.app.stop();
-  r.impl.remove();
-}
-
-/** Medians of the phases in the owner's reload lines (`change→built 3.1 ms (esbuild 2.9 ms)…`). */
-function phases(lines: readonly string[]): Record<string, number> {
-  const fields: Record<string, RegExp> = {
-    total: /reloaded in (\d+\.\d) ms/,
-    change_to_built: /change→built (\d+\.\d) ms/,
-    esbuild: /esbuild (\d+\.\d) ms/,
-    ready: /ready (\d+\.\d) ms/,
-    deliver: /deliver (-?\d+\.\d) ms/,
-    import: /import (\d+\.\d) ms/,
-    state: /state (\d+\.\d) ms/,
-    frame: /frame (\d+\.\d) ms/,
-  };
-  const out: Record<string, number> = {};
-  for (const [name, re] of Object.entries(fields)) {
-    const values = lines.map((l) => Number(re.exec(l)?.[1])).filter((v) => Number.isFinite(v));
-    if (values.length > 0) out[name] = percentile(values, 50);
-  }
-  return out;
-}
 
 async function userPath(display: string): Promise<void> {
   const r = await launch(display);
@@ -163,15 +92,10 @@ async function userPath(display: string): Promise<void> {
     for (let i = 0; i < 10; i++) {
       const first = 300 + 2 * i;
       const second = first + 1;
-      const text = (n: number): string =>
-        r.impl.original.replace(
-          ORANGE_LINE,
-          `export const ORANGE: number = ${rgbSource(colourOf(n))};`,
-        );
-      save(r.impl.entry, text(first), 'inplace');
+      save(r.impl.entry, r.source(first), 'inplace');
       await sleep(20);
       const t0 = performance.now();
-      save(r.impl.entry, `${text(second)}\n// formatted\n`, 'inplace');
+      save(r.impl.entry, `${r.source(second)}\n// formatted\n`, 'inplace');
       formatter.push((await r.observer.waitFor((p) => p === colourOf(second), 30_000)) - t0);
       await sleep(GAP_MS);
     }
@@ -196,12 +120,8 @@ async function userPath(display: string): Promise<void> {
     const beforeBurst = r.reloadLines().length;
     let lastAt = 0;
     for (let i = 0; i < 50; i++) {
-      const text = r.impl.original.replace(
-        ORANGE_LINE,
-        `export const ORANGE: number = ${rgbSource(colourOf(500 + i))};`,
-      );
       lastAt = performance.now();
-      save(r.impl.entry, text, i % 2 === 0 ? 'inplace' : 'atomic');
+      save(r.impl.entry, r.source(500 + i), i % 2 === 0 ? 'inplace' : 'atomic');
       if (i < 49) await sleep(20);
     }
     const burstLast = (await r.observer.waitFor((p) => p === colourOf(549), 30_000)) - lastAt;
@@ -240,6 +160,66 @@ async function userPath(display: string): Promise<void> {
   } finally {
     await close(r);
   }
+}
+
+/**
+ * The same in-place saves with the entry importing `three` whole: the standbys have preloaded it,
+ * so a reload should cost what the edit costs. Then `bun --hot` on a module importing it too.
+ */
+async function depsPath(display: string): Promise<void> {
+  const r = await launch(display, { entry: withThree, packages: { three: threeDir } });
+  const times: number[] = [];
+  let measuredLines: string[];
+  try {
+    // The standbys warm up (and preload three) after the first frame.
+    await sleep(1500);
+    for (let i = 1; i <= 3; i++) {
+      await r.edit(600 + i, 'inplace');
+      await sleep(GAP_MS);
+    }
+    const firstLine = r.reloadLines().length;
+    for (let i = 0; i < EDITS; i++) {
+      times.push(await r.edit(700 + i, 'inplace'));
+      await sleep(GAP_MS);
+    }
+    measuredLines = r.reloadLines().slice(firstLine);
+  } finally {
+    await close(r);
+  }
+  const bun = await measureBun({
+    saves: EDITS,
+    prelude: "import * as THREE from 'three';\nexport const REVISION: string = THREE.REVISION;",
+    packages: { three: threeDir },
+  });
+  const ours = percentile(times, 50);
+  const theirs = percentile(bun, 50);
+  const p = phases(measuredLines);
+  record({
+    'reload.deps_p50_ms': {
+      value: ours,
+      unit: 'ms',
+      baseline: `${times.length} in-place saves, the entry importing three whole; phases (p50): ${Object.entries(
+        p,
+      )
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ')} ms`,
+    },
+    'reload.deps_p95_ms': { value: percentile(times, 95), unit: 'ms' },
+    'reload.deps_bun_hot_p50_ms': {
+      value: theirs,
+      unit: 'ms',
+      baseline: `bun --hot ${BUN_VERSION}, a module importing three whole, ${bun.length} in-place saves`,
+    },
+    'reload.deps_vs_bun_hot': {
+      value: theirs / ours,
+      unit: '×',
+      ratio: theirs / ours,
+      baseline: `bun --hot ${BUN_VERSION} on a module importing three, saved the same way: p50 ${theirs.toFixed(1)} ms`,
+    },
+    ...Object.fromEntries(
+      Object.entries(p).map(([k, v]) => [`reload.deps_phase_${k}_ms`, { value: v, unit: 'ms' }]),
+    ),
+  });
 }
 
 /**
@@ -338,8 +318,7 @@ async function soak(display: string): Promise<void> {
   );
   const rssFile = join(tmpdir(), `hotshm-bench-rss-${process.pid}`);
   const r = await launch(display, {
-    NODE_OPTIONS: `--expose-gc --import=${preload}`,
-    HOTSHM_BENCH_RSS: rssFile,
+    env: { NODE_OPTIONS: `--expose-gc --import=${preload}`, HOTSHM_BENCH_RSS: rssFile },
   });
   type Usage = NodeJS.MemoryUsage & { spaces: Record<string, number> };
   const usage = async (): Promise<Usage> => {
@@ -419,7 +398,10 @@ async function soak(display: string): Promise<void> {
 
 const xvfb = await startXvfb('640x480x24');
 try {
-  if (process.env.HOTSHM_BENCH_SOAK_ONLY !== '1') await userPath(xvfb.display);
+  if (process.env.HOTSHM_BENCH_SOAK_ONLY !== '1') {
+    await userPath(xvfb.display);
+    await depsPath(xvfb.display);
+  }
   if (SOAK > 0) await soak(xvfb.display);
 } finally {
   await xvfb.stop();

@@ -6,6 +6,7 @@
  */
 import { openRegion, type Region } from '@hotshm/hot-reload/memory';
 import { State } from 'hot-reloaded-state';
+import { pollFinely } from '../../../hot-reload/test/poll.js';
 
 /** Mirrors the framebuffer's layout (frames/framebuffer.ts): a 64-byte control line, 4 buffers. */
 const LINE = 64;
@@ -30,8 +31,6 @@ export interface FrameObserver {
   close(): void;
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
 export function observeFrames(regionName: string, width = 300, height = 300): FrameObserver {
   const region = openRegion(regionName);
   const field = State.layout({ width, height }).fields.find((f) => f.name === 'framebuffer');
@@ -49,33 +48,8 @@ export function observeFrames(regionName: string, width = 300, height = 300): Fr
     frontPixel,
     frontEpoch: () => Atomics.load(control, 0) >>> EPOCH_SHIFT,
     frames: () => Atomics.load(control, FRAME_COUNTER) >>> 0,
-    waitFor(ok, timeoutMs = 10_000) {
-      const deadline = performance.now() + timeoutMs;
-      return new Promise((resolve, reject) => {
-        const tick = (): void => {
-          // Poll in short synchronous bursts (0.1 ms sleeps) for up to 20 ms, then yield to the
-          // event loop once: sub-millisecond resolution at a few percent of a core.
-          const sliceEnd = performance.now() + 20;
-          for (;;) {
-            const now = performance.now();
-            if (ok(frontPixel())) {
-              resolve(now);
-              return;
-            }
-            if (now > deadline) {
-              reject(new Error(`no matching frame in ${timeoutMs} ms`));
-              return;
-            }
-            if (now > sliceEnd) {
-              setImmediate(tick);
-              return;
-            }
-            Atomics.wait(sleeper, 0, 0, 0.1);
-          }
-        };
-        tick();
-      });
-    },
+    waitFor: (ok, timeoutMs = 10_000) =>
+      pollFinely(() => ok(frontPixel()), timeoutMs, `no matching frame in ${timeoutMs} ms`),
     close: () => region.close(),
   };
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   childrenOf,
   commandLineOf,
+  cpuSecondsOf,
   descendantsOf,
   environmentOf,
   executableOf,
@@ -55,6 +56,19 @@ describe.runIf(process.platform === 'linux')('/proc (real processes)', () => {
     expect(executableOf(process.pid)).toBe(realpathSync(process.execPath));
     expect(uidOf(process.pid)).toBe(process.getuid!());
     expect(environmentOf(process.pid)?.get('PATH')).toBe(process.env.PATH);
+  });
+
+  it('CPU time: what this process has used, matching process.cpuUsage(), and none for the gone', () => {
+    const until = performance.now() + 150;
+    while (performance.now() < until) {
+      // spin, so that there is CPU time to see
+    }
+    const used = process.cpuUsage();
+    const seconds = cpuSecondsOf(process.pid)!;
+    // /proc counts in 10 ms ticks, rounded down per thread (the worker threads included).
+    expect(seconds).toBeGreaterThan(0.1);
+    expect(seconds).toBeLessThanOrEqual((used.user + used.system) / 1e6 + 0.05);
+    expect(cpuSecondsOf(2 ** 22 + 1)).toBeUndefined();
   });
 
   it('a tree: children, descendants, and the processes that carry a variable', async () => {

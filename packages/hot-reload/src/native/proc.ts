@@ -49,6 +49,25 @@ export function readProcess(pid: number): ProcessInfo | undefined {
   };
 }
 
+/**
+ * Clock ticks per second of /proc's times (USER_HZ): 100 on every Linux architecture Node runs on,
+ * whatever the kernel's own tick rate.
+ */
+const USER_HZ = 100;
+
+/**
+ * The CPU time `pid` has used so far, user and system (utime + stime of /proc/<pid>/stat), in
+ * seconds, all its threads together; undefined if it is gone.
+ */
+export function cpuSecondsOf(pid: number): number | undefined {
+  const stat = read(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // After the last ')': state is field 3 of proc(5), so utime (14) and stime (15) are 11 and 12.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / USER_HZ : undefined;
+}
+
 /** Every pid /proc lists (live or not). */
 export function listPids(): number[] {
   let names: string[];
