@@ -120,7 +120,7 @@ if (wants('renderer')) {
 }
 if (wants('edits')) {
   log(
-    `editing faults: ${counts.removals} rounds of entry removal/rename/symlink, ${counts.hangs} hung starts`,
+    `editing faults: ${counts.removals} rounds of entry removal/rename/symlink/folder rename, ${counts.hangs} hung starts`,
   );
   const r = await editFaults({ removals: counts.removals, hangs: counts.hangs }, log);
   rows.push(...r.rows);

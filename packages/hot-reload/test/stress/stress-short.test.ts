@@ -64,6 +64,7 @@ describe('pnpm stress --short', () => {
     'renderer endless loop',
     'renderer allocates until it dies',
     'entry removed or renamed',
+    "entry's folder renamed away and back",
     'renderer start hangs',
     'region header overwritten',
     'ring indices overwritten',
