@@ -247,7 +247,9 @@ export function stressTable(report) {
   const keys = ['injected', 'survived', 'lost', 'torn', 'orphaned', 'leaked'];
   // What each channel delivery lost to renderer kills (rows that have it), as table.ts shows it.
   const perKill = (d) =>
-    d === undefined ? '' : `${(d.kills === 0 ? 0 : d.lost / d.kills).toFixed(2)} (${d.lost} of ${d.sent})`;
+    d === undefined
+      ? ''
+      : `${(d.kills === 0 ? 0 : d.lost / d.kills).toFixed(2)} (${d.lost} of ${d.sent})`;
   const body = report.rows.map((r) => [
     r.fault,
     ...keys.map((k) => String(r[k])),
@@ -262,7 +264,11 @@ export function stressTable(report) {
   return [
     `A long run: \`pnpm stress\`, ${Math.round(report.seconds)} s${meta ? `, ${meta.date}, Node ${meta.node}, ${meta.cores} cores` : ''}.`,
     '',
-    markdownTable(head, head.map((_, i) => (i === 0 ? 'left' : 'right')), [...body, total]),
+    markdownTable(
+      head,
+      head.map((_, i) => (i === 0 ? 'left' : 'right')),
+      [...body, total],
+    ),
     '',
     'What the harness reported beside the table:',
     '',
