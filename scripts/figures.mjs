@@ -261,6 +261,8 @@ export function table(results, only = () => true) {
 
 /** The long `pnpm stress` run: its table and its notes, as the harness wrote them. */
 export function stressTable(report) {
+  // The delivery columns only for a report that has them (older results files do not).
+  const withDelivery = report.rows.some((r) => r.delivery !== undefined);
   const head = [
     'fault',
     'injected',
@@ -269,15 +271,33 @@ export function stressTable(report) {
     'frames torn',
     'processes orphaned',
     'regions leaked',
+    ...(withDelivery ? ["lost per kill, 'taken'", "lost per kill, 'handled'"] : []),
   ];
   const keys = ['injected', 'survived', 'lost', 'torn', 'orphaned', 'leaked'];
-  const body = report.rows.map((r) => [r.fault, ...keys.map((k) => String(r[k]))]);
-  const total = ['total', ...keys.map((k) => String(report.rows.reduce((n, r) => n + r[k], 0)))];
+  // What each channel delivery lost to renderer kills (rows that have it), as table.ts shows it.
+  const perKill = (d) =>
+    d === undefined
+      ? ''
+      : `${(d.kills === 0 ? 0 : d.lost / d.kills).toFixed(2)} (${d.lost} of ${d.sent})`;
+  const body = report.rows.map((r) => [
+    r.fault,
+    ...keys.map((k) => String(r[k])),
+    ...(withDelivery ? [perKill(r.delivery?.taken), perKill(r.delivery?.handled)] : []),
+  ]);
+  const total = [
+    'total',
+    ...keys.map((k) => String(report.rows.reduce((n, r) => n + r[k], 0))),
+    ...(withDelivery ? ['', ''] : []),
+  ];
   const meta = report._meta;
   return [
     `A long run: \`pnpm stress\`, ${Math.round(report.seconds)} s${meta ? `, ${meta.date}, Node ${meta.node}, ${meta.cores} cores` : ''}.`,
     '',
-    markdownTable(head, ['left', ...keys.map(() => 'right')], [...body, total]),
+    markdownTable(
+      head,
+      head.map((_, i) => (i === 0 ? 'left' : 'right')),
+      [...body, total],
+    ),
     '',
     'What the harness reported beside the table:',
     '',

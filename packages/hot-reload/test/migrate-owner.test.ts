@@ -4,7 +4,7 @@
  * over, and the new renderer runs on the new region. A save that removes a field the owner's code
  * uses is refused, naming it, and the running renderer stays.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MigrateEvent } from '../src/index.js';
 import { frontPixel, type Owner, openOwner } from './fixtures/owners.js';
@@ -100,5 +100,40 @@ describe('a save of the state definition', () => {
     expect(owner.args).toEqual({ width: 16, height: 4 });
     await until('the new renderer on the new size', () => owner!.memory.starts.get() === 2);
     expect(frontPixel(owner)).toBe(RED);
+  });
+
+  it('restarts the renderer it was for when that renderer is killed mid-migration: the state migrates, a renderer runs', async () => {
+    // The old renderer takes 150 ms to end once stopped, so the kill lands while the migration
+    // waits for it: the new region exists, the old one is not gone. The failed start used to
+    // fall back on that old renderer, which the migration was ending: nothing ran afterwards.
+    const slow = rendererSource(RED, {
+      onStart: "process.on('SIGTERM', () => setTimeout(() => process.exit(0), 150));",
+    });
+    ws = createWorkspace(slow);
+    owner = await openOwner(ws);
+    await until('the first frame', () => frontPixel(owner!) === RED);
+    const host = owner.host;
+    if (host.mode !== 'process') throw new Error('expected a process host');
+    const incoming = await until('a warm standby', () => host.standbyPid);
+    const from = owner.region.name.slice(1);
+    const mine = (): string[] =>
+      readdirSync('/dev/shm').filter((n) => n.startsWith(`hotshm-${process.pid}-`));
+    const migrations: MigrateEvent[] = [];
+    host.on('migrate', (m) => migrations.push(m));
+    editState(
+      ws,
+      'memory: struct({ starts: u32, last: u32 })',
+      'memory: struct({ starts: u32, last: u32, extra: u32 })',
+    );
+    await until('the new region', () => mine().length >= 2 && mine().includes(from), 20_000);
+    process.kill(incoming, 'SIGKILL');
+    const e = await until('the migration, after a restart', () => migrations[0], 20_000);
+    expect(e.to).toBe(owner.region.name);
+    await until(
+      'a renderer on the new region',
+      () => host.rendererPid !== undefined && host.rendererPid !== incoming,
+    );
+    owner.input.send(5);
+    await until('the renderer to take a message', () => owner!.memory.last.get() === 5);
   });
 });

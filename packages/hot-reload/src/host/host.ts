@@ -218,8 +218,13 @@ export abstract class HostBase extends TypedEmitter<HostEvents> {
       },
     );
     rmSync(file, { force: true });
-    // A migration stopped it, or it ended on its own meanwhile.
-    const previous = previousAtStart?.alive ? previousAtStart : undefined;
+    // A migration stopped it, or it ended on its own meanwhile. One being stopped (a migration
+    // asked it to end and it is still finishing) is no renderer to fall back on either: a start
+    // that failed then must restart, or nothing would run once it has gone.
+    const previous =
+      previousAtStart?.alive && previousAtStart.stopReason === undefined
+        ? previousAtStart
+        : undefined;
 
     if (!outcome.ok) {
       await this.#startFailed(renderer, job, outcome, previous);

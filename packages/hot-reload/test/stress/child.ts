@@ -8,6 +8,18 @@ const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Inherited by every process an owner child starts: how its whole tree is found in /proc. */
 export const TAG_VAR = 'HOTSHM_STRESS_TAG';
 
+/** A wrapper for startOwnerChild: the owner sees a 1 MiB tmpfs on /dev/shm (a private mount namespace). */
+export const SMALL_SHM: readonly string[] = [
+  'unshare',
+  '-m',
+  '--propagation',
+  'private',
+  'sh',
+  '-c',
+  'mount -t tmpfs -o size=1m hotshm-stress /dev/shm && exec "$@"',
+  'sh',
+];
+
 export interface OwnerChild {
   readonly proc: ChildProcess;
   readonly pid: number;

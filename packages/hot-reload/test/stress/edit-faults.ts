@@ -1,7 +1,7 @@
 /**
  * Editing faults (issue 11, cases 1 and 2), against an owner in this process while messages flow
  * and frames are sampled: the entry deleted and restored, renamed away and back, swapped for a
- * symlink and then for a file again; and a save whose top level never returns. Each must end with
+ * symlink and then for a file again, its folder renamed away and back; and a save whose top level never returns. Each must end with
  * the last save running, the old renderer presenting throughout, and nothing lost or torn.
  */
 import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const RECOVERY_MS = 30_000;
 const START_TIMEOUT_MS = 1_000;
 
 export interface EditFaultCounts {
-  /** Rounds of (delete, rename, symlink), each a removal of the entry and its return. */
+  /** Rounds of (delete, rename, symlink, folder), each a removal of the entry and its return. */
   readonly removals: number;
   readonly hangs: number;
 }
@@ -34,6 +34,7 @@ export async function editFaults(
   });
   const removal = blankRow('entry removed or renamed');
   const hang = blankRow('renderer start hangs');
+  const folder = blankRow("entry's folder renamed away and back");
   const notes: string[] = [];
   let revision = 1;
   let closed = false;
@@ -55,11 +56,12 @@ export async function editFaults(
   try {
     if ((await session.healthy(60_000)) === undefined)
       throw new Error('the first renderer never drew a frame');
-    const kinds = ['delete', 'rename', 'symlink'] as const;
-    const byKind = { delete: 0, rename: 0, symlink: 0 };
+    const kinds = ['delete', 'rename', 'symlink', 'folder'] as const;
+    const byKind = { delete: 0, rename: 0, symlink: 0, folder: 0 };
     for (let i = 0; i < counts.removals * kinds.length; i++) {
       const kind = kinds[i % kinds.length]!;
-      removal.injected++;
+      const row = kind === 'folder' ? folder : removal;
+      row.injected++;
       byKind[kind]++;
       const errors = session.buildErrors.length;
       let ok = false;
@@ -76,6 +78,17 @@ export async function editFaults(
         const reported = await until(() => session.buildErrors.length > errors, RECOVERY_MS);
         writeEntry(away, ++revision);
         renameSync(away, entry);
+        ok = reported === true && (await landed(revision, before)) === true;
+      } else if (kind === 'folder') {
+        // The entry's folder renamed away for a moment and back, as `mv`, an editor's "rename
+        // folder" or a git checkout does it: the watcher must see the folder return, so that a
+        // save after it reloads (issue 20, item 1: every later save used to be ignored).
+        const before = session.rendererPid;
+        const away = `${dir}-away`;
+        renameSync(dir, away);
+        const reported = await until(() => session.buildErrors.length > errors, RECOVERY_MS);
+        renameSync(away, dir);
+        writeEntry(entry, ++revision);
         ok = reported === true && (await landed(revision, before)) === true;
       } else {
         // A link to a new file, renamed over the entry; then a file renamed over the link.
@@ -94,14 +107,14 @@ export async function editFaults(
       // And a save in place afterwards still lands.
       const restored = session.rendererPid;
       writeEntry(entry, ++revision);
-      if (ok && (await landed(revision, restored)) === true) removal.survived++;
+      if (ok && (await landed(revision, restored)) === true) row.survived++;
       else
         log(
           `entry ${kind} #${i + 1}: revision ${session.state.revision.get()} (expected ${revision}); build errors ${session.buildErrors.length - errors}; warnings ${JSON.stringify(session.warnings.slice(-3))}`,
         );
     }
     notes.push(
-      `entry removed or renamed: ${byKind.delete} deleted then restored, ${byKind.rename} renamed away and back, ${byKind.symlink} swapped for a symlink then for a file; each reported a build error while gone (delete, rename), then ran the restored content, then a save in place`,
+      `entry removed or renamed: ${byKind.delete} deleted then restored, ${byKind.rename} renamed away and back, ${byKind.symlink} swapped for a symlink then for a file, ${byKind.folder} with its folder renamed away and back (mv); each reported a build error while gone (delete, rename, folder), then ran the restored content, then a save in place`,
     );
 
     let hungFrames = 0;
@@ -165,10 +178,11 @@ export async function editFaults(
     const region = session.state.region.name;
     closed = true;
     await session.close();
+    // The session's messages, frames, processes and region are counted once, on the first row.
     removal.orphaned = (await census.left(1_000)).left.length;
     notes.push(`processes of its renderers, each waited for after close: ${census.kinds()}`);
     removal.leaked = existsSync(`/dev/shm${region}`) ? 1 : 0;
-    return { rows: [removal, hang], notes };
+    return { rows: [removal, folder, hang], notes };
   } finally {
     if (!closed) await session.close();
     rmSync(dir, { recursive: true, force: true });

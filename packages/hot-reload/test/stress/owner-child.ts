@@ -9,7 +9,9 @@ import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { HotshmError } from '@hotshm/hot-reload';
 import { RegionSystemError } from '@hotshm/hot-reload/errors';
 import { createRegion, newRegionName } from '@hotshm/hot-reload/memory';
-import { sleep, until, writeEntry } from './fixtures.js';
+import { frontPixel, openOwner } from '../fixtures/owners.js';
+import { STRESS_SUPERVISOR, sleep, until, writeEntry } from './fixtures.js';
+import { addStateField, frameWhole, workspaceOf } from './migration-faults.js';
 import { StressSession } from './session.js';
 import { StressState } from './stress-state.js';
 
@@ -164,12 +166,64 @@ async function inotify(): Promise<void> {
   await session.close();
 }
 
+async function migrateFull(): Promise<void> {
+  // Runs with a 1 MiB tmpfs on /dev/shm (private mount namespace), on the workspace of `entry`:
+  // /dev/shm is filled up, then the state definition is edited, so the new region cannot be made.
+  const ws = workspaceOf(entry);
+  const owner = await openOwner(ws, { host: { ...STRESS_SUPERVISOR } });
+  const warnings: string[] = [];
+  owner.host.on('warning', (e) => warnings.push(e.message));
+  let migrations = 0;
+  owner.host.on('migrate', () => migrations++);
+  const colour = await until(() => frontPixel(owner), 60_000);
+  const renderer = owner.host.rendererPid;
+  const region = owner.region.name;
+  say({ t: 'started', ok: colour !== undefined, region });
+  let filled = 0;
+  try {
+    for (;;) {
+      writeFileSync(`/dev/shm/stress-filler-${filled}`, Buffer.alloc(4096, 1));
+      filled++;
+    }
+  } catch (e) {
+    say({ t: 'filled', chunks: filled, code: (e as NodeJS.ErrnoException).code });
+  }
+  addStateField(ws.statePath, 'wide');
+  const refused = await until(() => warnings.find((w) => /could not migrate/.test(w)), 20_000);
+  say({ t: 'refused', message: refused, migrations });
+  // The old region and renderer run on: same renderer and region, its frame on screen, and it
+  // takes a message.
+  owner.input.send(42);
+  const took = await until(() => owner.memory.last.get() === 42, 10_000);
+  say({
+    t: 'kept',
+    ok:
+      refused !== undefined &&
+      migrations === 0 &&
+      owner.host.rendererPid === renderer &&
+      owner.region.name === region &&
+      frontPixel(owner) === colour &&
+      took === true,
+    torn: frameWhole(owner) ? 0 : 1,
+  });
+  for (let i = 0; i <= filled; i++) rmSync(`/dev/shm/stress-filler-${i}`, { force: true });
+  // With room again, the next save of the definition migrates, the value carried.
+  addStateField(ws.statePath, 'wider');
+  const migrated = await until(
+    () => migrations === 1 && frontPixel(owner) === colour && owner.region.name !== region,
+    20_000,
+  );
+  say({ t: 'after', ok: migrated === true && owner.memory.last.get() === 42 });
+  await owner.close();
+}
+
 const modes: Record<string, () => Promise<void>> = {
   target,
   clean,
   'shm-full': shmFull,
   'fd-limit': fdLimit,
   inotify,
+  'migrate-full': migrateFull,
 };
 const run = modes[mode];
 if (!run) {

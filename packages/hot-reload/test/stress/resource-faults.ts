@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { type OwnerChild, startOwnerChild, TAG_VAR } from './child.js';
+import { type OwnerChild, SMALL_SHM, startOwnerChild, TAG_VAR } from './child.js';
 import { makeEntry } from './fixtures.js';
 import { regionsOf, taggedProcesses } from './procs.js';
 import { waitGone } from './renderer-faults.js';
@@ -15,7 +15,8 @@ type Msg = Record<string, unknown>;
 const find = (c: OwnerChild, t: string): Msg | undefined => c.messages.find((m) => m.t === t);
 const err = (m: Msg | undefined): Msg => (m?.error ?? {}) as Msg;
 
-function canRun(cmd: string, args: string[]): boolean {
+/** Whether `cmd args` runs and exits 0 here (a namespace this machine allows, say). */
+export function canRun(cmd: string, args: string[]): boolean {
   try {
     execFileSync(cmd, args, { stdio: 'ignore', timeout: 10_000 });
     return true;
@@ -48,16 +49,7 @@ export async function resourceFaults(
   if (canRun('unshare', ['-m', 'true'])) {
     const { dir, entry } = makeEntry(1);
     const row = blankRow('/dev/shm full');
-    const c = startOwnerChild('shm-full', entry, [
-      'unshare',
-      '-m',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      'mount -t tmpfs -o size=1m hotshm-stress /dev/shm && exec "$@"',
-      'sh',
-    ]);
+    const c = startOwnerChild('shm-full', entry, SMALL_SHM);
     await finish(
       c,
       row,

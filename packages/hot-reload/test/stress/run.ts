@@ -4,14 +4,15 @@
  * `--json` prints the report as one JSON line at the end (for the vitest wrapper).
  *
  *   node --import tsx packages/hot-reload/test/stress/run.ts [--short] [--json]
- *     [--only=renderer,edits,region,nohot,grandchildren,owner,resource,worker]
+ *     [--only=renderer,edits,region,nohot,grandchildren,owner,resource,worker,migration]
  *     [--kills=N] [--each=N] [--owners=N] [--removals=N] [--hangs=N] [--headers=N] [--rings=N]
- *     [--exits=N] [--families=N] [--workers=N]   (override the counts)
+ *     [--exits=N] [--families=N] [--workers=N] [--migrations=N] [--bursts=N]   (override the counts)
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { editFaults } from './edit-faults.js';
+import { migrationFaults } from './migration-faults.js';
 import { ownerFaults } from './owner-faults.js';
 import { grandchildFaults, noHotExits } from './process-faults.js';
 import { regionFaults } from './region-faults.js';
@@ -29,6 +30,7 @@ const PHASES = [
   'owner',
   'resource',
   'worker',
+  'migration',
 ] as const;
 const SHORT = {
   kills: 20,
@@ -41,6 +43,8 @@ const SHORT = {
   exits: 8,
   families: 2,
   workers: 20,
+  migrations: 2,
+  bursts: 1,
 };
 const LONG: typeof SHORT = {
   kills: 200,
@@ -53,6 +57,8 @@ const LONG: typeof SHORT = {
   exits: 100,
   families: 8,
   workers: 1000,
+  migrations: 10,
+  bursts: 3,
 };
 type Count = keyof typeof SHORT;
 const COUNTS = Object.keys(SHORT) as Count[];
@@ -120,7 +126,7 @@ if (wants('renderer')) {
 }
 if (wants('edits')) {
   log(
-    `editing faults: ${counts.removals} rounds of entry removal/rename/symlink, ${counts.hangs} hung starts`,
+    `editing faults: ${counts.removals} rounds of entry removal/rename/symlink/folder rename, ${counts.hangs} hung starts`,
   );
   const r = await editFaults({ removals: counts.removals, hangs: counts.hangs }, log);
   rows.push(...r.rows);
@@ -159,6 +165,14 @@ if (wants('resource')) {
 if (wants('worker')) {
   log(`worker faults: ${counts.workers} terminations mid-wait`);
   const r = await workerFaults(counts.workers, log);
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (wants('migration')) {
+  log(
+    `migration faults: ${counts.migrations} renderer and ${counts.migrations} owner SIGKILLs during a migration, /dev/shm full, ${counts.bursts} state edits in a burst of saves`,
+  );
+  const r = await migrationFaults({ migrations: counts.migrations, bursts: counts.bursts }, log);
   rows.push(...r.rows);
   notes.push(...r.notes);
 }

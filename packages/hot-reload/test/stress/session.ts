@@ -7,15 +7,35 @@
  */
 import type { HostOptions, RegionRepair } from '@hotshm/hot-reload';
 import { STRESS_SUPERVISOR, sleep, stderrSink, until } from './fixtures.js';
-import { StressState, TAKEN_SLOTS } from './stress-state.js';
+import { Mode, StressState, TAKEN_SLOTS } from './stress-state.js';
 
 type State = Awaited<ReturnType<typeof StressState.owner>>;
 
+/** The default stream (`delivery: 'taken'`). */
 export interface Accounting {
   readonly sent: number;
   readonly acknowledged: number;
   readonly duplicated: number;
   readonly takenByKilled: number;
+  readonly lost: number;
+  readonly outOfOrder: number;
+  /** The same stream with `delivery: 'handled'`, sent beside it the whole time. */
+  readonly handled: HandledAccounting;
+}
+
+/**
+ * The `delivery: 'handled'` stream: nothing may be taken away by a renderer that dies. A message
+ * acknowledged again after the renderer that first acknowledged it was killed is `redelivered`
+ * (it was handled and not yet committed: at least once, as promised); one dropped as poison
+ * (two renderers died holding it, reported as a warning) is `poisoned`; one missing otherwise is
+ * `lost`.
+ */
+export interface HandledAccounting {
+  readonly sent: number;
+  readonly acknowledged: number;
+  readonly redelivered: number;
+  readonly poisoned: number;
+  readonly duplicated: number;
   readonly lost: number;
   readonly outOfOrder: number;
 }
@@ -48,10 +68,15 @@ export class StressSession {
   readonly buildErrors: string[] = [];
   readonly repairs: RegionRepair[] = [];
   readonly warnings: string[] = [];
+  /** Sequence numbers of the handled stream dropped as poison (reported by the host). */
+  private readonly poisoned = new Set<number>();
   readonly reloads: { epoch: number; pid: number; reason: string }[] = [];
   private nextSeq = 1;
+  private nextHandled = 1;
   private sending = true;
+  /** Sequence number → the epochs that acknowledged it, per stream. */
   private readonly acks = new Map<number, number[]>();
+  private readonly handledAcks = new Map<number, number[]>();
   private samples = 0;
   private torn = 0;
   private blank = 0;
@@ -77,7 +102,12 @@ export class StressSession {
         this.killedTaken.set(e.epoch, state.taken.at(e.epoch % TAKEN_SLOTS).get());
       }
     });
-    sup.on('warning', (e) => this.warnings.push(e.message));
+    sup.on('warning', (e) => {
+      this.warnings.push(e.message);
+      // "channel handled: message 12 {"seq":13} was being handled by two renderers that crashed"
+      const poison = /channel handled: message \d+ \{"seq":(\d+)\}/.exec(e.message);
+      if (poison) this.poisoned.add(Number(poison[1]));
+    });
     sup.on('build-error', (e) => this.buildErrors.push(e.messages.join('\n')));
     sup.on('repair', (e) => this.repairs.push(...e.repairs));
     sup.on('reload', (e) => {
@@ -117,6 +147,10 @@ export class StressSession {
           if (!this.state.messages.send({ seq: this.nextSeq })) break;
           this.nextSeq++;
         }
+        for (let i = 0; i < 8; i++) {
+          if (!this.state.handled.send({ seq: this.nextHandled })) break;
+          this.nextHandled++;
+        }
       }
       this.timers[0] = setTimeout(send, 1);
     };
@@ -134,9 +168,10 @@ export class StressSession {
   private drainAcks(): void {
     for (const ring of [this.state.acks0, this.state.acks1]) {
       for (const a of ring.drain()) {
-        const list = this.acks.get(a.seq) ?? [];
+        const acks = a.mode === Mode.Handled ? this.handledAcks : this.acks;
+        const list = acks.get(a.seq) ?? [];
         list.push(a.epoch);
-        this.acks.set(a.seq, list);
+        acks.set(a.seq, list);
       }
     }
   }
@@ -204,10 +239,11 @@ export class StressSession {
   async pause(timeoutMs: number): Promise<boolean> {
     this.sending = false;
     const sent = this.nextSeq - 1;
+    const handled = this.nextHandled - 1;
     const quiet = await until(
       () => {
         this.drainAcks();
-        return this.state.messages.length === 0 && this.accountFor(sent).lost === 0;
+        return this.quiet(sent, handled);
       },
       timeoutMs,
       5,
@@ -227,20 +263,68 @@ export class StressSession {
   async settle(timeoutMs: number): Promise<Accounting> {
     this.sending = false;
     const sent = this.nextSeq - 1;
+    const handled = this.nextHandled - 1;
     await until(
       () => {
         this.drainAcks();
-        return this.state.messages.length === 0 && this.accountFor(sent).lost === 0;
+        return this.quiet(sent, handled);
       },
       timeoutMs,
       10,
     );
     await sleep(50);
     this.drainAcks();
-    return this.accountFor(sent, true);
+    return { ...this.accountFor(sent, true), handled: this.accountForHandled(handled, true) };
   }
 
-  private accountFor(sent: number, final = false): Accounting {
+  /** Both streams are empty and every message sent is accounted for. */
+  private quiet(sent: number, handled: number): boolean {
+    return (
+      this.state.messages.length === 0 &&
+      this.state.handled.length === 0 &&
+      this.accountFor(sent).lost === 0 &&
+      this.accountForHandled(handled).lost === 0
+    );
+  }
+
+  /** Renderers gone abruptly: killed, or stopped after they were replaced. */
+  private goneEpochs(): number[] {
+    return [...new Set([...this.killedEpochs, ...this.replacedEpochs])].sort((a, b) => a - b);
+  }
+
+  private accountForHandled(sent: number, final = false): HandledAccounting {
+    let acknowledged = 0;
+    let redelivered = 0;
+    let duplicated = 0;
+    let poisoned = 0;
+    let lost = 0;
+    let outOfOrder = 0;
+    let prevEpoch = 0;
+    const gone = new Set(this.goneEpochs());
+    for (let seq = 1; seq <= sent; seq++) {
+      const epochs = this.handledAcks.get(seq);
+      if (epochs === undefined) {
+        if (this.poisoned.has(seq)) poisoned++;
+        else {
+          lost++;
+          if (final && process.env.HOTSHM_STRESS_VERBOSE === '1')
+            process.stderr.write(`[stress] handled message ${seq} lost\n`);
+        }
+        continue;
+      }
+      acknowledged++;
+      // Every acknowledgement but the last came from a renderer that died before committing.
+      if (epochs.length > 1) {
+        if (epochs.slice(0, -1).every((e) => gone.has(e))) redelivered++;
+        else duplicated++;
+      }
+      if (epochs[0]! < prevEpoch) outOfOrder++;
+      prevEpoch = epochs[0]!;
+    }
+    return { sent, acknowledged, redelivered, poisoned, duplicated, lost, outOfOrder };
+  }
+
+  private accountFor(sent: number, final = false): Omit<Accounting, 'handled'> {
     let acknowledged = 0;
     let duplicated = 0;
     let outOfOrder = 0;
@@ -264,7 +348,7 @@ export class StressSession {
     // least that sequence number before it died.
     let takenByKilled = 0;
     let lost = 0;
-    const gone = [...new Set([...this.killedEpochs, ...this.replacedEpochs])].sort((a, b) => a - b);
+    const gone = this.goneEpochs();
     const takenBy = (e: number): number =>
       this.killedTaken.get(e) ?? this.state.taken.at(e % TAKEN_SLOTS).get();
     for (const seq of missing) {

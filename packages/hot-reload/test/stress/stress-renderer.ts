@@ -1,10 +1,10 @@
 /**
- * The renderer the stress harness kills. Each turn it takes every queued message (acknowledging
- * each one before taking the next, so a killed renderer holds at most one unacknowledged
- * message), draws a frame in which every pixel carries the same value (half of it, a pause, the
+ * The renderer the stress harness kills. Each turn it takes every queued message of both streams
+ * (acknowledging each one before taking the next, so a killed renderer holds at most one
+ * unacknowledged message of each), draws a frame in which every pixel carries the same value (half of it, a pause, the
  * other half, so a kill often lands mid-frame), presents it, and looks for an injected fault.
  */
-import { Fault, StressState, TAKEN_SLOTS } from './stress-state.js';
+import { Fault, Mode, StressState, TAKEN_SLOTS } from './stress-state.js';
 
 const pause = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -18,7 +18,12 @@ export async function runRenderer(revision: number): Promise<never> {
   for (let frame = 1; ; frame++) {
     for (let m = s.messages.tryRecv(); m !== undefined; m = s.messages.tryRecv()) {
       s.taken.at(s.epoch % TAKEN_SLOTS).set(m.seq);
-      while (!acks.send({ seq: m.seq, epoch: s.epoch })) await sleep(1);
+      while (!acks.send({ seq: m.seq, epoch: s.epoch, mode: Mode.Taken })) await sleep(1);
+    }
+    // Handled delivery: the acknowledgement is this message's handling; the next tryRecv commits
+    // it. Killed in between, the message goes to the next renderer (acknowledged again there).
+    for (let m = s.handled.tryRecv(); m !== undefined; m = s.handled.tryRecv()) {
+      while (!acks.send({ seq: m.seq, epoch: s.epoch, mode: Mode.Handled })) await sleep(1);
     }
     const fault = s.faults.tryRecv();
     if (fault === Fault.Throw) {

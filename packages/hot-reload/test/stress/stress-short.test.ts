@@ -64,6 +64,7 @@ describe('pnpm stress --short', () => {
     'renderer endless loop',
     'renderer allocates until it dies',
     'entry removed or renamed',
+    "entry's folder renamed away and back",
     'renderer start hangs',
     'region header overwritten',
     'ring indices overwritten',
@@ -75,6 +76,10 @@ describe('pnpm stress --short', () => {
     'file-descriptor limit',
     'inotify watch limit',
     'worker terminated mid-wait',
+    'renderer SIGKILL during a migration',
+    'state edit during a burst of renderer saves',
+    'owner SIGKILL during a migration',
+    '/dev/shm full during a migration',
   ]) {
     it(`${fault}: every fault survived; 0 lost, torn, orphaned, leaked`, () => clean(fault));
   }

@@ -19,6 +19,9 @@ export const Fault = {
   Allocate: 3,
 } as const;
 
+/** The delivery of the stream an acknowledgement is for. */
+export const Mode = { Taken: 0, Handled: 1 } as const;
+
 export const StressArgs = struct({ width: u16, height: u16 });
 
 /** Epochs remembered in `taken`: more renderers than any stress session starts. */
@@ -35,8 +38,14 @@ function stressFields({ width, height }: { width: number; height: number }) {
   return {
     screen: framebuffer(width, height),
     messages: channel(struct({ seq: u32 }), { capacity: 256 }),
-    acks0: channel(struct({ seq: u32, epoch: u32 }), { capacity: 1024 }),
-    acks1: channel(struct({ seq: u32, epoch: u32 }), { capacity: 1024 }),
+    /**
+     * The same stream with `delivery: 'handled'`: a message is committed when the renderer asks
+     * for the next one, so one a killed renderer was handling goes to the next renderer.
+     */
+    handled: channel(struct({ seq: u32 }), { capacity: 256, delivery: 'handled' }),
+    /** `mode`: which stream the message came from (Mode). */
+    acks0: channel(struct({ seq: u32, epoch: u32, mode: u32 }), { capacity: 1024 }),
+    acks1: channel(struct({ seq: u32, epoch: u32, mode: u32 }), { capacity: 1024 }),
     faults: channel(u32, { capacity: 4 }),
     /** The revision of the entry the live renderer was built from (see fixtures.ts). */
     revision: u32,

@@ -12,6 +12,27 @@ export interface Row {
   orphaned: number;
   /** Regions of a dead owner still in /dev/shm after the next start. */
   leaked: number;
+  /**
+   * Rows whose renderers were killed while messages flowed: what each channel delivery lost to
+   * the kills (messages taken by a renderer that died before it used them).
+   */
+  delivery?: { taken: DeliveryLoss; handled: DeliveryLoss };
+}
+
+export interface DeliveryLoss {
+  /** Messages sent on a channel of this delivery while renderers were killed. */
+  readonly sent: number;
+  /** Of those, taken away by a renderer that died (with 'handled': dropped as poison, or lost). */
+  readonly lost: number;
+  /** Renderer kills meanwhile. */
+  readonly kills: number;
+}
+
+/** `0.42 per kill (84 of 31200)`, or '' for a row without delivery figures. */
+export function lossPerKill(d: DeliveryLoss | undefined): string {
+  if (d === undefined) return '';
+  const per = d.kills === 0 ? 0 : d.lost / d.kills;
+  return `${per.toFixed(2)} (${d.lost} of ${d.sent})`;
 }
 
 /** A row with nothing counted yet. */
@@ -53,13 +74,19 @@ export function formatTable(report: Report): string {
     'frames torn',
     'processes orphaned',
     'regions leaked',
+    "lost per kill, 'taken'",
+    "lost per kill, 'handled'",
   ];
-  const body = report.rows.map((r) =>
-    [r.fault, r.injected, r.survived, r.lost, r.torn, r.orphaned, r.leaked].map(String),
-  );
+  const body = report.rows.map((r) => [
+    ...[r.fault, r.injected, r.survived, r.lost, r.torn, r.orphaned, r.leaked].map(String),
+    lossPerKill(r.delivery?.taken),
+    lossPerKill(r.delivery?.handled),
+  ]);
   const total = [
     'total',
     ...[1, 2, 3, 4, 5, 6].map((i) => String(body.reduce((s, row) => s + Number(row[i]), 0))),
+    '',
+    '',
   ];
   const rows = [head, ...body, total];
   const widths = head.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
