@@ -231,6 +231,9 @@ function writeProject(tarball) {
       'install',
       '--no-save',
       '--force',
+      // The same platform as above, or npm prunes the Windows packages the first install put in.
+      '--os=win32',
+      '--cpu=x64',
       '--ignore-scripts',
       '--no-audit',
       '--no-fund',
