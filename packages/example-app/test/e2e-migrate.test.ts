@@ -25,6 +25,7 @@ import {
   createTempImpl,
   createTempState,
   isAlive,
+  killOwners,
   ORANGE,
   processesOwnedBy,
   regionsOf,
@@ -188,11 +189,7 @@ describe('a change of the state definition under `hotshm dev`, under Xvfb', () =
   afterAll(async () => {
     if (app) {
       await app.stop();
-      for (const o of owners) {
-        for (const pid of [o, ...processesOwnedBy(o)]) {
-          if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-        }
-      }
+      killOwners(owners);
     }
     if (xvfb) await xvfb.stop();
     copy?.remove();

@@ -20,8 +20,8 @@ import {
   createTempApp,
   createTempImpl,
   isAlive,
+  killOwners,
   ORANGE,
-  processesOwnedBy,
   regionsOf,
   startApp,
   type TempApp,
@@ -64,11 +64,7 @@ describe('an edit of the owner’s code under `hotshm dev`, under Xvfb', () => {
   afterAll(async () => {
     if (app) {
       await app.stop();
-      for (const owner of owners) {
-        for (const pid of [owner, ...processesOwnedBy(owner)]) {
-          if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-        }
-      }
+      killOwners(owners);
     }
     if (xvfb) await xvfb.stop();
     copy?.remove();

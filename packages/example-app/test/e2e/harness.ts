@@ -395,3 +395,12 @@ export function x11(display: string) {
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Kills every owner of `owners` and every process each one started, whatever is still alive. */
+export function killOwners(owners: readonly number[]): void {
+  for (const owner of owners) {
+    for (const pid of [owner, ...processesOwnedBy(owner)]) {
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  }
+}
