@@ -387,8 +387,20 @@ export function x11(display: string) {
     key: (window: number, key: string) =>
       xdotool('mousemove', '--window', String(window), '150', '150', 'key', key),
     /** All top-level windows titled like the app's, on this display. */
-    windowsNamed: async (re: string) =>
-      (await xdotool('search', '--name', re).catch(() => '')).split('\n').filter(Boolean),
+    /**
+     * The ids of the windows whose title matches `re`. xdotool exits non-zero when none matches,
+     * and also when a window is destroyed while it walks the tree (an X error, BadWindow): that
+     * is no answer, and the search is made again.
+     */
+    windowsNamed: async (re: string): Promise<string[]> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await xdotool('search', '--name', re)).split('\n').filter(Boolean);
+        } catch (e) {
+          if (!/X Error|BadWindow/.test(String(e)) || attempt >= 10) return [];
+        }
+      }
+    },
   };
 }
 
