@@ -240,14 +240,17 @@ describe('loadTypeface', () => {
 describe('without canvaskit-wasm', () => {
   it('rejects with a CanvasError that says how to install it', () => {
     // A child whose resolver cannot find canvaskit-wasm, as in a project that never installed it.
-    const hook = `data:text/javascript,${encodeURIComponent(
-      `export async function resolve(s, c, next) {
+    const resolve = `function resolve(s, c, next) {
         if (s === 'canvaskit-wasm') throw Object.assign(new Error("Cannot find package 'canvaskit-wasm'"), { code: 'ERR_MODULE_NOT_FOUND' });
         return next(s, c);
-      }`,
-    )}`;
+      }`;
+    const hook = `data:text/javascript,${encodeURIComponent(`export ${resolve}`)}`;
+    // In process where Node has registerHooks (22.15 and later): module.register, which Node 20
+    // needs, is deprecated from Node 26 on (DEP0205), and its warning would be on stderr.
     const register = `data:text/javascript,${encodeURIComponent(
-      `import { register } from 'node:module'; register(${JSON.stringify(hook)});`,
+      `import * as m from 'node:module';
+      if (m.registerHooks) m.registerHooks({ resolve: ${resolve} });
+      else m.register(${JSON.stringify(hook)});`,
     )}`;
     const script = `
       const { createCanvas } = await import(${JSON.stringify(pathToFileURL(fileURLToPath(new URL('./index.ts', import.meta.url))).href)});
