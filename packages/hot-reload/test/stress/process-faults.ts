@@ -21,7 +21,7 @@ import { processesRunning, startOwnerProcess, tempDirsOf } from '../fixtures/own
 import { createWorkspace, rendererSource } from '../fixtures/workspace.js';
 import { TAG_VAR } from './child.js';
 import { until } from './fixtures.js';
-import { ProcessCensus, readProc } from './procs.js';
+import { kindOf, ProcessCensus, readProc } from './procs.js';
 import { blankRow, type Row } from './table.js';
 
 const RED = 0xffff0000;
@@ -70,7 +70,7 @@ export async function noHotExits(
           const { left } = await census.left(ORPHAN_LIMIT_MS);
           row.orphaned += left.length;
           for (const p of census.seen) {
-            const kind = /esbuild/.test(p.command) ? 'esbuild' : (p.command.split(' ')[0] ?? '');
+            const kind = kindOf(p.command);
             kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
           }
           if (left.length > 0) {

@@ -138,8 +138,7 @@ export class ProcessCensus {
   kinds(): string {
     const counts = new Map<string, number>();
     for (const p of this.#seen.values()) {
-      const exe = (p.command.split(' ')[0] ?? '').split('/').pop() ?? '';
-      const kind = /esbuild/.test(p.command) ? 'esbuild' : exe || 'unknown';
+      const kind = kindOf(p.command);
       counts.set(kind, (counts.get(kind) ?? 0) + 1);
     }
     return (
@@ -158,4 +157,13 @@ export function regionsOf(pid: number): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * What kind of process a command line is, for the notes: 'esbuild', the executable's name, or
+ * 'unknown' for one that ended before its command line could be read (it is empty then).
+ */
+export function kindOf(command: string): string {
+  if (/esbuild/.test(command)) return 'esbuild';
+  return (command.split(' ')[0] ?? '').split('/').pop() || 'unknown';
 }
