@@ -5,8 +5,8 @@
  * Ring layout (offsets from the field; every hot word on its own 64-byte line):
  *   0   writeIndex u32 (producer's)   4   consumers parked on writeIndex
  *   64  readIndex u32 (consumers')
- *   68  claimer   72  claim waiters   76  claimEnd   80  suspectEnd   84  poisoned
- *       (68–87: `delivery: 'handled'` only, see below; zero otherwise)
+ *   68  claimer   72  claim waiters   76  claimEnd   80  suspectEnd   84  poisoned   88  handledEnd
+ *       (68–91: `delivery: 'handled'` only, see below; zero otherwise)
  *   128 capacity slots of the message schema's size
  * Indices count messages since creation and wrap as u32; capacity is a power of two, so
  * `index & (capacity - 1)` names the same slot before and after a wrap.
@@ -47,6 +47,13 @@
  *     delivered one at a time; a suspect whose holder crashes too is poison: dropped (readIndex
  *     moves past it) and counted in `poisoned`. suspectEnd, claimEnd and the count are written
  *     BEFORE claimer is cleared, so the next consumer sees them.
+ *   - A renderer that has just replaced another holds its sends until the old one is gone (its
+ *     producer gate, see endpoint.ts): what it does with a message in that time has no effect the
+ *     owner can see yet. So it commits nothing until the gate opens either: a message it handled
+ *     meanwhile is kept under its claim (handledEnd: one past the last of them), and committed
+ *     once its held sends have gone to their rings. Killed before that, it hands those messages
+ *     to the next renderer as if it had never taken them (they are no suspects: it did not crash
+ *     on them), with their replies, which died with it, still to come.
  *
  * With `latest: true` the field is one slot under a seqlock instead, for values where only the
  * newest matters (a window title): send overwrites and never fails, and the last sequence a
@@ -96,6 +103,11 @@ const Slot = {
   suspectEnd: LINE / 4 + 4,
   /** Handled delivery: messages dropped as poison since the channel was created (u32). */
   poisoned: LINE / 4 + 5,
+  /**
+   * Handled delivery: messages from `read` up to this one were handled by the claimer while its
+   * producer gate was closed, and wait for it to open to be committed.
+   */
+  handledEnd: LINE / 4 + 6,
 } as const;
 /** The claimer word when no consumer holds a message. */
 const NO_CLAIM = 0;
@@ -738,6 +750,11 @@ class HandledRingChannel<T> extends RingChannel<T> {
   readonly #code: number;
   /** Index of the oldest message this consumer holds (`uncommitted` of them). */
   #uncommittedFrom = 0;
+  /**
+   * Of those, the ones handled (asked past or acknowledged) while the producer gate was closed:
+   * they are committed when it opens (see the module comment).
+   */
+  #deferred = 0;
 
   constructor(
     ctx: ChannelContext,
@@ -775,7 +792,8 @@ class HandledRingChannel<T> extends RingChannel<T> {
     // Nothing queued: leave the claimer word alone (a spinning or parked recv looks here often).
     if (Atomics.load(i32, Slot.read) === Atomics.load(i32, Slot.write)) return undefined;
     const holder = Atomics.compareExchange(i32, Slot.claimer, NO_CLAIM, this.#code);
-    if (holder !== NO_CLAIM) {
+    // Still ours while it holds handled messages that wait for the producer gate.
+    if (holder !== NO_CLAIM && !(holder === this.#code && this.#deferred > 0)) {
       // Held by another consumer, alive, or gone and not yet released by the owner.
       this.blockedBy = holder;
       return undefined;
@@ -790,7 +808,10 @@ class HandledRingChannel<T> extends RingChannel<T> {
   #takeClaimed(limit: number): T[] | undefined {
     const i32 = this.i32;
     for (;;) {
-      const read = Atomics.load(i32, Slot.read);
+      const committed = Atomics.load(i32, Slot.read);
+      // Takes go on after the handled messages that wait for the gate (all it holds, then: every
+      // receive settles what was taken before).
+      const read = (committed + this.#deferred) | 0;
       const used = this.used(Atomics.load(i32, Slot.write), read);
       if (used === 0) return undefined;
       // The messages a crashed renderer held go out one at a time, so that a second crash names
@@ -802,9 +823,9 @@ class HandledRingChannel<T> extends RingChannel<T> {
         for (; i < n; i++) out[i] = this.schema.read(this.view, this.slotAt(read + i));
       } catch (error) {
         // Only the owner moves readIndex under our claim: it repaired the ring meanwhile.
-        if (Atomics.load(i32, Slot.read) !== read) continue;
+        if (Atomics.load(i32, Slot.read) !== committed) continue;
         if (i === 0) {
-          if (this.skipCorrupt(read, error)) continue;
+          if (this.#deferred === 0 && this.skipCorrupt(read, error)) continue;
           throw error;
         }
         // Deliver the good ones; the next take meets the bad one alone.
@@ -816,8 +837,8 @@ class HandledRingChannel<T> extends RingChannel<T> {
       if (this.ctx.superseded === true) return undefined;
       // Before the messages are returned: a consumer killed before this store held nothing.
       Atomics.store(i32, Slot.claimEnd, (read + n) | 0);
-      this.#uncommittedFrom = read;
-      this.uncommitted = n;
+      if (this.#deferred === 0) this.#uncommittedFrom = read;
+      this.uncommitted = this.#deferred + n;
       return out;
     }
   }
@@ -852,16 +873,44 @@ class HandledRingChannel<T> extends RingChannel<T> {
   }
 
   protected override settle(): void {
+    if (this.#deferTo(this.uncommitted)) return;
     this.#commit(this.uncommitted);
     this.#unclaim();
   }
 
   override ack(): boolean {
     this.open();
-    if (this.uncommitted === 0) return false;
+    if (this.uncommitted === this.#deferred) return false;
+    if (this.#deferTo(this.#deferred + 1)) return true;
     const committed = this.#commit(1);
     if (this.uncommitted === 0) this.#unclaim();
     return committed;
+  }
+
+  /**
+   * While the producer gate is closed: marks the oldest `handled` messages held as handled, to be
+   * committed once it opens, and says true. False once it is open (commit now).
+   */
+  #deferTo(handled: number): boolean {
+    const gate = this.ctx.producerGate;
+    if (gate === undefined || gate.open) return false;
+    if (this.#deferred === 0) gate.whenOpen(() => queueMicrotask(() => this.#commitDeferred()));
+    this.#deferred = handled;
+    // Before the next take: a renderer killed from here on handed these over uncommitted.
+    Atomics.store(this.i32, Slot.handledEnd, (this.#uncommittedFrom + handled) | 0);
+    return true;
+  }
+
+  /**
+   * The gate opened and the held sends went to their rings (the listeners that flushed them ran
+   * before this microtask): what was handled meanwhile is committed now.
+   */
+  #commitDeferred(): void {
+    const n = this.#deferred;
+    this.#deferred = 0;
+    if (n === 0 || this.ctx.closed) return;
+    this.#commit(n);
+    if (this.uncommitted === 0) this.#unclaim();
   }
 
   override interruptWaiters(): void {
@@ -881,8 +930,12 @@ class HandledRingChannel<T> extends RingChannel<T> {
     let held = (claimEnd - read) >>> 0;
     // Claimed and died before it took any, or the ring was emptied under it (claimEnd behind).
     if (held > this.capacity) held = 0;
+    // Handled while its gate was closed: nothing it did with them left the renderer, so they go
+    // to the next one as if never taken, and its crash was no handling of a suspect.
+    const deferred = (Atomics.load(i32, Slot.handledEnd) - read) >>> 0;
+    const handledUnseen = held > 0 && deferred > 0 && deferred <= held;
     let poison: PoisonMessage<T> | undefined;
-    if (crashed && held > 0) {
+    if (crashed && held > 0 && !handledUnseen) {
       if (this.#suspect(read)) {
         poison = this.#dropPoison(read);
         read = (read + 1) | 0;
@@ -895,6 +948,7 @@ class HandledRingChannel<T> extends RingChannel<T> {
       }
     }
     Atomics.store(i32, Slot.claimEnd, read);
+    Atomics.store(i32, Slot.handledEnd, read);
     // Last: the words above are the next claimer's to read.
     Atomics.compareExchange(i32, Slot.claimer, code, NO_CLAIM);
     wake(this.claimWord);

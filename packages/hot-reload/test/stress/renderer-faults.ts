@@ -202,18 +202,17 @@ export async function rendererFaults(
     log(`messages: ${JSON.stringify(acc)}; frames: ${JSON.stringify(frames)}`);
     const h = acc.handled;
     // A message acknowledged twice by renderers that both lived, or out of order, is a loss in
-    // either mode. What a dying renderer took away is each mode's figure (the delivery columns):
-    // with 'handled' it should be 0, and is not yet: a renderer's sends are held by its producer
-    // gate until the renderer it replaces is gone, so one killed before that commits the messages
-    // it handled while their replies (here: the acknowledgements) die with it.
-    const lost = acc.lost + acc.duplicated + acc.outOfOrder + h.duplicated + h.outOfOrder;
+    // either mode, and so is a 'handled' message missing but for poison: that mode promises that
+    // a dying renderer takes nothing away. What a dying renderer took away is each mode's figure
+    // (the delivery columns): with 'handled', only poison (two renderers died holding it).
+    const lost = acc.lost + acc.duplicated + acc.outOfOrder + h.lost + h.duplicated + h.outOfOrder;
     const kills = killRow.injected + faultRows.reduce((n, r) => n + r.injected, 0);
     killRow.delivery = {
       taken: { sent: acc.sent, lost: acc.takenByKilled, kills },
       handled: { sent: h.sent, lost: h.lost + h.poisoned, kills },
     };
     notes.push(
-      `messages with delivery 'handled', sent beside them: ${h.sent} sent, ${h.acknowledged} acknowledged, ${h.redelivered} acknowledged again by the next renderer after the one handling them was killed before it asked for the next (at least once: the next renderer got them), ${h.poisoned} dropped as poison (two renderers died holding them), ${h.duplicated} duplicated otherwise, ${h.outOfOrder} out of order, ${h.lost} lost; per renderer death (${kills}: SIGKILLs and injected crashes), 'taken' lost ${(acc.takenByKilled / Math.max(1, kills)).toFixed(2)}, 'handled' ${((h.lost + h.poisoned) / Math.max(1, kills)).toFixed(2)}; with 'handled' these are messages a renderer committed (it asked for the next) while its acknowledgements were still held by its producer gate, which opens only once the renderer is told it is the only producer: a renderer killed in its first milliseconds, after draining the backlog of up to 256 messages, takes them along`,
+      `messages with delivery 'handled', sent beside them: ${h.sent} sent, ${h.acknowledged} acknowledged, ${h.redelivered} acknowledged again by the next renderer after the one handling them was killed before it asked for the next (at least once: the next renderer got them), ${h.poisoned} dropped as poison (two renderers died holding them), ${h.duplicated} duplicated otherwise, ${h.outOfOrder} out of order, ${h.lost} lost; per renderer death (${kills}: SIGKILLs and injected crashes), 'taken' lost ${(acc.takenByKilled / Math.max(1, kills)).toFixed(2)}, 'handled' ${((h.lost + h.poisoned) / Math.max(1, kills)).toFixed(2)} (a renderer that replaced another commits nothing until its sends go out, so one killed in its first milliseconds, after handling the backlog, hands it on)`,
     );
     notes.push(
       `messages: ${acc.sent} sent while renderers were killed, ${acc.acknowledged} acknowledged exactly once, ${acc.takenByKilled} taken by a renderer killed (or stopped after it was replaced) before it could acknowledge (not losses: exactly-once ends where a consumer dies after committing), ${acc.duplicated} duplicated, ${acc.outOfOrder} out of order, ${acc.lost} lost`,
