@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, FakeTransport, flush } from './fakes.test-helper.js';
 import { type LoadJob, type LoadOutcome, Renderer } from './lifecycle.js';
@@ -191,4 +193,32 @@ describe('Renderer lifecycle', () => {
       /only while it is a warm standby, not while it is booting/,
     );
   });
+
+  it('lets go of its onLayout callback once it is no longer loading (it closes over the hand-over)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { r, t } = renderer();
+    t.say({ type: 'warm', ms: 1 });
+    // What the host's callback closes over: the hand-over, with the renderer it replaced.
+    // (Made in a function of its own, so that only the renderer can keep it.)
+    const load = () => {
+      const handOver = { previous: new Array(1 << 16).fill(1) };
+      const outcome = r.load(job, {
+        timeoutMs: 1000,
+        onLayout: async () => ({ abort: `${handOver.previous.length}` }),
+      });
+      return { held: new WeakRef(handOver), outcome };
+    };
+    const { held, outcome } = load();
+    t.say(ready);
+    expect((await outcome).ok).toBe(true);
+    expect(r.phase).toBe('live');
+    // A new task: a WeakRef's target is kept to the end of the task that made it.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    // The renderer lives on (the host's current renderer); what its load closed over must not.
+    expect(r.alive).toBe(true);
+    expect(held.deref()).toBeUndefined();
+  });
 });
+

@@ -364,6 +364,10 @@ export class Renderer {
   #enter(phase: Phase): void {
     if (PHASES.indexOf(phase) <= PHASES.indexOf(this.#phase)) return;
     this.#phase = phase;
+    // Only a loading renderer asks for a migration. The host's callback closes over its
+    // hand-over, the renderer it replaced among it: kept, every renderer would hold the one
+    // before it, and the owner every renderer it ever ran (26 KB a reload, program text included).
+    if (phase !== 'loading') this.#onLayout = undefined;
     // Every waiter for this phase or an earlier one (a standby that died never became live).
     for (const p of PHASES.slice(0, PHASES.indexOf(phase) + 1)) {
       const list = this.#waiting.get(p);
