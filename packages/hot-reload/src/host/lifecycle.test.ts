@@ -221,4 +221,3 @@ describe('Renderer lifecycle', () => {
     expect(held.deref()).toBeUndefined();
   });
 });
-
