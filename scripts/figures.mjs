@@ -88,7 +88,12 @@ const ROWS = [
     '',
     null,
   ],
-  ['reload.vs_bun_hot', "… Bun's p50 ÷ ours (above 1 once hotshm is ahead)", '> 1', (v) => v > 1],
+  [
+    'reload.vs_bun_hot',
+    "… Bun's p50 ÷ ours (above 1 once hotshm is ahead)",
+    'aim: > 1',
+    (v) => v > 1,
+  ],
   [
     'reload.burst_last_ms',
     '50 saves 20 ms apart: the last save → its frame',
@@ -115,6 +120,28 @@ const ROWS = [
     '< 10',
     (v) => v < 10,
   ],
+  [
+    'migrate.p50_ms',
+    "`pnpm dev` with its window: a save of the state definition (a field added, then removed) → the new renderer's first frame on the new region, p50",
+    '≤ 25',
+    (v) => v <= 25,
+  ],
+  ['migrate.p95_ms', '… p95', '≤ 50', (v) => v <= 50],
+  ['migrate.max_ms', '… the slowest of them', '', null],
+  ['migrate.owner_p50_ms', "… the owner's own figure for them (its one line), p50", '', null],
+  [
+    'migrate.cold_starts',
+    '… renderers of those migrations that waited for a cold process',
+    '',
+    null,
+  ],
+  [
+    'migrate.copy_ms_1080p',
+    'carrying a state with a 1920×1080 framebuffer and a full 1024-message channel over, p50',
+    '≤ 5',
+    (v) => v <= 5,
+  ],
+  ['migrate.prepare_ms_1080p', '… making and preparing the new region for it, p50', '', null],
   [
     'reload_synthetic.p50_ms',
     'the library alone (no window, a tiny renderer): save → frame, p50',
