@@ -263,6 +263,38 @@ describe('Supervisor (fakes)', () => {
     await s.sup.close();
   });
 
+  it('a save that builds the program a restart is starting does not cancel that start', async () => {
+    // Seen under Wine: a late file event rebuilt the same code while the renderer that replaces
+    // a crashed one was starting, and the start was cancelled for it (one more start).
+    const s = setup({ standbys: 3 });
+    const first = await started(s);
+    first.say({ type: 'frame', at: 1 });
+    await settle();
+    s.warm(s.procs[1]!);
+    await settle();
+    s.warm(s.procs[2]!);
+    await settle();
+    first.exit({ code: 3, signal: null });
+    await settle();
+    s.clock.advance(100);
+    await settle();
+    const restart = s.procs[1]!;
+    expect(restart.last('load')?.epoch).toBe(2);
+    s.save('v1', 'touched');
+    await settle();
+    // Past the 50 ms after which a slow start gives way to a newer save (not its start timeout).
+    s.clock.advance(200);
+    await settle();
+    expect(restart.signals).toEqual([]);
+    expect(s.procs[2]!.sent).toEqual([]);
+    s.ready(restart);
+    restart.say({ type: 'frame', at: 2 });
+    await settle();
+    expect(s.sup.rendererPid).toBe(restart.pid);
+    expect(s.events).toEqual(['reload start', 'crash running restart=true', 'reload restart']);
+    await s.sup.close();
+  });
+
   it('a start that takes long gives way to a newer save after 50 ms', async () => {
     const s = setup({ standbys: 3 });
     const first = await started(s);

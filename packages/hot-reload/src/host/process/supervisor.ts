@@ -266,9 +266,11 @@ export class Supervisor extends HostBase implements ProcessHost {
 
   #built(b: Built): void {
     this.counts.superseded += b.discarded;
+    // The program already runs, or is on its way in: a hand-over of it in progress (a restart
+    // after a crash, whose old renderer is gone) would only be cancelled for the same code.
     const running =
       b.out.hash === (this.#candidate?.build.hash ?? this.#handing?.hash ?? this.#liveHash) &&
-      this.current?.alive === true &&
+      (this.current?.alive === true || this.#handing !== undefined) &&
       b.reason !== 'restart';
     this.emit('build-done', { buildMs: b.out.ms, unchanged: running });
     this.#watcher?.update([this.target.entry, ...b.out.inputs]);
